@@ -1,0 +1,163 @@
+# ingot: `make` builds the monitor, the libraries and every image for both
+# targets into $(BUILD).  `make run` boots the main appliance, `make test`
+# runs every test.  See README.md.
+
+BUILD ?= build
+CC := gcc
+HOSTCC ?= cc
+LD := ld
+PYTHON := /usr/bin/python3
+
+# A fresh seed per make run unless INGOT_SEED fixes it (see tools/ldgen.c).
+SEED := $(or $(INGOT_SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
+
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+
+# Guest code: freestanding, no SSE (nested KVM here does not emulate it in
+# every path), position-independent so the link can place it anywhere,
+# frame pointers for backtraces, one section per function for --gc-sections
+# and the randomised layout.
+GUEST_CFLAGS := -std=c11 -O2 $(WARN) -ffreestanding -nostdinc \
+	-isystem $(GCC_INCLUDE) -Iinclude -Ilib/libc/include \
+	-fpie -mgeneral-regs-only -mno-red-zone -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-ffunction-sections -fdata-sections -fno-common -fno-plt \
+	-fstack-protector-strong -mstack-protector-guard=global \
+	-fcf-protection=none -ffile-prefix-map=$(CURDIR)/= \
+	-include ingot/options.h
+GUEST_ASFLAGS := -Iinclude -fpie -D__ASSEMBLY__
+
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE
+
+GUEST_LDFLAGS := -nostdlib -static --gc-sections -z max-page-size=4096 \
+	-z noexecstack --orphan-handling=error --build-id=none
+
+# --- sources -------------------------------------------------------------
+
+LIBS := $(notdir $(wildcard lib/*))
+lib_objs = $(patsubst %,$(BUILD)/obj/%.o,$(basename \
+	$(wildcard lib/$(1)/*.c lib/$(1)/*.S)))
+LIB_ARCHIVES := $(foreach l,$(LIBS),$(BUILD)/lib/lib$(l).a)
+LIB_OBJS := $(foreach l,$(LIBS),$(call lib_objs,$(l)))
+
+COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard platform/common/*.c))
+platform_objs = $(patsubst %,$(BUILD)/obj/%.o,$(basename \
+	$(wildcard platform/$(1)/*.c platform/$(1)/*.S))) $(COMMON_OBJS)
+KVM_OBJS := $(call platform_objs,kvm)
+HOSTED_OBJS := $(call platform_objs,hosted) $(BUILD)/obj/hosted_seccomp.o
+
+APPS := $(notdir $(wildcard apps/*))
+TEST_IMAGES := $(basename $(notdir $(wildcard tests/guest/*.c tests/unit/*.c)))
+
+MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
+	platform/common/fault.c
+
+.PHONY: all images monitor run test bench bench-boot deps clean format
+all: monitor images
+
+# --- host programs --------------------------------------------------------
+
+monitor: $(BUILD)/ingot-kvm
+$(BUILD)/ingot-kvm: $(MONITOR_SRCS) $(wildcard monitor/*.h include/ingot/*.h \
+		platform/common/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -static -pthread -o $@ $(MONITOR_SRCS) -lseccomp
+
+$(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+
+# The hosted target's seccomp allowlist, compiled by libseccomp at build time
+# into a BPF program the freestanding image can load itself.
+$(BUILD)/tools/seccomp-gen: platform/hosted/seccomp_gen.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
+$(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen
+	@mkdir -p $(@D)
+	$< > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+# --- guest objects --------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_ASFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/lib/lib%.a:
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcsD $@ $^
+$(foreach l,$(LIBS),$(eval $(BUILD)/lib/lib$(l).a: $(call lib_objs,$(l))))
+
+# --- images ---------------------------------------------------------------
+
+# Images relink when the seed given by INGOT_SEED changes.
+SEED_STAMP := $(BUILD)/seed.stamp
+.PHONY: $(SEED_STAMP)
+$(SEED_STAMP):
+	@mkdir -p $(@D)
+	@want='$(or $(INGOT_SEED),random)'; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$want" ] || echo "$$want" > $@
+
+# link TARGET, IMAGE-NAME, PLATFORM-OBJS, APP-OBJS
+define link_image
+	@mkdir -p $(@D)
+	@base=$$($(BUILD)/tools/ldgen --target $(1) --seed $(SEED) --name $(2) \
+		-o $@.ld $(3) $(4) $(LIB_OBJS)) && \
+	echo "  LINK $@ (seed $(SEED), $$base)"
+	$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@ $(3) $(4) \
+		--start-group $(LIB_ARCHIVES) $(LIBGCC) --end-group
+	@printf '  SIZE %-36s %7d bytes\n' $@ $$(stat -c %s $@)
+endef
+
+# image NAME, SOURCE-FILES, OUTPUT-DIR
+define image
+$(3)/kvm/$(1).kvm: $(2:%.c=$(BUILD)/obj/%.o) $(KVM_OBJS) $(LIB_ARCHIVES) \
+		$(BUILD)/tools/ldgen $(SEED_STAMP)
+	$$(call link_image,kvm,$(1),$(KVM_OBJS),$(2:%.c=$(BUILD)/obj/%.o))
+$(3)/hosted/$(1): $(2:%.c=$(BUILD)/obj/%.o) $(HOSTED_OBJS) $(LIB_ARCHIVES) \
+		$(BUILD)/tools/ldgen $(SEED_STAMP)
+	$$(call link_image,hosted,$(1),$(HOSTED_OBJS),$(2:%.c=$(BUILD)/obj/%.o))
+IMAGE_FILES += $(3)/kvm/$(1).kvm $(3)/hosted/$(1)
+endef
+
+$(foreach a,$(APPS),$(eval $(call image,$(a),$(wildcard apps/$(a)/*.c),$(BUILD))))
+$(foreach t,$(wildcard tests/guest/*.c tests/unit/*.c),$(eval $(call \
+	image,$(basename $(notdir $(t))),$(t),$(BUILD)/test)))
+
+images: $(IMAGE_FILES)
+
+# --- running, testing, benchmarking --------------------------------------
+
+deps:
+	@tools/deps build
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run-main
+
+test: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) -m pytest -rs tests
+
+bench: bench-boot
+bench-boot: deps
+	@$(MAKE) --no-print-directory all
+	@bench/boot/run
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

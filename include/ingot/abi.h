@@ -1,0 +1,198 @@
+/*
+ * ingot platform ABI: the whole contract between a guest and its host.
+ *
+ * Every target (kvm, hosted, ...) implements exactly these calls; the
+ * libraries above (libc, sched, net) use nothing else.  Some calls are
+ * served by the host (on kvm: a hypercall, one VM exit), others entirely
+ * inside the guest; each says which, because on kvm an exit costs tens of
+ * microseconds and that shapes how the libraries use them.
+ *
+ * Conventions:
+ *  - Action calls return 0 or a negative error from <errno.h> (-EINVAL ...).
+ *  - Times are nanoseconds in a uint64_t.  Monotonic time starts near 0 at
+ *    boot; wall-clock time counts from the Unix epoch.
+ *  - A call given an address the guest does not own, or a length that runs
+ *    past guest memory, does not return: the host stops the guest and reports
+ *    it (on kvm, exit status INGOT_EXIT_STOPPED).  A host never reads or
+ *    writes outside guest memory on a guest's behalf.
+ *  - Calls marked "noreturn" end the guest; their status is the status of the
+ *    host process (ingot-kvm, or the hosted process).
+ */
+#ifndef INGOT_ABI_H
+#define INGOT_ABI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define INGOT_ABI_VERSION 1
+
+/*
+ * Exit statuses of the host process.  0..249 are the guest's own (its
+ * ingot_exit() argument or ingot_main()'s result, truncated to 8 bits); the
+ * rest say who ended the guest and why.  A one-line message on stderr always
+ * accompanies 250..255.
+ */
+#define INGOT_EXIT_WATCHDOG 251 /* no ABI call for --watchdog seconds */
+#define INGOT_EXIT_SETUP 252    /* the host could not start the guest */
+#define INGOT_EXIT_STOPPED 254  /* the host stopped a guest that broke the ABI */
+#define INGOT_EXIT_ABORT 255    /* ingot_abort() or a CPU exception in the guest */
+
+/*
+ * Devices.  An image declares the devices it needs in its manifest (see
+ * INGOT_DEVICE below); the host attaches only those, each to a backend the
+ * operator names (ingot-kvm --net NAME=TAP).  A device the image declares but
+ * the operator leaves out is present with attached == false.
+ */
+enum ingot_device_type {
+	INGOT_DEVICE_NET = 1,
+	INGOT_DEVICE_BLOCK = 2,
+};
+
+#define INGOT_DEVICE_NAME_MAX 31 /* bytes, excluding the terminating NUL */
+#define INGOT_DEVICES_MAX 16	 /* handles are 0..15, one bit each in poll */
+
+struct ingot_net_info {
+	uint8_t mac[6];
+	uint16_t mtu; /* largest IP packet the link carries, e.g. 1500 */
+};
+
+struct ingot_block_info {
+	uint64_t capacity;   /* bytes */
+	uint32_t block_size; /* bytes per I/O unit, a power of two */
+};
+
+struct ingot_device {
+	char name[INGOT_DEVICE_NAME_MAX + 1];
+	uint32_t type;	 /* enum ingot_device_type */
+	uint32_t handle; /* index in ingot_boot_info.devices; its poll bit */
+	bool attached;
+	union {
+		struct ingot_net_info net;
+		struct ingot_block_info block;
+	} u;
+};
+
+/*
+ * What the guest learns at boot.  Read-only; valid for the guest's lifetime.
+ */
+struct ingot_boot_info {
+	uint64_t mem_size;   /* bytes of guest memory, everything included */
+	uintptr_t heap_start; /* page-aligned; free for the guest's allocator */
+	size_t heap_size;
+	int argc;	      /* arguments after the image name on the host */
+	char *const *argv;    /* argv[0] is the image name; argv[argc] == NULL */
+	uint64_t clock_hz;    /* resolution of the monotonic clock's source */
+	uint64_t random_seed; /* fresh per boot, from the host's CSPRNG */
+	uint32_t ndevices;
+	struct ingot_device devices[INGOT_DEVICES_MAX];
+};
+
+/*
+ * The application's entry point.  The platform calls it once, after the
+ * libraries' start-of-day hooks ran and the guest was sealed; its result is
+ * the exit status, as if passed to ingot_exit().
+ */
+int ingot_main(int argc, char **argv);
+
+/* The boot information.  In-guest, never fails. */
+const struct ingot_boot_info *ingot_boot_info(void);
+
+/*
+ * Writes len bytes to the guest's console (the host's standard output).
+ * The host writes all of them before returning; console output is never
+ * reordered or dropped.  Returns 0.  On kvm: one exit per call, so callers
+ * buffer (libc's stdout is line-buffered).
+ */
+int ingot_console_write(const char *buf, size_t len);
+
+/*
+ * Monotonic time in ns since boot: never goes backwards, keeps counting while
+ * the guest sleeps in ingot_poll().  In-guest where the CPU allows (kvm reads
+ * the TSC; on nested KVM that read itself traps, so the scheduler reads the
+ * clock once per turn rather than per use).
+ */
+uint64_t ingot_clock_monotonic(void);
+
+/* Wall-clock time in ns since 1970-01-01 UTC, as the host sees it at boot
+ * plus monotonic time since; it does not follow later host clock steps. */
+uint64_t ingot_clock_wall(void);
+
+/*
+ * Sleeps until a device is ready or monotonic time reaches deadline_ns,
+ * whichever comes first, and returns 0.  *ready_set gets one bit per device
+ * handle with work pending (a received frame, a completed request); it may
+ * be 0 on a deadline, and may have bits set spuriously.  *now_ns (if not
+ * NULL) gets the monotonic time on return, saving a clock read.
+ * deadline_ns == UINT64_MAX waits for devices only; a deadline in the past
+ * checks the devices and returns at once.  While the guest sleeps here its
+ * vCPU uses no CPU, and the watchdog does not count the time.
+ */
+int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns);
+
+/*
+ * Page protections the guest may set on its own memory before ingot_seal(),
+ * for example guard pages below fiber stacks.  addr and len must be
+ * page-aligned and inside the heap; execute permission cannot be granted.
+ * Returns -EINVAL for a bad range or prot, -EPERM once sealed.
+ */
+#define INGOT_PAGE_SIZE 4096
+enum ingot_prot {
+	INGOT_PROT_NONE = 0,  /* any access faults */
+	INGOT_PROT_READ = 1,
+	INGOT_PROT_RW = 3,
+};
+int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot);
+
+/*
+ * Seals the guest: from here on its memory map cannot change.  Code stays
+ * read-only and executable, data writable and never executable, and the
+ * tables that say so are out of the guest's reach (kvm: its page tables move
+ * to memory the guest cannot write; hosted: a seccomp allowlist forbids
+ * mprotect, mmap and everything else not needed to serve the ABI).  The
+ * platform seals before calling ingot_main(), so applications never call it.
+ * Returns 0, or -EPERM if already sealed.
+ */
+int ingot_seal(void);
+
+/* Ends the guest with status (0..249; larger values are truncated to 8 bits
+ * and collide with the host's own codes). */
+_Noreturn void ingot_exit(int status);
+
+/*
+ * Ends the guest with INGOT_EXIT_ABORT after the host printed msg (len
+ * bytes, not necessarily NUL-terminated) on its standard error.
+ */
+_Noreturn void ingot_abort(const char *msg, size_t len);
+
+/*
+ * Start-of-day hooks.  A library that must reserve memory or set page
+ * protections before the seal registers a function with INGOT_INIT; the
+ * platform runs them, in link order, after the allocator is ready and before
+ * ingot_seal().  A hook returns 0 or a negative error, which aborts boot.
+ */
+typedef int (*ingot_init_fn)(void);
+#define INGOT_INIT(fn)                                                         \
+	static const ingot_init_fn _ingot_init_##fn                           \
+	    __attribute__((used, section(".ingot.init"))) = fn
+
+/*
+ * The manifest: devices an image needs, by name.  For example
+ *   INGOT_DEVICE(INGOT_DEVICE_NET, service);
+ * in an app declares the network interface "service"; the host refuses to
+ * attach devices not declared, and fills in ingot_boot_info.devices.
+ */
+struct ingot_manifest_entry {
+	uint32_t type; /* enum ingot_device_type */
+	char name[INGOT_DEVICE_NAME_MAX + 1];
+};
+#define INGOT_DEVICE(type_, name_)                                             \
+	static const struct ingot_manifest_entry _ingot_device_##name_        \
+	    __attribute__((used, section(".ingot.manifest"), aligned(4))) = { \
+		.type = (type_), .name = #name_}
+
+/* The device of a given type and name, or NULL if the manifest lacks it. */
+const struct ingot_device *ingot_device_find(enum ingot_device_type type,
+					     const char *name);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * The kvm target's wire ABI: how an image meets ingot-kvm.  Only
+ * platform/kvm and monitor/ include this; applications use abi.h.
+ *
+ * Image.  A static x86_64 ELF executable (ET_EXEC) with a PT_NOTE holding an
+ * INGOT_NOTE_ABI note.  Its PT_LOAD segments all have the same distance
+ * between virtual and physical address (the "offset", 2 MiB-aligned), start
+ * at physical INGOT_KVM_IMAGE_BASE, come in ascending order, read-only ones
+ * first, and none is both writable and executable.  The section
+ * ".ingot.manifest" (if present) is an array of struct ingot_manifest_entry.
+ *
+ * Physical memory.  [0, INGOT_KVM_IMAGE_BASE) is the monitor's: boot info,
+ * GDT and TSS, page tables and a pool of spare page-table pages.  Then the
+ * image: read-only segments live in a read-only memory slot (a write is an
+ * exit the monitor reports), writable ones in ordinary memory, and after them
+ * everything up to mem_size is ordinary memory (the heap).
+ *
+ * Virtual memory.  All of guest physical memory is mapped at physical +
+ * offset, except page 0 (never mapped, so a NULL pointer faults).  Each page
+ * is mapped by the flags of what it holds: image segments by their ELF flags,
+ * the boot info and GDT read-only, the page tables read-write, everything
+ * else read-write; nothing but code is executable (NX), and CR0.WP makes the
+ * protections bind the guest's kernel mode too.  The guest may edit its page
+ * tables (they are mapped at INGOT_KVM_PT_BASE + offset) until it seals;
+ * then the monitor moves [0, INGOT_KVM_IMAGE_BASE) into a read-only slot.
+ *
+ * Entry.  64-bit long mode, paging on, interrupts off, CPL 0, flat segments,
+ * rsp = the top of the boot stack, rdi = virtual address of the
+ * struct ingot_kvm_boot, rip = e_entry.
+ *
+ * Hypercalls.  `outl %eax, $(INGOT_KVM_HC_BASE + nr)` where eax holds the
+ * *physical* address of the call's argument struct (virtual - offset; the
+ * struct must lie below 4 GiB, which is why --mem is at most 4 GiB).  The
+ * monitor checks every address and length it is given: a range outside guest
+ * memory, or an output buffer outside the guest's writable memory, stops the
+ * guest with INGOT_EXIT_STOPPED.  Pointers inside argument structs are
+ * guest-virtual.
+ */
+#ifndef INGOT_ABI_KVM_H
+#define INGOT_ABI_KVM_H
+
+#include <ingot/abi.h>
+#include <stdint.h>
+
+/* The PT_NOTE identifying an ingot kvm image. */
+#define INGOT_NOTE_NAME "ingot"
+#define INGOT_NOTE_ABI 1 /* desc: struct ingot_note_abi */
+struct ingot_note_abi {
+	uint32_t abi_version; /* INGOT_ABI_VERSION */
+	uint32_t target;      /* INGOT_TARGET_KVM */
+};
+#define INGOT_TARGET_KVM 1
+
+/* Guest physical layout. */
+#define INGOT_KVM_BOOT_BASE 0x1000UL  /* struct ingot_kvm_boot, argv */
+#define INGOT_KVM_BOOT_SIZE 0x2000UL
+#define INGOT_KVM_GDT_BASE 0x3000UL  /* GDT, then the TSS */
+#define INGOT_KVM_PT_BASE 0x10000UL  /* page tables, then the spare pool */
+#define INGOT_KVM_IMAGE_BASE 0x200000UL
+#define INGOT_KVM_MEM_MIN (4UL << 20)
+#define INGOT_KVM_MEM_MAX (4UL << 30)
+
+/* GDT selectors the monitor installs. */
+#define INGOT_KVM_SEL_CODE 0x08
+#define INGOT_KVM_SEL_DATA 0x10
+#define INGOT_KVM_SEL_TSS 0x18
+
+/*
+ * What the monitor hands the guest at entry (in rdi).  Everything here is
+ * read-only to the guest.  The public part is what ingot_boot_info() returns.
+ */
+struct ingot_kvm_boot {
+	struct ingot_boot_info info;
+	uint64_t offset;	  /* virtual - physical, for hypercall arguments */
+	uint64_t tsc_hz;	  /* TSC ticks per second */
+	uint64_t tsc_at_boot;	  /* guest TSC when monotonic time was 0 */
+	uint64_t wall_at_boot_ns; /* wall-clock time when monotonic time was 0 */
+	uintptr_t pt_pool_start;  /* virtual; spare page-table pages */
+	uintptr_t pt_pool_end;
+	uintptr_t stack_top;	  /* boot stack, with a guard page below it */
+	uintptr_t ist_stack_top;  /* the CPU-exception stack (TSS IST1) */
+};
+
+/* Hypercall numbers: the I/O port is INGOT_KVM_HC_BASE + nr. */
+#define INGOT_KVM_HC_BASE 0x500
+enum ingot_kvm_hc {
+	INGOT_KVM_HC_CONSOLE = 0, /* struct ingot_kvm_console */
+	INGOT_KVM_HC_POLL = 1,	  /* struct ingot_kvm_poll */
+	INGOT_KVM_HC_SEAL = 2,	  /* no argument */
+	INGOT_KVM_HC_EXIT = 3,	  /* struct ingot_kvm_exit */
+	INGOT_KVM_HC_ABORT = 4,	  /* struct ingot_kvm_console: the message */
+	INGOT_KVM_HC_FAULT = 5,	  /* struct ingot_fault */
+	INGOT_KVM_HC_COUNT
+};
+
+struct ingot_kvm_console {
+	uint64_t buf; /* guest-virtual */
+	uint64_t len;
+};
+
+struct ingot_kvm_poll {
+	uint64_t deadline_ns; /* in: monotonic */
+	uint64_t ready_set;   /* out */
+	uint64_t now_ns;      /* out: monotonic */
+};
+
+struct ingot_kvm_exit {
+	uint64_t status;
+};
+
+/*
+ * A CPU exception the guest could not handle, for the host to report (with
+ * symbol names from the image file) before it ends the guest with
+ * INGOT_EXIT_ABORT.  Shared by every target.
+ */
+#define INGOT_FAULT_BACKTRACE_MAX 16
+struct ingot_fault {
+	uint64_t vector;     /* x86 exception vector, or a signal on hosted */
+	uint64_t error_code; /* as pushed by the CPU; 0 where there is none */
+	uint64_t address;    /* CR2 for a page fault, else 0 */
+	uint64_t rip, rsp, rbp, rflags;
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t nframes;
+	uint64_t backtrace[INGOT_FAULT_BACKTRACE_MAX]; /* return addresses */
+};
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * Build-time options of every library, with their defaults.  An application
+ * overrides one by defining it in apps/APP/options.h, which the build
+ * includes before this file when compiling that application's libraries.
+ * Sizes are fixed here so that nothing on a hot path allocates.
+ */
+#ifndef INGOT_OPTIONS_H
+#define INGOT_OPTIONS_H
+
+/* --- sched --------------------------------------------------------------- */
+
+/* Fibers that may exist at once, the boot fiber (ingot_main) included. */
+#ifndef CONFIG_SCHED_FIBERS_MAX
+#define CONFIG_SCHED_FIBERS_MAX 64
+#endif
+
+/* Stack bytes per fiber, excluding its guard page.  A multiple of 4096. */
+#ifndef CONFIG_SCHED_STACK_SIZE
+#define CONFIG_SCHED_STACK_SIZE (64 * 1024)
+#endif
+
+/* Timers armed at once (sleeping fibers and waits with a deadline count). */
+#ifndef CONFIG_SCHED_TIMERS_MAX
+#define CONFIG_SCHED_TIMERS_MAX 256
+#endif
+
+/* Device pollers the event loop runs every turn. */
+#ifndef CONFIG_SCHED_POLLERS_MAX
+#define CONFIG_SCHED_POLLERS_MAX 8
+#endif
+
+#if CONFIG_SCHED_STACK_SIZE % 4096 != 0
+#error "CONFIG_SCHED_STACK_SIZE must be a multiple of 4096"
+#endif
+#if CONFIG_SCHED_FIBERS_MAX < 1
+#error "CONFIG_SCHED_FIBERS_MAX must be at least 1 (the boot fiber)"
+#endif
+#if CONFIG_SCHED_TIMERS_MAX < CONFIG_SCHED_FIBERS_MAX
+#error "CONFIG_SCHED_TIMERS_MAX must allow every fiber to sleep at once"
+#endif
+
+/* --- libc ---------------------------------------------------------------- */
+
+/* Bytes of stdout kept before a flush; stdout also flushes at each newline. */
+#ifndef CONFIG_LIBC_STDOUT_BUFFER
+#define CONFIG_LIBC_STDOUT_BUFFER 1024
+#endif
+
+#endif
