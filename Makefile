@@ -147,7 +147,7 @@ run: deps
 test: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all
-	@$(PYTHON) -m pytest -rs tests
+	@tools/test
 
 bench: bench-boot
 bench-boot: deps

@@ -21,10 +21,6 @@
 #ifndef INGOT_ABI_H
 #define INGOT_ABI_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #define INGOT_ABI_VERSION 1
 
 /*
@@ -37,6 +33,11 @@
 #define INGOT_EXIT_SETUP 252    /* the host could not start the guest */
 #define INGOT_EXIT_STOPPED 254  /* the host stopped a guest that broke the ABI */
 #define INGOT_EXIT_ABORT 255    /* ingot_abort() or a CPU exception in the guest */
+
+#ifndef __ASSEMBLY__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /*
  * Devices.  An image declares the devices it needs in its manifest (see
@@ -195,4 +196,5 @@ struct ingot_manifest_entry {
 const struct ingot_device *ingot_device_find(enum ingot_device_type type,
 					     const char *name);
 
+#endif /* __ASSEMBLY__ */
 #endif

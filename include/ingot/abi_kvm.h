@@ -28,7 +28,7 @@
  * rsp = the top of the boot stack, rdi = virtual address of the
  * struct ingot_kvm_boot, rip = e_entry.
  *
- * Hypercalls.  `outl %eax, $(INGOT_KVM_HC_BASE + nr)` where eax holds the
+ * Hypercalls.  `outl %eax, %dx` with dx = INGOT_KVM_HC_BASE + nr and eax the
  * *physical* address of the call's argument struct (virtual - offset; the
  * struct must lie below 4 GiB, which is why --mem is at most 4 GiB).  The
  * monitor checks every address and length it is given: a range outside guest
@@ -40,16 +40,12 @@
 #define INGOT_ABI_KVM_H
 
 #include <ingot/abi.h>
-#include <stdint.h>
 
-/* The PT_NOTE identifying an ingot kvm image. */
+/* The PT_NOTE identifying an ingot image and its target. */
 #define INGOT_NOTE_NAME "ingot"
 #define INGOT_NOTE_ABI 1 /* desc: struct ingot_note_abi */
-struct ingot_note_abi {
-	uint32_t abi_version; /* INGOT_ABI_VERSION */
-	uint32_t target;      /* INGOT_TARGET_KVM */
-};
 #define INGOT_TARGET_KVM 1
+#define INGOT_TARGET_HOSTED 2
 
 /* Guest physical layout. */
 #define INGOT_KVM_BOOT_BASE 0x1000UL  /* struct ingot_kvm_boot, argv */
@@ -64,6 +60,17 @@ struct ingot_note_abi {
 #define INGOT_KVM_SEL_CODE 0x08
 #define INGOT_KVM_SEL_DATA 0x10
 #define INGOT_KVM_SEL_TSS 0x18
+
+/* Hypercall numbers (enum ingot_kvm_hc): the port is INGOT_KVM_HC_BASE + nr. */
+#define INGOT_KVM_HC_BASE 0x500
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
+
+struct ingot_note_abi {
+	uint32_t abi_version; /* INGOT_ABI_VERSION */
+	uint32_t target;      /* INGOT_TARGET_* */
+};
 
 /*
  * What the monitor hands the guest at entry (in rdi).  Everything here is
@@ -81,8 +88,6 @@ struct ingot_kvm_boot {
 	uintptr_t ist_stack_top;  /* the CPU-exception stack (TSS IST1) */
 };
 
-/* Hypercall numbers: the I/O port is INGOT_KVM_HC_BASE + nr. */
-#define INGOT_KVM_HC_BASE 0x500
 enum ingot_kvm_hc {
 	INGOT_KVM_HC_CONSOLE = 0, /* struct ingot_kvm_console */
 	INGOT_KVM_HC_POLL = 1,	  /* struct ingot_kvm_poll */
@@ -125,4 +130,5 @@ struct ingot_fault {
 	uint64_t backtrace[INGOT_FAULT_BACKTRACE_MAX]; /* return addresses */
 };
 
+#endif /* __ASSEMBLY__ */
 #endif

@@ -1,0 +1,167 @@
+/*
+ * Serving hypercalls.  Arguments come from guest memory and are untrusted:
+ * each struct is copied out before use, and every address in it is checked
+ * with vm_guest_ptr() (outputs must land in guest-writable memory, so a
+ * guest cannot have the monitor write into its own code).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+static const char *const hc_names[INGOT_KVM_HC_COUNT] = {
+    [INGOT_KVM_HC_CONSOLE] = "console",
+    [INGOT_KVM_HC_POLL] = "poll",
+    [INGOT_KVM_HC_SEAL] = "seal",
+    [INGOT_KVM_HC_EXIT] = "exit",
+    [INGOT_KVM_HC_ABORT] = "abort",
+    [INGOT_KVM_HC_FAULT] = "fault",
+};
+
+/* The argument struct at physical address phys, checked and copied in. */
+static void get_args(struct guest *g, unsigned nr, uint32_t phys, void *args,
+		     size_t size)
+{
+	void *p = vm_guest_ptr(g, phys + g->img.offset, size, false);
+	if (!p)
+		mon_stop(g, "%s hypercall with its arguments outside guest "
+			    "memory (physical 0x%x)",
+			 hc_names[nr], phys);
+	memcpy(args, p, size);
+}
+
+static void put_args(struct guest *g, unsigned nr, uint32_t phys,
+		     const void *args, size_t size)
+{
+	void *p = vm_guest_ptr(g, phys + g->img.offset, size, true);
+	if (!p)
+		mon_stop(g, "%s hypercall with its results outside guest-"
+			    "writable memory (physical 0x%x)",
+			 hc_names[nr], phys);
+	memcpy(p, args, size);
+}
+
+static void write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the reader went away: drop, as a console does */
+		buf += n;
+		len -= n;
+	}
+}
+
+static const unsigned char *guest_buffer(struct guest *g, unsigned nr,
+					 const struct ingot_kvm_console *c)
+{
+	const unsigned char *p = vm_guest_ptr(g, c->buf, c->len, false);
+	if (!p)
+		mon_stop(g, "%s hypercall with a buffer outside guest memory "
+			    "(0x%lx, %lu bytes)",
+			 hc_names[nr], (unsigned long)c->buf,
+			 (unsigned long)c->len);
+	return p;
+}
+
+static void hc_console(struct guest *g, uint32_t phys)
+{
+	struct ingot_kvm_console c;
+
+	get_args(g, INGOT_KVM_HC_CONSOLE, phys, &c, sizeof c);
+	write_all(1, guest_buffer(g, INGOT_KVM_HC_CONSOLE, &c), c.len);
+}
+
+/* Sleeps until the deadline; devices join the wait with networking. */
+static void hc_poll(struct guest *g, uint32_t phys)
+{
+	struct ingot_kvm_poll p;
+
+	get_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
+	for (;;) {
+		uint64_t now = mon_now() - g->host_mono_at_boot;
+		if (now >= p.deadline_ns)
+			break;
+		uint64_t wait = p.deadline_ns - now;
+		struct timespec ts = {
+		    .tv_sec = wait / 1000000000ULL,
+		    .tv_nsec = wait % 1000000000ULL,
+		};
+		int r = ppoll(NULL, 0, p.deadline_ns == UINT64_MAX ? NULL : &ts,
+			      NULL);
+		if (r < 0 && errno != EINTR)
+			mon_stop(g, "ppoll: %m");
+	}
+	p.ready_set = 0;
+	p.now_ns = mon_now() - g->host_mono_at_boot;
+	put_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
+}
+
+static _Noreturn void hc_exit(struct guest *g, uint32_t phys)
+{
+	struct ingot_kvm_exit e;
+
+	get_args(g, INGOT_KVM_HC_EXIT, phys, &e, sizeof e);
+	mon_exit(e.status & 0xff);
+}
+
+static _Noreturn void hc_abort(struct guest *g, uint32_t phys)
+{
+	struct ingot_kvm_console c;
+	char msg[1024];
+
+	get_args(g, INGOT_KVM_HC_ABORT, phys, &c, sizeof c);
+	const unsigned char *p = guest_buffer(g, INGOT_KVM_HC_ABORT, &c);
+	size_t n = c.len < sizeof msg - 1 ? c.len : sizeof msg - 1;
+	/* Only printable text reaches the operator's terminal. */
+	for (size_t i = 0; i < n; i++)
+		msg[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+	msg[n] = '\0';
+	mon_msg("guest aborted: %s", msg);
+	mon_exit(INGOT_EXIT_ABORT);
+}
+
+static void print_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	mon_msg("%s", line);
+}
+
+static _Noreturn void hc_fault(struct guest *g, uint32_t phys)
+{
+	struct ingot_fault f;
+
+	get_args(g, INGOT_KVM_HC_FAULT, phys, &f, sizeof f);
+	fault_report(&f, &g->img.syms, "", print_line, NULL);
+	mon_exit(INGOT_EXIT_ABORT);
+}
+
+void hypercall(struct guest *g, unsigned nr, uint32_t phys)
+{
+	watchdog_enter_host();
+	switch (nr) {
+	case INGOT_KVM_HC_CONSOLE:
+		hc_console(g, phys);
+		break;
+	case INGOT_KVM_HC_POLL:
+		hc_poll(g, phys);
+		break;
+	case INGOT_KVM_HC_SEAL:
+		vm_seal(g);
+		break;
+	case INGOT_KVM_HC_EXIT:
+		hc_exit(g, phys);
+	case INGOT_KVM_HC_ABORT:
+		hc_abort(g, phys);
+	case INGOT_KVM_HC_FAULT:
+		hc_fault(g, phys);
+	default:
+		mon_stop(g, "unknown hypercall %u", nr);
+	}
+	watchdog_leave_host();
+}

@@ -1,0 +1,100 @@
+/*
+ * ingot-kvm internals: the guest being served and the pieces that serve it.
+ */
+#ifndef MONITOR_H
+#define MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ingot/abi_kvm.h>
+
+#include "../platform/common/fault.h"
+
+#define MON_PREFIX "ingot-kvm: "
+#define MON_MEM_DEFAULT (32UL << 20)
+#define MON_BOOT_STACK_SIZE (128UL << 10)
+#define MON_IST_STACK_SIZE (16UL << 10)
+/* Boot stack, IST stack and a guard page below each, at the top of memory. */
+#define MON_STACKS_SIZE (MON_BOOT_STACK_SIZE + MON_IST_STACK_SIZE + 2 * 4096)
+
+struct image_segment {
+	uint64_t paddr, memsz, offset, filesz;
+	uint32_t flags; /* ELF_PF_* */
+};
+
+#define IMAGE_SEGMENTS_MAX 8
+
+/* A validated image file, kept in memory for symbols and the manifest. */
+struct image {
+	const char *path;
+	unsigned char *file;
+	size_t size;
+	uint64_t entry;	 /* virtual */
+	uint64_t offset; /* virtual - physical */
+	struct image_segment seg[IMAGE_SEGMENTS_MAX];
+	unsigned nseg;
+	uint64_t ro_end;   /* physical end of the read-only segments */
+	uint64_t rw_start; /* physical start of the writable ones */
+	uint64_t end;	   /* physical end of the image, page-aligned */
+	const struct ingot_manifest_entry *manifest;
+	unsigned nmanifest;
+	struct elfsym syms;
+};
+
+struct guest {
+	struct image img;
+	unsigned char *mem;
+	uint64_t mem_size;
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	bool sealed;
+	/* Guest monotonic time 0, on the host's clocks. */
+	uint64_t host_mono_at_boot;
+	struct ingot_kvm_boot *boot; /* in guest memory */
+	uint64_t pt_used_end;	     /* physical end of the built page tables */
+	unsigned watchdog_s;	     /* 0: no watchdog */
+};
+
+/* main.c: diagnostics.  mon_fail() is for the host's own failures before
+ * the guest runs; mon_stop() ends a running guest that broke the ABI. */
+void mon_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void mon_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+_Noreturn void mon_stop(struct guest *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+_Noreturn void mon_exit(int status);
+uint64_t mon_now(void); /* CLOCK_MONOTONIC in ns */
+
+/* image.c */
+void image_load(struct image *img, const char *path);
+
+/* vm.c */
+void vm_create(struct guest *g, uint64_t mem_size, int argc, char **argv);
+void vm_seal(struct guest *g);
+/* Host pointer to guest-virtual [gva, gva + len), or NULL if that is not
+ * all guest memory (writable: all guest-writable memory). */
+void *vm_guest_ptr(struct guest *g, uint64_t gva, uint64_t len, bool writable);
+
+/* paging.c: builds the page tables, returns the physical end used. */
+uint64_t paging_build(struct guest *g, uint64_t heap_start, uint64_t heap_end);
+
+/* run.c */
+_Noreturn void run_guest(struct guest *g);
+
+/* hypercall.c */
+void hypercall(struct guest *g, unsigned nr, uint32_t arg_phys);
+
+/* watchdog.c: stops a guest that makes no hypercall for too long.  The
+ * time the guest spends waiting on the host (in poll) does not count. */
+void watchdog_start(struct guest *g, unsigned seconds);
+void watchdog_enter_host(void);
+void watchdog_leave_host(void);
+bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
+
+/* seccomp.c */
+void seccomp_confine(struct guest *g);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * Creating the VM: guest memory and its slots, the loaded image, boot info,
+ * descriptor tables, and a vCPU already in 64-bit long mode (no BIOS, no
+ * bootloader, no mode switches in the guest).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../platform/common/elf64.h"
+#include "monitor.h"
+
+#define PAGE 4096UL
+#define MSR_IA32_TSC 0x10
+
+#define CR0_PE (1UL << 0)
+#define CR0_MP (1UL << 1)
+#define CR0_EM (1UL << 2) /* no x87/SSE: guests are general-registers only */
+#define CR0_ET (1UL << 4)
+#define CR0_NE (1UL << 5)
+#define CR0_WP (1UL << 16)
+#define CR0_PG (1UL << 31)
+#define CR4_PAE (1UL << 5)
+#define EFER_LME (1UL << 8)
+#define EFER_LMA (1UL << 10)
+#define EFER_NXE (1UL << 11)
+
+enum slot { SLOT_LOW, SLOT_IMAGE_RO, SLOT_RW };
+
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+#define TSS_OFFSET 0x80 /* from the GDT's start, in the same page */
+
+void *vm_guest_ptr(struct guest *g, uint64_t gva, uint64_t len, bool writable)
+{
+	uint64_t lowest = writable ? g->img.rw_start : 0;
+
+	if (gva < g->img.offset)
+		return NULL;
+	uint64_t pa = gva - g->img.offset;
+	if (pa < lowest || pa > g->mem_size || len > g->mem_size - pa)
+		return NULL;
+	return g->mem + pa;
+}
+
+static void set_slot(struct guest *g, enum slot slot, uint64_t start,
+		     uint64_t end, bool readonly)
+{
+	struct kvm_userspace_memory_region r = {
+	    .slot = slot,
+	    .flags = readonly ? KVM_MEM_READONLY : 0,
+	    .guest_phys_addr = start,
+	    .memory_size = end - start,
+	    .userspace_addr = (uintptr_t)(g->mem + start),
+	};
+	if (end > start && ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		mon_fail("KVM_SET_USER_MEMORY_REGION: %m");
+}
+
+static void open_kvm(struct guest *g)
+{
+	g->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (g->kvm_fd < 0)
+		mon_fail("cannot open /dev/kvm: %m (is KVM available on "
+			 "this machine? the hosted target runs without it)");
+	if (ioctl(g->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		mon_fail("/dev/kvm speaks an unknown KVM API version");
+	if (ioctl(g->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+		mon_fail("KVM lacks read-only memory slots, which sealing needs");
+	g->vm_fd = ioctl(g->kvm_fd, KVM_CREATE_VM, 0);
+	if (g->vm_fd < 0)
+		mon_fail("KVM_CREATE_VM: %m");
+}
+
+static void create_memory(struct guest *g)
+{
+	const struct image *img = &g->img;
+
+	/* Untouched pages cost nothing: a large --mem is address space. */
+	g->mem = mmap(NULL, g->mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (g->mem == MAP_FAILED)
+		mon_fail("cannot map %lu bytes of guest memory: %m",
+			 (unsigned long)g->mem_size);
+	/* Fresh memory is zero, so only file contents are copied (bss and
+	 * the tail of each page stay untouched). */
+	for (unsigned i = 0; i < img->nseg; i++)
+		memcpy(g->mem + img->seg[i].paddr, img->file + img->seg[i].offset,
+		       img->seg[i].filesz);
+	set_slot(g, SLOT_LOW, 0, INGOT_KVM_IMAGE_BASE, false);
+	set_slot(g, SLOT_IMAGE_RO, INGOT_KVM_IMAGE_BASE, img->ro_end, true);
+	set_slot(g, SLOT_RW, img->ro_end, g->mem_size, false);
+}
+
+void vm_seal(struct guest *g)
+{
+	struct kvm_userspace_memory_region r = {.slot = SLOT_LOW};
+
+	if (g->sealed)
+		return;
+	/* A slot's flags cannot change in place: delete it, add it back. */
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		mon_stop(g, "cannot seal the guest: %m");
+	r.flags = KVM_MEM_READONLY;
+	r.memory_size = INGOT_KVM_IMAGE_BASE;
+	r.userspace_addr = (uintptr_t)g->mem;
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		mon_stop(g, "cannot seal the guest: %m");
+	g->sealed = true;
+}
+
+/* The boot info page: struct ingot_kvm_boot, argv, the argument strings. */
+static void write_boot_info(struct guest *g, int argc, char **argv,
+			    uint64_t heap_start, uint64_t heap_end)
+{
+	const struct image *img = &g->img;
+	unsigned char *page = g->mem + INGOT_KVM_BOOT_BASE;
+	struct ingot_kvm_boot *b = (struct ingot_kvm_boot *)page;
+	uint64_t argv_at = (sizeof *b + 15) & ~15UL;
+	uint64_t str_at = argv_at + (argc + 1) * sizeof(uint64_t);
+	uint64_t va = INGOT_KVM_BOOT_BASE + img->offset;
+
+	if (str_at > INGOT_KVM_BOOT_SIZE)
+		mon_fail("too many guest arguments");
+	uint64_t *av = (uint64_t *)(page + argv_at);
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		if (n > INGOT_KVM_BOOT_SIZE - str_at)
+			mon_fail("guest arguments longer than %lu bytes",
+				 INGOT_KVM_BOOT_SIZE - argv_at);
+		memcpy(page + str_at, argv[i], n);
+		av[i] = va + str_at;
+		str_at += n;
+	}
+	av[argc] = 0;
+
+	b->info.mem_size = g->mem_size;
+	b->info.heap_start = heap_start + img->offset;
+	b->info.heap_size = heap_end - heap_start;
+	b->info.argc = argc;
+	b->info.argv = (char *const *)(va + argv_at);
+	if (getrandom(&b->info.random_seed, sizeof b->info.random_seed, 0) !=
+	    sizeof b->info.random_seed)
+		mon_fail("getrandom: %m");
+	b->info.ndevices = img->nmanifest;
+	for (unsigned i = 0; i < img->nmanifest; i++) {
+		struct ingot_device *d = &b->info.devices[i];
+		memcpy(d->name, img->manifest[i].name, sizeof d->name);
+		d->type = img->manifest[i].type;
+		d->handle = i;
+	}
+	b->offset = img->offset;
+	b->pt_pool_start = g->pt_used_end + img->offset;
+	b->pt_pool_end = INGOT_KVM_IMAGE_BASE + img->offset;
+	b->stack_top = g->mem_size + img->offset;
+	b->ist_stack_top = g->mem_size - MON_BOOT_STACK_SIZE - PAGE + img->offset;
+	g->boot = b;
+}
+
+static void write_descriptors(struct guest *g)
+{
+	uint64_t *gdt = (uint64_t *)(g->mem + INGOT_KVM_GDT_BASE);
+	struct tss64 *tss = (struct tss64 *)(g->mem + INGOT_KVM_GDT_BASE +
+					     TSS_OFFSET);
+	uint64_t tss_va = INGOT_KVM_GDT_BASE + TSS_OFFSET + g->img.offset;
+	uint64_t limit = sizeof *tss - 1;
+
+	/* Accessed (and TSS busy) bits are preset: the CPU never has to write
+	 * these tables, which become read-only at the seal. */
+	gdt[0] = 0;
+	gdt[1] = 0x00af9b000000ffffULL; /* 64-bit code, DPL 0 */
+	gdt[2] = 0x00cf93000000ffffULL; /* data */
+	gdt[3] = (limit & 0xffff) | ((tss_va & 0xffffff) << 16) |
+		 (0x8bULL << 40) | ((limit >> 16 & 0xf) << 48) |
+		 ((tss_va >> 24 & 0xff) << 56);
+	gdt[4] = tss_va >> 32;
+	memset(tss, 0, sizeof *tss);
+	tss->ist[0] = g->boot->ist_stack_top;
+	tss->iomap_base = sizeof *tss;
+}
+
+static void set_cpuid(struct guest *g)
+{
+	struct kvm_cpuid2 *c = NULL;
+	unsigned n = 64;
+
+	for (;;) {
+		c = realloc(c, sizeof *c + n * sizeof c->entries[0]);
+		if (!c)
+			mon_fail("out of memory");
+		c->nent = n;
+		if (ioctl(g->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			break;
+		if (errno != E2BIG)
+			mon_fail("KVM_GET_SUPPORTED_CPUID: %m");
+		n *= 2;
+	}
+	if (ioctl(g->vcpu_fd, KVM_SET_CPUID2, c) < 0)
+		mon_fail("KVM_SET_CPUID2: %m");
+	free(c);
+}
+
+static void set_segment(struct kvm_segment *s, uint16_t sel, uint8_t type,
+			bool code)
+{
+	*s = (struct kvm_segment){
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = sel,
+	    .type = type,
+	    .present = 1,
+	    .s = 1,
+	    .l = code,
+	    .db = !code,
+	    .g = 1,
+	};
+}
+
+static void setup_vcpu(struct guest *g)
+{
+	struct kvm_sregs sr;
+	uint64_t va = g->img.offset;
+
+	g->vcpu_fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, 0);
+	if (g->vcpu_fd < 0)
+		mon_fail("KVM_CREATE_VCPU: %m");
+	int run_size = ioctl(g->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size < (int)sizeof(struct kvm_run))
+		mon_fail("KVM_GET_VCPU_MMAP_SIZE: %m");
+	g->run_size = run_size;
+	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu_fd, 0);
+	if (g->run == MAP_FAILED)
+		mon_fail("cannot map the vCPU's run area: %m");
+	set_cpuid(g);
+
+	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		mon_fail("KVM_GET_SREGS: %m");
+	set_segment(&sr.cs, INGOT_KVM_SEL_CODE, 0xb, true);
+	set_segment(&sr.ds, INGOT_KVM_SEL_DATA, 0x3, false);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.tr = (struct kvm_segment){
+	    .base = INGOT_KVM_GDT_BASE + TSS_OFFSET + va,
+	    .limit = sizeof(struct tss64) - 1,
+	    .selector = INGOT_KVM_SEL_TSS,
+	    .type = 0xb,
+	    .present = 1,
+	};
+	sr.gdt.base = INGOT_KVM_GDT_BASE + va;
+	sr.gdt.limit = 5 * 8 - 1;
+	sr.idt.base = 0;
+	sr.idt.limit = 0;
+	sr.cr0 = CR0_PE | CR0_MP | CR0_EM | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sr.cr3 = INGOT_KVM_PT_BASE;
+	sr.cr4 = CR4_PAE;
+	sr.efer = EFER_LME | EFER_LMA | EFER_NXE;
+	if (ioctl(g->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+		mon_fail("KVM_SET_SREGS (entering long mode): %m");
+
+	struct kvm_regs regs = {
+	    .rip = g->img.entry,
+	    .rsp = g->boot->stack_top,
+	    .rdi = INGOT_KVM_BOOT_BASE + va,
+	    .rflags = 2,
+	};
+	if (ioctl(g->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		mon_fail("KVM_SET_REGS: %m");
+}
+
+/* Monotonic time 0 for the guest: its TSC and the host's clocks, now. */
+static void start_clock(struct guest *g)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msrs = {.hdr.nmsrs = 1, .e.index = MSR_IA32_TSC};
+	struct timespec wall;
+
+	int khz = ioctl(g->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (khz <= 0)
+		mon_fail("KVM_GET_TSC_KHZ: %m");
+	if (ioctl(g->vcpu_fd, KVM_GET_MSRS, &msrs) != 1)
+		mon_fail("cannot read the guest's TSC: %m");
+	g->host_mono_at_boot = mon_now();
+	clock_gettime(CLOCK_REALTIME, &wall);
+	g->boot->tsc_hz = (uint64_t)khz * 1000;
+	g->boot->tsc_at_boot = msrs.e.data;
+	g->boot->wall_at_boot_ns =
+	    (uint64_t)wall.tv_sec * 1000000000ULL + wall.tv_nsec;
+	g->boot->info.clock_hz = g->boot->tsc_hz;
+}
+
+void vm_create(struct guest *g, uint64_t mem_size, int argc, char **argv)
+{
+	const struct image *img = &g->img;
+	uint64_t heap_start = img->end, heap_end = mem_size - MON_STACKS_SIZE;
+
+	if (heap_end < heap_start || heap_end - heap_start < PAGE)
+		mon_fail("%s needs more than %lu MiB of memory (--mem)",
+			 img->path, (unsigned long)(mem_size >> 20));
+	g->mem_size = mem_size;
+	open_kvm(g);
+	create_memory(g);
+	g->pt_used_end = paging_build(g, heap_start, heap_end);
+	write_boot_info(g, argc, argv, heap_start, heap_end);
+	write_descriptors(g);
+	setup_vcpu(g);
+	start_clock(g);
+}

@@ -1,0 +1,45 @@
+/* The platform-independent end of start of day, and the device table. */
+#include <ingot/abi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot.h"
+
+extern const ingot_init_fn __ingot_init_start[], __ingot_init_end[];
+
+void boot_run(int argc, char **argv)
+{
+	char msg[96];
+	int rc;
+
+	for (const ingot_init_fn *f = __ingot_init_start; f < __ingot_init_end;
+	     f++) {
+		rc = (*f)();
+		if (rc < 0) {
+			int n = snprintf(msg, sizeof msg,
+					 "start-of-day hook %p failed: error %d",
+					 (void *)*f, rc);
+			ingot_abort(msg, n);
+		}
+	}
+	rc = ingot_seal();
+	if (rc < 0) {
+		int n = snprintf(msg, sizeof msg, "cannot seal: error %d", rc);
+		ingot_abort(msg, n);
+	}
+	/* Returning from main is exit(): stdout is flushed. */
+	exit(ingot_main(argc, argv));
+}
+
+const struct ingot_device *ingot_device_find(enum ingot_device_type type,
+					     const char *name)
+{
+	const struct ingot_boot_info *bi = ingot_boot_info();
+
+	for (uint32_t i = 0; i < bi->ndevices && i < INGOT_DEVICES_MAX; i++)
+		if (bi->devices[i].type == (uint32_t)type &&
+		    strcmp(bi->devices[i].name, name) == 0)
+			return &bi->devices[i];
+	return NULL;
+}

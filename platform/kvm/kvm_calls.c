@@ -1,0 +1,87 @@
+/* The ABI calls on kvm that are hypercalls, or guard one. */
+#include <errno.h>
+
+#include "kvm.h"
+
+static bool sealed;
+
+bool kvm_sealed(void) { return sealed; }
+
+const struct ingot_boot_info *ingot_boot_info(void) { return &kvm_boot->info; }
+
+int ingot_console_write(const char *buf, size_t len)
+{
+	struct ingot_kvm_console c = {.buf = (uintptr_t)buf, .len = len};
+	kvm_hypercall(INGOT_KVM_HC_CONSOLE, &c);
+	return 0;
+}
+
+int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
+{
+	struct ingot_kvm_poll p = {.deadline_ns = deadline_ns};
+	kvm_hypercall(INGOT_KVM_HC_POLL, &p);
+	if (ready_set)
+		*ready_set = p.ready_set;
+	uint64_t now = kvm_clock_observe(p.now_ns);
+	if (now_ns)
+		*now_ns = now;
+	return 0;
+}
+
+int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
+{
+	const struct ingot_boot_info *bi = &kvm_boot->info;
+	uintptr_t a = (uintptr_t)addr;
+	enum kvm_page_kind kind;
+
+	if (sealed)
+		return -EPERM;
+	switch (prot) {
+	case INGOT_PROT_NONE:
+		kind = KVM_PAGE_NONE;
+		break;
+	case INGOT_PROT_READ:
+		kind = KVM_PAGE_READ;
+		break;
+	case INGOT_PROT_RW:
+		kind = KVM_PAGE_RW;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
+	    a < bi->heap_start || len > bi->heap_size ||
+	    a - bi->heap_start > bi->heap_size - len)
+		return -EINVAL;
+	for (size_t off = 0; off < len; off += INGOT_PAGE_SIZE) {
+		int rc = kvm_page_set(a + off, kind);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int ingot_seal(void)
+{
+	if (sealed)
+		return -EPERM;
+	kvm_hypercall(INGOT_KVM_HC_SEAL, NULL);
+	sealed = true;
+	return 0;
+}
+
+void ingot_exit(int status)
+{
+	struct ingot_kvm_exit e = {.status = (uint64_t)status & 0xff};
+	kvm_hypercall(INGOT_KVM_HC_EXIT, &e);
+	for (;;)
+		__asm__ volatile("ud2");
+}
+
+void ingot_abort(const char *msg, size_t len)
+{
+	struct ingot_kvm_console c = {.buf = (uintptr_t)msg, .len = len};
+	kvm_hypercall(INGOT_KVM_HC_ABORT, &c);
+	for (;;)
+		__asm__ volatile("ud2");
+}
