@@ -8,6 +8,10 @@ HOSTCC ?= cc
 LD := ld
 PYTHON := /usr/bin/python3
 
+# Quiet build lines unless V=1.
+Q := $(if $(V),,@)
+quiet = $(if $(V),,@printf '  %-5s %s\n' $(1) $(2);)
+
 # A fresh seed per make run unless INGOT_SEED fixes it (see tools/ldgen.c).
 SEED := $(or $(INGOT_SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
 
@@ -65,36 +69,37 @@ monitor: $(BUILD)/ingot-kvm
 $(BUILD)/ingot-kvm: $(MONITOR_SRCS) $(wildcard monitor/*.h include/ingot/*.h \
 		platform/common/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -static -pthread -o $@ $(MONITOR_SRCS) -lseccomp
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -static -pthread -o $@ \
+		$(MONITOR_SRCS) -lseccomp
 
 $(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
 
 # The hosted target's seccomp allowlist, compiled by libseccomp at build time
 # into a BPF program the freestanding image can load itself.
 $(BUILD)/tools/seccomp-gen: platform/hosted/seccomp_gen.c
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
 $(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen
 	@mkdir -p $(@D)
-	$< > $@.tmp && mv $@.tmp $@
+	$(call quiet,GEN,$@)$< > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+	$(call quiet,CC,$@)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
 # --- guest objects --------------------------------------------------------
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call quiet,CC,$<)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_ASFLAGS) -MMD -MP -c -o $@ $<
+	$(call quiet,AS,$<)$(CC) $(GUEST_ASFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/lib/lib%.a:
 	@mkdir -p $(@D)
 	@rm -f $@
-	ar rcsD $@ $^
+	$(call quiet,AR,$@)ar rcsD $@ $^
 $(foreach l,$(LIBS),$(eval $(BUILD)/lib/lib$(l).a: $(call lib_objs,$(l))))
 
 # --- images ---------------------------------------------------------------
@@ -113,7 +118,7 @@ define link_image
 	@base=$$($(BUILD)/tools/ldgen --target $(1) --seed $(SEED) --name $(2) \
 		-o $@.ld $(3) $(4) $(LIB_OBJS)) && \
 	echo "  LINK $@ (seed $(SEED), $$base)"
-	$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@ $(3) $(4) \
+	$(Q)$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@ $(3) $(4) \
 		--start-group $(LIB_ARCHIVES) $(LIBGCC) --end-group
 	@printf '  SIZE %-36s %7d bytes\n' $@ $$(stat -c %s $@)
 endef

@@ -227,14 +227,21 @@ static void emit_script(FILE *out, const char *target, uint64_t seed,
 		offset, base);
 	emit_list(out, &text);
 	fprintf(out,
-		"\t\t*(.text .text.*)\n"
+		"\t\t*(.text .text.* .iplt)\n"
 		"\t} :text\n"
 		"\t. = ALIGN(4096);\n"
 		"\t.rodata : AT(ADDR(.rodata) - __ingot_offset) {\n");
 	emit_list(out, &rodata);
 	fprintf(out,
-		"\t\t*(.rodata .rodata.* .data.rel.ro .data.rel.ro.* .got)\n"
+		"\t\t*(.rodata .rodata.* .data.rel.ro .data.rel.ro.*)\n"
+		"\t\t/* Resolved at link time: nothing writes them. */\n"
+		"\t\t*(.got .got.plt .igot.plt)\n"
 		"\t} :rodata\n"
+		"\t/* Run-time relocations would need a loader: there must be "
+		"none. */\n"
+		"\t.rela.dyn : { *(.rela.*) } :rodata\n"
+		"\tASSERT(SIZEOF(.rela.dyn) == 0, \"image needs run-time "
+		"relocations\")\n"
 		"\t.ingot.init : AT(ADDR(.ingot.init) - __ingot_offset) {\n"
 		"\t\t__ingot_init_start = .;\n"
 		"\t\tKEEP(*(.ingot.init))\n"

@@ -1,4 +1,5 @@
 /* Never yields and never makes a hypercall: only a watchdog can stop it. */
+#include <ingot/abi.h>
 #include <stdio.h>
 
 static __attribute__((noinline)) void spin_forever(void)
