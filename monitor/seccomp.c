@@ -52,7 +52,7 @@ void seccomp_confine(struct guest *g)
 	    SCMP_SYS(clock_nanosleep), SCMP_SYS(exit_group),
 	    SCMP_SYS(exit),	     SCMP_SYS(rt_sigreturn),
 	    SCMP_SYS(futex),	     SCMP_SYS(getpid),
-	    SCMP_SYS(tgkill),
+	    SCMP_SYS(tgkill),	     SCMP_SYS(rt_sigprocmask),
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		allow(ctx, plain[i], 0, NULL);

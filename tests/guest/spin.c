@@ -2,7 +2,7 @@
 #include <ingot/abi.h>
 #include <stdio.h>
 
-static __attribute__((noinline)) void spin_forever(void)
+static __attribute__((noinline, noreturn)) void spin_forever(void)
 {
 	for (;;)
 		__asm__ volatile("" ::: "memory");
