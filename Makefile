@@ -28,11 +28,12 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 GUEST_CFLAGS := -std=c11 -O2 $(WARN) -ffreestanding -nostdinc \
 	-isystem $(GCC_INCLUDE) -Iinclude -Ilib/libc/include \
 	-fpie -mgeneral-regs-only -mno-red-zone -fno-omit-frame-pointer \
+	-mno-omit-leaf-frame-pointer \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-ffunction-sections -fdata-sections -fno-common -fno-plt \
 	-fstack-protector-strong -mstack-protector-guard=global \
 	-fcf-protection=none -ffile-prefix-map=$(CURDIR)/= \
-	-include ingot/options.h
+	-include ingot/visibility.h -include ingot/options.h
 GUEST_ASFLAGS := -Iinclude -fpie -D__ASSEMBLY__
 
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE
@@ -78,21 +79,21 @@ $(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
 
 # The hosted target's seccomp allowlist, compiled by libseccomp at build time
 # into a BPF program the freestanding image can load itself.
-$(BUILD)/tools/seccomp-gen: platform/hosted/seccomp_gen.c
+$(BUILD)/tools/seccomp-gen: tools/seccomp_gen.c
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
 $(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen
 	@mkdir -p $(@D)
 	$(call quiet,GEN,$@)$< > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c
-	$(call quiet,CC,$@)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c platform/hosted/hosted.h
+	$(call quiet,CC,$@)$(CC) $(GUEST_CFLAGS) -I. -c -o $@ $<
 
 # --- guest objects --------------------------------------------------------
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(call quiet,CC,$<)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
-$(BUILD)/obj/%.o: %.S
+$(BUILD)/obj/%.o: %.S Makefile
 	@mkdir -p $(@D)
 	$(call quiet,AS,$<)$(CC) $(GUEST_ASFLAGS) -MMD -MP -c -o $@ $<
 

@@ -36,8 +36,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 class Result:
-    def __init__(self, rc, out, err, wall, cpu):
-        self.rc, self.out, self.err, self.wall, self.cpu = rc, out, err, wall, cpu
+    def __init__(self, rc, out, err, wall, cpu=None, maxrss_kib=None):
+        self.rc, self.out, self.err, self.wall = rc, out, err, wall
+        self.cpu, self.maxrss_kib = cpu, maxrss_kib
 
     def __repr__(self):
         return f"Result(rc={self.rc}, out={self.out!r}, err={self.err!r})"
@@ -55,11 +56,12 @@ def run(argv, timeout=30, env=None):
         raise AssertionError(f"{argv} did not finish in {timeout} s; stderr: {err!r}")
     wall = time.monotonic() - start
     return Result(proc.returncode, out.decode(errors="replace"),
-                  err.decode(errors="replace"), wall, None)
+                  err.decode(errors="replace"), wall)
 
 
 def run_measured(argv, timeout=30):
-    """Like run(), also measuring the child's CPU time (user + system)."""
+    """Like run(), also measuring the child's CPU time (user + system) and
+    peak resident memory."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = start + timeout
@@ -75,7 +77,8 @@ def run_measured(argv, timeout=30):
     out, err = proc.stdout.read(), proc.stderr.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Result(proc.returncode, out.decode(errors="replace"),
-                  err.decode(errors="replace"), wall, ru.ru_utime + ru.ru_stime)
+                  err.decode(errors="replace"), wall, ru.ru_utime + ru.ru_stime,
+                  ru.ru_maxrss)
 
 
 def image(target, name, test=False):

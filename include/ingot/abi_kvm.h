@@ -126,6 +126,8 @@ struct ingot_fault {
 	uint64_t rip, rsp, rbp, rflags;
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t stack_word; /* the word at rsp, 0 if unreadable: the return
+				address when the fault hit before a frame */
 	uint64_t nframes;
 	uint64_t backtrace[INGOT_FAULT_BACKTRACE_MAX]; /* return addresses */
 };

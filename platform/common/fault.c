@@ -116,10 +116,21 @@ void fault_report(const struct ingot_fault *f, const struct elfsym *syms,
 	symbolize(syms, f->rip, false, where, sizeof where);
 	snprintf(line, sizeof line, "%s  #0 %s", prefix, where);
 	out(ctx, line);
+	/* Outside any function (a jump into data) or on a function's first
+	 * instruction, the caller's frame is not linked yet: its return
+	 * address is the word on top of the stack. */
+	uint64_t off, depth = 1;
+	const char *fn = syms ? elfsym_lookup(syms, f->rip, &off) : NULL;
+	if ((!fn || off == 0) && f->stack_word) {
+		symbolize(syms, f->stack_word, true, where, sizeof where);
+		snprintf(line, sizeof line, "%s  #%lu %s (from the stack)",
+			 prefix, (unsigned long)depth++, where);
+		out(ctx, line);
+	}
 	for (uint64_t i = 0; i < n; i++) {
 		symbolize(syms, f->backtrace[i], true, where, sizeof where);
 		snprintf(line, sizeof line, "%s  #%lu %s", prefix,
-			 (unsigned long)i + 1, where);
+			 (unsigned long)depth++, where);
 		out(ctx, line);
 	}
 }

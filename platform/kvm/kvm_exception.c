@@ -115,6 +115,9 @@ _Noreturn void kvm_exception(const struct kvm_trap_frame *f)
 	    .r14 = f->r14,
 	    .r15 = f->r15,
 	};
+	if (f->rsp % 8 == 0 && kvm_page_readable(f->rsp) &&
+	    kvm_page_readable(f->rsp + 7))
+		fault.stack_word = *(const uint64_t *)f->rsp;
 	backtrace(f->rbp);
 	kvm_hypercall(INGOT_KVM_HC_FAULT, &fault);
 	for (;;)
