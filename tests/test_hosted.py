@@ -1,7 +1,5 @@
 """The hosted target: a Linux process confined by seccomp after its seal."""
-import os
 import subprocess
-import time
 
 from conftest import EXIT_STOPPED, image, run
 
@@ -15,10 +13,10 @@ def test_forbidden_system_call_stops_the_guest():
 
 
 def test_no_mapping_is_writable_and_executable():
-    proc = subprocess.Popen([image("hosted", "idle", test=True), "--", "3000"],
+    proc = subprocess.Popen([image("hosted", "sleep", test=True), "--", "3000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        assert proc.stdout.readline() == b"idle for 3000 ms\n"
+        assert proc.stdout.readline() == b"sleeping for 3000 ms\n"
         with open(f"/proc/{proc.pid}/maps") as f:
             maps = [line.split() for line in f]
     finally:

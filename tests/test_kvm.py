@@ -36,7 +36,7 @@ def test_watchdog_stops_a_spinning_guest():
 
 
 def test_watchdog_ignores_a_sleeping_guest():
-    r = boot("kvm", "idle", ["2500"], test=True, mon_args=["--watchdog", "1"], timeout=60)
+    r = boot("kvm", "sleep", ["2500"], test=True, mon_args=["--watchdog", "1"], timeout=60)
     assert r.rc == 0, r
 
 

@@ -11,7 +11,7 @@
 
 /* Fibers that may exist at once, the boot fiber (ingot_main) included. */
 #ifndef CONFIG_SCHED_FIBERS_MAX
-#define CONFIG_SCHED_FIBERS_MAX 64
+#define CONFIG_SCHED_FIBERS_MAX 16
 #endif
 
 /* Stack bytes per fiber, excluding its guard page.  A multiple of 4096. */

@@ -80,6 +80,14 @@ void fault_report(const struct ingot_fault *f, const struct elfsym *syms,
 			 (unsigned long)f->address,
 			 page_fault_cause(f->error_code));
 		out(ctx, line);
+		/* Just below the stack pointer: a guard page was hit. */
+		if (f->address < f->rsp + 4096 && f->address + 65536 > f->rsp) {
+			snprintf(line, sizeof line,
+				 "%s  the stack pointer is 0x%lx: a stack "
+				 "overflow",
+				 prefix, (unsigned long)f->rsp);
+			out(ctx, line);
+		}
 	} else if (f->error_code) {
 		snprintf(line, sizeof line, "%s  error code 0x%lx", prefix,
 			 (unsigned long)f->error_code);

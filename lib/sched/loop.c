@@ -1,0 +1,95 @@
+/*
+ * The event loop.  It runs in whichever fiber just gave up the CPU, until
+ * some fiber can run.  Each turn reads the clock once, fires due timers and
+ * runs the pollers; it sleeps in ingot_poll() only when nothing is
+ * runnable and the pollers found no work, so a busy guest never exits to
+ * sleep and an idle one never spins.
+ */
+#include <errno.h>
+#include <ingot/abi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sched_internal.h"
+
+static struct sched_poller *pollers[CONFIG_SCHED_POLLERS_MAX];
+static unsigned npollers;
+static int last_work;
+/* The last fiber runnable at the end of the previous turn: once it has
+ * run, the next turn starts, so timers and devices are never starved. */
+static struct sched_fiber *turn_end;
+
+int sched_poller_add(struct sched_poller *p)
+{
+	if (npollers == CONFIG_SCHED_POLLERS_MAX)
+		return -ENOSPC;
+	pollers[npollers++] = p;
+	return 0;
+}
+
+void loop_refresh_now(void) { sched.now = ingot_clock_monotonic(); }
+
+uint64_t sched_now(void)
+{
+	fiber_adopt_main();
+	return sched.now;
+}
+
+static _Noreturn void deadlock(void)
+{
+	char msg[512];
+	size_t len = (size_t)snprintf(msg, sizeof msg,
+				      "sched: deadlock: every fiber waits and "
+				      "no timer or device can wake one:");
+	for (int i = 0; i < CONFIG_SCHED_FIBERS_MAX && len < sizeof msg; i++) {
+		const struct sched_fiber *f = &sched.fibers[i];
+		if (f->state == FIBER_BLOCKED)
+			len += snprintf(msg + len, sizeof msg - len, " %s",
+					f->name);
+	}
+	fflush(stdout);
+	ingot_abort(msg, len < sizeof msg ? len : sizeof msg - 1);
+}
+
+static void turn(void)
+{
+	uint64_t now;
+
+	sched.stats.turns++;
+	if (!sched.runq.head && !last_work) {
+		if (!timers_any() && !npollers)
+			deadlock();
+		fflush(stdout);
+		sched.stats.sleeps++;
+		ingot_poll(timers_earliest(), NULL, &now);
+	} else {
+		now = ingot_clock_monotonic();
+	}
+	sched.now = now;
+	timers_fire(now);
+	last_work = 0;
+	for (unsigned i = 0; i < npollers; i++)
+		last_work += pollers[i]->poll(pollers[i]->arg, now);
+	turn_end = sched.runq.tail;
+}
+
+struct sched_fiber *loop_next(void)
+{
+	for (;;) {
+		if (turn_end) {
+			struct sched_fiber *f = waitq_pop(&sched.runq);
+			if (f == turn_end)
+				turn_end = NULL;
+			return f;
+		}
+		turn();
+	}
+}
+
+void sched_stats(struct sched_stats *s)
+{
+	fiber_adopt_main();
+	*s = sched.stats;
+	s->fibers_live = sched.live;
+	s->timers_armed = timers_armed();
+}
