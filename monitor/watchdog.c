@@ -5,6 +5,7 @@
  * vCPU out of KVM_RUN so the report can say where the guest was spinning.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -18,7 +19,7 @@ static struct guest *watched;
 static uint64_t limit_ns;
 static pthread_t vcpu_thread;
 static _Atomic uint64_t last_hypercall_ns;
-static atomic_bool in_host, fired;
+static atomic_bool in_host, fired, started;
 
 void watchdog_enter_host(void) { atomic_store(&in_host, true); }
 
@@ -43,6 +44,7 @@ static void sleep_until(uint64_t t)
 static void *watch(void *arg)
 {
 	(void)arg;
+	atomic_store(&started, true);
 	for (;;) {
 		uint64_t due = atomic_load(&last_hypercall_ns) + limit_ns;
 		sleep_until(due);
@@ -84,4 +86,8 @@ void watchdog_start(struct guest *g, unsigned seconds)
 		mon_fail("sigaction: %m");
 	if (pthread_create(&t, NULL, watch, NULL) != 0)
 		mon_fail("cannot start the watchdog thread");
+	/* The thread's start-up system calls (rseq, set_robust_list) must
+	 * come before the seccomp filter, which applies to every thread. */
+	while (!atomic_load(&started))
+		sched_yield();
 }
