@@ -61,8 +61,9 @@ TEST_IMAGES := $(basename $(notdir $(wildcard tests/guest/*.c tests/unit/*.c)))
 MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
 	platform/common/fault.c
 
-.PHONY: all images monitor run test bench bench-boot deps clean format
-all: monitor images
+
+.PHONY: all images monitor host-tests run test bench bench-boot deps clean format
+all: monitor images host-tests
 
 # --- host programs --------------------------------------------------------
 
@@ -87,6 +88,18 @@ $(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen
 	$(call quiet,GEN,$@)$< > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c platform/hosted/hosted.h
 	$(call quiet,CC,$@)$(CC) $(GUEST_CFLAGS) -I. -c -o $@ $<
+
+# Host-built differential test of lib/libc against glibc (tests/host).
+LIBC_RENAME := $(foreach f,strtol strtoul strtoll strtoull atoi atol,-D$(f)=ingot_$(f))
+$(BUILD)/test/host/libc_diff: tests/host/libc_diff.c lib/libc/format.c \
+		lib/libc/strtol.c lib/libc/format.h
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -c -o $@-strtol.o \
+		$(LIBC_RENAME) lib/libc/strtol.c && \
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ tests/host/libc_diff.c \
+		lib/libc/format.c $@-strtol.o
+HOST_TESTS := $(BUILD)/test/host/libc_diff
+host-tests: $(HOST_TESTS)
 
 # --- guest objects --------------------------------------------------------
 

@@ -50,10 +50,12 @@ static void read_file(struct image *img)
 	close(fd);
 }
 
-/* The ingot ABI note, which says this is an image for this monitor. */
-static void check_note(const struct image *img, const struct elf64_phdr *ph)
+/* The ingot notes: the ABI note, which says this is an image for this
+ * monitor, and the address of the trap table the IDT is built from. */
+static void check_note(struct image *img, const struct elf64_phdr *ph)
 {
 	uint64_t off = ph->p_offset, end;
+	bool abi_seen = false;
 
 	if (!in_file(img, ph->p_offset, ph->p_filesz))
 		bad_image(img, "note outside the file");
@@ -65,10 +67,14 @@ static void check_note(const struct image *img, const struct elf64_phdr *ph)
 		uint64_t next = desc + ((nh->n_descsz + 3ULL) & ~3ULL);
 		if (next > end)
 			bad_image(img, "truncated note");
-		if (nh->n_namesz == sizeof INGOT_NOTE_NAME &&
-		    memcmp(img->file + name, INGOT_NOTE_NAME,
-			   sizeof INGOT_NOTE_NAME) == 0 &&
-		    nh->n_type == INGOT_NOTE_ABI &&
+		bool ours = nh->n_namesz == sizeof INGOT_NOTE_NAME &&
+			    memcmp(img->file + name, INGOT_NOTE_NAME,
+				   sizeof INGOT_NOTE_NAME) == 0;
+		if (ours && nh->n_type == INGOT_NOTE_KVM_TRAPS &&
+		    nh->n_descsz == sizeof img->trap_table)
+			memcpy(&img->trap_table, img->file + desc,
+			       sizeof img->trap_table);
+		if (ours && nh->n_type == INGOT_NOTE_ABI &&
 		    nh->n_descsz == sizeof(struct ingot_note_abi)) {
 			struct ingot_note_abi abi;
 			memcpy(&abi, img->file + desc, sizeof abi);
@@ -81,14 +87,17 @@ static void check_note(const struct image *img, const struct elf64_phdr *ph)
 					 "monitor serves ABI %u",
 					 img->path, abi.abi_version,
 					 INGOT_ABI_VERSION);
-			return;
+			abi_seen = true;
 		}
 		off = next;
 	}
-	bad_image(img, "no ingot ABI note");
+	if (!abi_seen)
+		bad_image(img, "no ingot ABI note");
+	if (!img->trap_table)
+		bad_image(img, "no trap table note");
 }
 
-static bool note_present(const struct image *img, const struct elf64_ehdr *eh)
+static bool note_present(struct image *img, const struct elf64_ehdr *eh)
 {
 	const struct elf64_phdr *ph = (const void *)(img->file + eh->e_phoff);
 	for (unsigned i = 0; i < eh->e_phnum; i++)

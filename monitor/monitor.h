@@ -38,6 +38,7 @@ struct image {
 	uint64_t ro_end;   /* physical end of the read-only segments */
 	uint64_t rw_start; /* physical start of the writable ones */
 	uint64_t end;	   /* physical end of the image, page-aligned */
+	uint64_t trap_table; /* virtual: INGOT_KVM_TRAP_ENTRIES addresses */
 	const struct ingot_manifest_entry *manifest;
 	unsigned nmanifest;
 	struct elfsym syms;

@@ -15,12 +15,13 @@
 
 #define PTE_P (1ULL << 0)
 #define PTE_W (1ULL << 1)
+#define PTE_U (1ULL << 2)
 #define PTE_A (1ULL << 5)
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
 #define PTE_NX (1ULL << 63)
 
-enum kind { NONE, READ, EXEC, WRITE };
+enum kind { NONE, READ, EXEC, WRITE, CPU_READ };
 
 struct builder {
 	struct guest *g;
@@ -34,11 +35,13 @@ static uint64_t leaf_flags(enum kind k)
 	 * tables once they are read-only. */
 	switch (k) {
 	case READ:
-		return PTE_P | PTE_A | PTE_D | PTE_NX;
+		return PTE_P | PTE_U | PTE_A | PTE_D | PTE_NX;
 	case EXEC:
-		return PTE_P | PTE_A | PTE_D;
+		return PTE_P | PTE_U | PTE_A | PTE_D;
 	case WRITE:
-		return PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX;
+		return PTE_P | PTE_U | PTE_W | PTE_A | PTE_D | PTE_NX;
+	case CPU_READ: /* descriptor tables: supervisor only */
+		return PTE_P | PTE_A | PTE_D | PTE_NX;
 	default:
 		return 0;
 	}
@@ -51,8 +54,10 @@ static enum kind page_kind(const struct builder *b, uint64_t pa)
 
 	if (pa < INGOT_KVM_BOOT_BASE)
 		return NONE; /* so that NULL faults */
+	if (pa < INGOT_KVM_GDT_BASE)
+		return READ; /* boot info */
 	if (pa < INGOT_KVM_GDT_BASE + PAGE)
-		return READ; /* boot info, GDT and TSS */
+		return CPU_READ; /* GDT, TSS and IDT */
 	if (pa < INGOT_KVM_PT_BASE)
 		return NONE;
 	if (pa < INGOT_KVM_IMAGE_BASE)
@@ -98,7 +103,7 @@ static uint64_t descend(struct builder *b, uint64_t pa, unsigned idx)
 {
 	uint64_t *t = table(b, pa);
 	if (!(t[idx] & PTE_P))
-		t[idx] = alloc_table(b) | PTE_P | PTE_W | PTE_A;
+		t[idx] = alloc_table(b) | PTE_P | PTE_W | PTE_U | PTE_A;
 	return t[idx] & 0x000ffffffffff000ULL;
 }
 

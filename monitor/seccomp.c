@@ -40,6 +40,8 @@ void seccomp_confine(struct guest *g)
 
 	allow_ioctl(ctx, g->vcpu_fd, KVM_RUN);
 	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_REGS);
+	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS);   /* seal: new CR3 */
+	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);
 	allow_ioctl(ctx, g->vm_fd, KVM_SET_USER_MEMORY_REGION); /* seal */
 
 	struct scmp_arg_cmp out = SCMP_A0(SCMP_CMP_EQ, 1);

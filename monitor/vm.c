@@ -4,6 +4,7 @@
  * bootloader, no mode switches in the guest).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #define PAGE 4096UL
 #define MSR_IA32_TSC 0x10
+#define MSR_LSTAR 0xc0000082
 
 #define CR0_PE (1UL << 0)
 #define CR0_MP (1UL << 1)
@@ -28,6 +30,7 @@
 #define CR0_WP (1UL << 16)
 #define CR0_PG (1UL << 31)
 #define CR4_PAE (1UL << 5)
+#define RFLAGS_FIXED (1UL << 1)
 #define EFER_LME (1UL << 8)
 #define EFER_LMA (1UL << 10)
 #define EFER_NXE (1UL << 11)
@@ -42,9 +45,14 @@ struct tss64 {
 	uint64_t reserved2;
 	uint16_t reserved3;
 	uint16_t iomap_base;
+	/* The I/O permission bitmap: a clear bit lets CPL 3 use the port.
+	 * Only the hypercall ports are open; the last byte ends it. */
+	uint8_t iomap[(INGOT_KVM_HC_BASE + INGOT_KVM_HC_PORTS) / 8 + 1];
 } __attribute__((packed));
 
-#define TSS_OFFSET 0x80 /* from the GDT's start, in the same page */
+#define GDT_ENTRIES 7
+#define TSS_OFFSET 0x80	 /* from the GDT's start, in the same page */
+#define IDT_OFFSET 0x800 /* likewise */
 
 void *vm_guest_ptr(struct guest *g, uint64_t gva, uint64_t len, bool writable)
 {
@@ -121,6 +129,17 @@ void vm_seal(struct guest *g)
 	r.userspace_addr = (uintptr_t)g->mem;
 	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		mon_stop(g, "cannot seal the guest: %m");
+
+	/* The guest's page-table edits bind from here: loading CR3 with a
+	 * copy of the PML4 is a CR3 change, which flushes the TLB (no page
+	 * is global), on any KVM. */
+	struct kvm_sregs sr;
+	memcpy(g->mem + g->pt_used_end, g->mem + INGOT_KVM_PT_BASE, PAGE);
+	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		mon_stop(g, "cannot seal the guest: KVM_GET_SREGS: %m");
+	sr.cr3 = g->pt_used_end;
+	if (ioctl(g->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+		mon_stop(g, "cannot seal the guest: KVM_SET_SREGS: %m");
 	g->sealed = true;
 }
 
@@ -165,11 +184,39 @@ static void write_boot_info(struct guest *g, int argc, char **argv,
 		d->handle = i;
 	}
 	b->offset = img->offset;
-	b->pt_pool_start = g->pt_used_end + img->offset;
+	b->pt_pool_start = g->pt_used_end + PAGE + img->offset;
 	b->pt_pool_end = INGOT_KVM_IMAGE_BASE + img->offset;
 	b->stack_top = g->mem_size + img->offset;
 	b->ist_stack_top = g->mem_size - MON_BOOT_STACK_SIZE - PAGE + img->offset;
 	g->boot = b;
+}
+
+struct idt_gate {
+	uint16_t offset_low, selector;
+	uint8_t ist, type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_high, reserved;
+};
+
+/* The entry point for vector v, from the image's trap table; each must lie
+ * in an executable segment. */
+static uint64_t trap_entry(struct guest *g, unsigned v)
+{
+	const struct image *img = &g->img;
+	const uint64_t *table = vm_guest_ptr(
+	    g, img->trap_table, INGOT_KVM_TRAP_ENTRIES * sizeof(uint64_t),
+	    false);
+	if (!table)
+		mon_fail("%s: the trap table is outside the image", img->path);
+	uint64_t va = table[v];
+	for (unsigned i = 0; i < img->nseg; i++) {
+		const struct image_segment *s = &img->seg[i];
+		if ((s->flags & ELF_PF_X) && va >= s->paddr + img->offset &&
+		    va - (s->paddr + img->offset) < s->memsz)
+			return va;
+	}
+	mon_fail("%s: trap table entry %u is not in the image's code",
+		 img->path, v);
 }
 
 static void write_descriptors(struct guest *g)
@@ -177,21 +224,45 @@ static void write_descriptors(struct guest *g)
 	uint64_t *gdt = (uint64_t *)(g->mem + INGOT_KVM_GDT_BASE);
 	struct tss64 *tss = (struct tss64 *)(g->mem + INGOT_KVM_GDT_BASE +
 					     TSS_OFFSET);
+	struct idt_gate *idt = (struct idt_gate *)(g->mem + INGOT_KVM_GDT_BASE +
+						   IDT_OFFSET);
 	uint64_t tss_va = INGOT_KVM_GDT_BASE + TSS_OFFSET + g->img.offset;
 	uint64_t limit = sizeof *tss - 1;
+
+	_Static_assert(TSS_OFFSET + sizeof *tss <= IDT_OFFSET, "TSS size");
+	_Static_assert(INGOT_KVM_HC_BASE % 8 == 0, "hypercall port base");
 
 	/* Accessed (and TSS busy) bits are preset: the CPU never has to write
 	 * these tables, which become read-only at the seal. */
 	gdt[0] = 0;
 	gdt[1] = 0x00af9b000000ffffULL; /* 64-bit code, DPL 0 */
-	gdt[2] = 0x00cf93000000ffffULL; /* data */
-	gdt[3] = (limit & 0xffff) | ((tss_va & 0xffffff) << 16) |
+	gdt[2] = 0x00cf93000000ffffULL; /* data, DPL 0 */
+	gdt[3] = 0x00affb000000ffffULL; /* 64-bit code, DPL 3 */
+	gdt[4] = 0x00cff3000000ffffULL; /* data, DPL 3 */
+	gdt[5] = (limit & 0xffff) | ((tss_va & 0xffffff) << 16) |
 		 (0x8bULL << 40) | ((limit >> 16 & 0xf) << 48) |
 		 ((tss_va >> 24 & 0xff) << 56);
-	gdt[4] = tss_va >> 32;
+	gdt[6] = tss_va >> 32;
 	memset(tss, 0, sizeof *tss);
+	tss->rsp[0] = g->boot->ist_stack_top;
 	tss->ist[0] = g->boot->ist_stack_top;
-	tss->iomap_base = sizeof *tss;
+	tss->iomap_base = offsetof(struct tss64, iomap);
+	memset(tss->iomap, 0xff, sizeof tss->iomap);
+	memset(tss->iomap + INGOT_KVM_HC_BASE / 8, 0, INGOT_KVM_HC_PORTS / 8);
+
+	/* Interrupt gates to CPL 0 on IST1, DPL 0: the guest cannot raise
+	 * them with int. */
+	for (unsigned v = 0; v < INGOT_KVM_VECTORS; v++) {
+		uint64_t a = trap_entry(g, v);
+		idt[v] = (struct idt_gate){
+		    .offset_low = a & 0xffff,
+		    .selector = INGOT_KVM_SEL_KERNEL_CODE,
+		    .ist = 1,
+		    .type_attr = 0x8e,
+		    .offset_mid = a >> 16 & 0xffff,
+		    .offset_high = a >> 32,
+		};
+	}
 }
 
 static void set_cpuid(struct guest *g)
@@ -224,6 +295,7 @@ static void set_segment(struct kvm_segment *s, uint16_t sel, uint8_t type,
 	    .selector = sel,
 	    .type = type,
 	    .present = 1,
+	    .dpl = sel & 3,
 	    .s = 1,
 	    .l = code,
 	    .db = !code,
@@ -251,8 +323,8 @@ static void setup_vcpu(struct guest *g)
 
 	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
 		mon_fail("KVM_GET_SREGS: %m");
-	set_segment(&sr.cs, INGOT_KVM_SEL_CODE, 0xb, true);
-	set_segment(&sr.ds, INGOT_KVM_SEL_DATA, 0x3, false);
+	set_segment(&sr.cs, INGOT_KVM_SEL_USER_CODE, 0xb, true);
+	set_segment(&sr.ds, INGOT_KVM_SEL_USER_DATA, 0x3, false);
 	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
 	sr.tr = (struct kvm_segment){
 	    .base = INGOT_KVM_GDT_BASE + TSS_OFFSET + va,
@@ -262,9 +334,9 @@ static void setup_vcpu(struct guest *g)
 	    .present = 1,
 	};
 	sr.gdt.base = INGOT_KVM_GDT_BASE + va;
-	sr.gdt.limit = 5 * 8 - 1;
-	sr.idt.base = 0;
-	sr.idt.limit = 0;
+	sr.gdt.limit = GDT_ENTRIES * 8 - 1;
+	sr.idt.base = INGOT_KVM_GDT_BASE + IDT_OFFSET + va;
+	sr.idt.limit = INGOT_KVM_VECTORS * sizeof(struct idt_gate) - 1;
 	sr.cr0 = CR0_PE | CR0_MP | CR0_EM | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sr.cr3 = INGOT_KVM_PT_BASE;
 	sr.cr4 = CR4_PAE;
@@ -276,10 +348,19 @@ static void setup_vcpu(struct guest *g)
 	    .rip = g->img.entry,
 	    .rsp = g->boot->stack_top,
 	    .rdi = INGOT_KVM_BOOT_BASE + va,
-	    .rflags = 2,
+	    .rflags = RFLAGS_FIXED, /* IOPL 0: the TSS bitmap decides */
 	};
 	if (ioctl(g->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		mon_fail("KVM_SET_REGS: %m");
+
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msrs = {.hdr.nmsrs = 1,
+		  .e = {.index = MSR_LSTAR,
+			.data = trap_entry(g, INGOT_KVM_TRAP_SYSCALL)}};
+	if (ioctl(g->vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
+		mon_fail("KVM_SET_MSRS (LSTAR): %m");
 }
 
 /* Monotonic time 0 for the guest: its TSC and the host's clocks, now. */
@@ -317,6 +398,8 @@ void vm_create(struct guest *g, uint64_t mem_size, int argc, char **argv)
 	open_kvm(g);
 	create_memory(g);
 	g->pt_used_end = paging_build(g, heap_start, heap_end);
+	if (g->pt_used_end + PAGE > INGOT_KVM_IMAGE_BASE)
+		mon_fail("guest page tables do not fit below the image");
 	write_boot_info(g, argc, argv, heap_start, heap_end);
 	write_descriptors(g);
 	setup_vcpu(g);

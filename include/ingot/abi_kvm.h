@@ -18,14 +18,31 @@
  * Virtual memory.  All of guest physical memory is mapped at physical +
  * offset, except page 0 (never mapped, so a NULL pointer faults).  Each page
  * is mapped by the flags of what it holds: image segments by their ELF flags,
- * the boot info and GDT read-only, the page tables read-write, everything
- * else read-write; nothing but code is executable (NX), and CR0.WP makes the
- * protections bind the guest's kernel mode too.  The guest may edit its page
- * tables (they are mapped at INGOT_KVM_PT_BASE + offset) until it seals;
- * then the monitor moves [0, INGOT_KVM_IMAGE_BASE) into a read-only slot.
+ * the boot info read-only, the page tables read-write, everything else
+ * read-write; nothing but code is executable (NX).  All of it is user
+ * memory but the GDT, TSS and IDT page, which only the CPU reads.  The guest
+ * may edit its page tables (mapped at INGOT_KVM_PT_BASE + offset) until it
+ * seals; the edits take effect at the latest at the seal, when the monitor
+ * moves [0, INGOT_KVM_IMAGE_BASE) into a read-only slot and loads CR3 with
+ * a copy of the top-level table (flushing the TLB: invlpg is privileged).
  *
- * Entry.  64-bit long mode, paging on, interrupts off, CPL 0, flat segments,
- * rsp = the top of the boot stack, rdi = virtual address of the
+ * Privilege.  The guest runs at CPL 3.  The TSS's I/O permission bitmap
+ * opens the hypercall ports (INGOT_KVM_HC_BASE, INGOT_KVM_HC_PORTS of
+ * them) and no other; it cannot execute a privileged instruction (lidt,
+ * mov to CR3, wrmsr), so even before the seal it cannot reconfigure the
+ * CPU.  Only the CPU-exception handlers run at CPL 0; no
+ * gate can be raised from CPL 3.  (A further reason: on kvm-pvm hosts,
+ * nested KVM in software, CPL 0 code is emulated instruction by
+ * instruction, about 1000 times slower; CPL 3 code runs natively.)
+ * The monitor builds the IDT from the image's INGOT_NOTE_KVM_TRAPS note:
+ * the address of a table of INGOT_KVM_TRAP_ENTRIES entry points, all in
+ * executable segments: one per exception vector, then the syscall entry.
+ * syscall is invalid (EFER.SCE is off, so the CPU raises #UD); where a
+ * host runs it anyway (kvm-pvm does), it lands on the syscall entry (the
+ * monitor sets LSTAR to it), which reports it the same way.
+ *
+ * Entry.  64-bit long mode, paging on, interrupts off, CPL 3, IOPL 0, flat
+ * segments, rsp = the top of the boot stack, rdi = virtual address of the
  * struct ingot_kvm_boot, rip = e_entry.
  *
  * Hypercalls.  `outl %eax, %dx` with dx = INGOT_KVM_HC_BASE + nr and eax the
@@ -44,25 +61,38 @@
 /* The PT_NOTE identifying an ingot image and its target. */
 #define INGOT_NOTE_NAME "ingot"
 #define INGOT_NOTE_ABI 1 /* desc: struct ingot_note_abi */
+#define INGOT_NOTE_KVM_TRAPS 2 /* desc: uint64_t, virtual address of the
+				  table of INGOT_KVM_TRAP_ENTRIES entry
+				  points */
 #define INGOT_TARGET_KVM 1
 #define INGOT_TARGET_HOSTED 2
 
 /* Guest physical layout. */
 #define INGOT_KVM_BOOT_BASE 0x1000UL  /* struct ingot_kvm_boot, argv */
 #define INGOT_KVM_BOOT_SIZE 0x2000UL
-#define INGOT_KVM_GDT_BASE 0x3000UL  /* GDT, then the TSS */
-#define INGOT_KVM_PT_BASE 0x10000UL  /* page tables, then the spare pool */
+#define INGOT_KVM_GDT_BASE 0x3000UL  /* GDT, then the TSS, then the IDT */
+#define INGOT_KVM_PT_BASE 0x10000UL  /* page tables, the PML4 copy for the
+					seal, then the spare pool */
 #define INGOT_KVM_IMAGE_BASE 0x200000UL
 #define INGOT_KVM_MEM_MIN (4UL << 20)
 #define INGOT_KVM_MEM_MAX (4UL << 30)
 
 /* GDT selectors the monitor installs. */
-#define INGOT_KVM_SEL_CODE 0x08
-#define INGOT_KVM_SEL_DATA 0x10
-#define INGOT_KVM_SEL_TSS 0x18
+#define INGOT_KVM_SEL_KERNEL_CODE 0x08
+#define INGOT_KVM_SEL_KERNEL_DATA 0x10
+#define INGOT_KVM_SEL_USER_CODE 0x1b
+#define INGOT_KVM_SEL_USER_DATA 0x23
+#define INGOT_KVM_SEL_TSS 0x28
+
+/* IDT vectors: the CPU exceptions, each to its trap-table entry on the
+ * TSS's IST1 stack. */
+#define INGOT_KVM_VECTORS 32
+#define INGOT_KVM_TRAP_SYSCALL 32 /* the syscall entry's index */
+#define INGOT_KVM_TRAP_ENTRIES 33
 
 /* Hypercall numbers (enum ingot_kvm_hc): the port is INGOT_KVM_HC_BASE + nr. */
 #define INGOT_KVM_HC_BASE 0x500
+#define INGOT_KVM_HC_PORTS 64 /* open to the guest; calls to come fit here */
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>

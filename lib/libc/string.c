@@ -128,10 +128,12 @@ char *strrchr(const char *s, int c)
 char *strstr(const char *haystack, const char *needle)
 {
 	size_t n = strlen(needle);
+	if (!n)
+		return (char *)haystack;
 	for (; *haystack; haystack++)
 		if (*haystack == *needle && strncmp(haystack, needle, n) == 0)
 			return (char *)haystack;
-	return n ? NULL : (char *)haystack;
+	return NULL;
 }
 
 size_t strspn(const char *s, const char *accept)

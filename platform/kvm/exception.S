@@ -80,7 +80,16 @@ kvm_trap:
 	ud2
 	.size kvm_trap, . - kvm_trap
 
-	/* The stub addresses, in vector order, for the IDT. */
+	/* Where a syscall lands on hosts that run it (abi_kvm.h): reported
+	 * as the invalid instruction it is in ingot. */
+	.globl kvm_syscall_entry
+	.type kvm_syscall_entry, @function
+kvm_syscall_entry:
+	ud2
+	.size kvm_syscall_entry, . - kvm_syscall_entry
+
+	/* The entry points in vector order, for the IDT the monitor builds
+	 * (the INGOT_NOTE_KVM_TRAPS note in start.S points here). */
 	.section .rodata.kvm_trap_stubs, "a"
 	.globl kvm_trap_stubs
 	.balign 8
@@ -88,5 +97,6 @@ kvm_trap_stubs:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.quad kvm_trap_\v
 	.endr
+	.quad kvm_syscall_entry
 
 	.section .note.GNU-stack, "", @progbits

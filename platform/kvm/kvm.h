@@ -28,9 +28,6 @@ enum kvm_page_kind { KVM_PAGE_NONE, KVM_PAGE_READ, KVM_PAGE_RW };
 bool kvm_page_readable(uintptr_t va);
 int kvm_page_set(uintptr_t va, enum kvm_page_kind kind);
 
-/* kvm_exception.c */
-void kvm_exceptions_init(void);
-
 /* kvm_calls.c */
 bool kvm_sealed(void);
 

@@ -3,6 +3,7 @@
  * always a bug or an attack, so the handler gathers what the operator needs
  * (vector, error code, faulting address, registers, a backtrace) and hands
  * it to the monitor, which prints it with symbol names and ends the guest.
+ * It runs at CPL 0 through the IDT the monitor built (abi_kvm.h).
  */
 #include <stddef.h>
 #include <string.h>
@@ -16,49 +17,10 @@ struct kvm_trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-struct idt_gate {
-	uint16_t offset_low, selector;
-	uint8_t ist, type_attr;
-	uint16_t offset_mid;
-	uint32_t offset_high, reserved;
-};
-
-#define IDT_VECTORS 32
-
-extern const uint64_t kvm_trap_stubs[IDT_VECTORS];
-
-/* A page of its own: it becomes read-only before the seal. */
-static union {
-	struct idt_gate gate[IDT_VECTORS];
-	char page[INGOT_PAGE_SIZE];
-} idt __attribute__((aligned(INGOT_PAGE_SIZE)));
+extern const char kvm_syscall_entry[];
 
 static struct ingot_fault fault;
 static bool in_exception;
-
-void kvm_exceptions_init(void)
-{
-	for (int v = 0; v < IDT_VECTORS; v++) {
-		uint64_t a = kvm_trap_stubs[v];
-		idt.gate[v] = (struct idt_gate){
-		    .offset_low = a & 0xffff,
-		    .selector = INGOT_KVM_SEL_CODE,
-		    .ist = 1,
-		    .type_attr = 0x8e, /* present, DPL 0, interrupt gate */
-		    .offset_mid = a >> 16 & 0xffff,
-		    .offset_high = a >> 32,
-		};
-	}
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = {sizeof idt.gate - 1,
-					  (uintptr_t)idt.gate};
-	__asm__ volatile("lidt %0" : : "m"(idtr));
-	int rc = kvm_page_set((uintptr_t)&idt, KVM_PAGE_READ);
-	if (rc < 0)
-		ingot_abort("cannot protect the IDT", 22);
-}
 
 /* Return addresses along the frame-pointer chain, reading only frames that
  * are mapped, so that a corrupt chain cannot fault again. */
@@ -115,6 +77,11 @@ _Noreturn void kvm_exception(const struct kvm_trap_frame *f)
 	    .r14 = f->r14,
 	    .r15 = f->r15,
 	};
+	/* A syscall the host ran anyway: rcx holds the address after it. */
+	if (f->rip == (uintptr_t)kvm_syscall_entry) {
+		fault.rip = f->rcx - 2;
+		fault.stack_word = 0;
+	}
 	if (f->rsp % 8 == 0 && kvm_page_readable(f->rsp) &&
 	    kvm_page_readable(f->rsp + 7))
 		fault.stack_word = *(const uint64_t *)f->rsp;

@@ -3,6 +3,7 @@
  * Before the seal the guest may change the protection of single pages,
  * splitting a 2 MiB page with a table from the monitor's spare pool; after
  * the seal the tables are in read-only memory and any write stops the guest.
+ * Edits take effect at the latest at the seal, which flushes the TLB.
  */
 #include <errno.h>
 
@@ -10,6 +11,7 @@
 
 #define PTE_P (1ULL << 0)
 #define PTE_W (1ULL << 1)
+#define PTE_U (1ULL << 2)
 #define PTE_A (1ULL << 5)
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
@@ -65,7 +67,7 @@ static int split(uint64_t *pde)
 	uint64_t flags = *pde & ~PTE_ADDR & ~PTE_PS;
 	for (unsigned i = 0; i < 512; i++)
 		pt[i] = (base + i * INGOT_PAGE_SIZE) | flags;
-	*pde = (next - kvm_boot->offset) | PTE_P | PTE_W | PTE_A;
+	*pde = (next - kvm_boot->offset) | PTE_P | PTE_W | PTE_U | PTE_A;
 	next += INGOT_PAGE_SIZE;
 	return 0;
 }
@@ -94,12 +96,11 @@ int kvm_page_set(uintptr_t va, enum kvm_page_kind kind)
 		*e = frame; /* not present, frame kept for a later change */
 		break;
 	case KVM_PAGE_READ:
-		*e = frame | PTE_P | PTE_A | PTE_D | PTE_NX;
+		*e = frame | PTE_P | PTE_U | PTE_A | PTE_D | PTE_NX;
 		break;
 	case KVM_PAGE_RW:
-		*e = frame | PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX;
+		*e = frame | PTE_P | PTE_U | PTE_W | PTE_A | PTE_D | PTE_NX;
 		break;
 	}
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-	return 0;
+	return 0; /* in effect at the latest at the seal (abi_kvm.h) */
 }

@@ -14,7 +14,6 @@ kvm_start(const struct ingot_kvm_boot *boot)
 {
 	kvm_boot = boot;
 	__stack_chk_guard = boot_canary(boot->info.random_seed);
-	kvm_exceptions_init();
 	kvm_clock_init();
 	boot_run(boot->info.argc, (char **)boot->info.argv);
 }

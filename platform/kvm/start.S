@@ -1,5 +1,5 @@
 /*
- * Entry from ingot-kvm: long mode, paging on, interrupts off,
+ * Entry from ingot-kvm: long mode at CPL 3, paging on, interrupts off,
  * rsp = top of the boot stack, rdi = struct ingot_kvm_boot.
  */
 #include <ingot/abi_kvm.h>
@@ -24,5 +24,14 @@ _start:
 	.balign 4
 	.long INGOT_ABI_VERSION
 	.long INGOT_TARGET_KVM
+
+	/* Where the monitor finds the entry points for the IDT. */
+	.balign 4
+	.long 6
+	.long 8
+	.long INGOT_NOTE_KVM_TRAPS
+	.asciz "ingot"
+	.balign 4
+	.quad kvm_trap_stubs
 
 	.section .note.GNU-stack, "", @progbits
