@@ -59,7 +59,7 @@ APPS := $(notdir $(wildcard apps/*))
 TEST_IMAGES := $(basename $(notdir $(wildcard tests/guest/*.c tests/unit/*.c)))
 
 MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
-	platform/common/fault.c
+	platform/common/fault.c platform/common/net_host.c
 
 
 .PHONY: all images monitor host-tests run test bench bench-boot deps clean format

@@ -19,6 +19,7 @@ static const char *const hc_names[INGOT_KVM_HC_COUNT] = {
     [INGOT_KVM_HC_EXIT] = "exit",
     [INGOT_KVM_HC_ABORT] = "abort",
     [INGOT_KVM_HC_FAULT] = "fault",
+    [INGOT_KVM_HC_NET_ATTACH] = "net_attach",
 };
 
 /* The argument struct at physical address phys, checked and copied in. */
@@ -77,29 +78,47 @@ static void hc_console(struct guest *g, uint32_t phys)
 	write_all(1, guest_buffer(g, INGOT_KVM_HC_CONSOLE, &c), c.len);
 }
 
-/* Sleeps until the deadline; devices join the wait with networking. */
+/* Serves the devices, then sleeps until one has news or the deadline. */
 static void hc_poll(struct guest *g, uint32_t phys)
 {
 	struct ingot_kvm_poll p;
+	struct pollfd fds[INGOT_DEVICES_MAX];
+	uint64_t ready;
 
 	get_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
 	for (;;) {
+		ready = net_service();
 		uint64_t now = mon_now() - g->host_mono_at_boot;
-		if (now >= p.deadline_ns)
+		if (ready || now >= p.deadline_ns)
 			break;
 		uint64_t wait = p.deadline_ns - now;
 		struct timespec ts = {
 		    .tv_sec = wait / 1000000000ULL,
 		    .tv_nsec = wait % 1000000000ULL,
 		};
-		int r = ppoll(NULL, 0, p.deadline_ns == UINT64_MAX ? NULL : &ts,
+		unsigned n = net_pollfds(fds);
+		int r = ppoll(fds, n, p.deadline_ns == UINT64_MAX ? NULL : &ts,
 			      NULL);
 		if (r < 0 && errno != EINTR)
 			mon_stop(g, "ppoll: %m");
 	}
-	p.ready_set = 0;
+	p.ready_set = ready;
 	p.now_ns = mon_now() - g->host_mono_at_boot;
 	put_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
+}
+
+static void hc_net_attach(struct guest *g, uint32_t phys)
+{
+	struct ingot_kvm_net_attach a;
+
+	get_args(g, INGOT_KVM_HC_NET_ATTACH, phys, &a, sizeof a);
+	if (g->sealed)
+		a.result = -EPERM;
+	else if (a.handle >= INGOT_DEVICES_MAX)
+		a.result = -ENODEV;
+	else
+		a.result = net_attach((unsigned)a.handle, a.tx, a.rx);
+	put_args(g, INGOT_KVM_HC_NET_ATTACH, phys, &a, sizeof a);
 }
 
 static _Noreturn void hc_exit(struct guest *g, uint32_t phys)
@@ -153,6 +172,9 @@ void hypercall(struct guest *g, unsigned nr, uint32_t phys)
 		break;
 	case INGOT_KVM_HC_SEAL:
 		vm_seal(g);
+		break;
+	case INGOT_KVM_HC_NET_ATTACH:
+		hc_net_attach(g, phys);
 		break;
 	case INGOT_KVM_HC_EXIT:
 		hc_exit(g, phys);

@@ -15,8 +15,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ingot-kvm [--mem SIZE] [--watchdog SECONDS] [--] IMAGE "
-		"[ARGS...]\n"
+		"usage: ingot-kvm [--mem SIZE] [--watchdog SECONDS] "
+		"[--net NAME=TAP[,mac=MAC]]...\n"
+		"                 [--] IMAGE [ARGS...]\n"
 		"Boots the ingot kvm image IMAGE on /dev/kvm; ARGS are the "
 		"guest's.\n"
 		"  --mem SIZE          guest memory, with a K, M or G suffix "
@@ -25,6 +26,10 @@ static void usage(FILE *f)
 		"touches cost memory\n"
 		"  --watchdog SECONDS  stop the guest if it makes no hypercall "
 		"for this long\n"
+		"  --net NAME=TAP      attach the image's network device NAME "
+		"to tap device TAP;\n"
+		"                      mac=MAC overrides its address (default: "
+		"stable per TAP)\n"
 		"  --help              print this and exit\n"
 		"Exit status: the guest's own (0-249); 251 stopped by the "
 		"watchdog; 252 the\n"
@@ -74,7 +79,11 @@ void mon_stop(struct guest *g, const char *fmt, ...)
 	_exit(INGOT_EXIT_STOPPED);
 }
 
-void mon_exit(int status) { _exit(status); }
+void mon_exit(int status)
+{
+	net_report();
+	_exit(status);
+}
 
 uint64_t mon_now(void)
 {
@@ -137,6 +146,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 	    {"mem", required_argument, NULL, 'm'},
 	    {"watchdog", required_argument, NULL, 'w'},
+	    {"net", required_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -154,6 +164,12 @@ int main(int argc, char **argv)
 		case 'w':
 			watchdog = parse_seconds(optarg);
 			break;
+		case 'n': {
+			const char *err = net_parse_option(optarg);
+			if (err)
+				bad_usage("%s", err);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -166,6 +182,7 @@ int main(int argc, char **argv)
 		bad_usage("%s", "no image given");
 
 	image_load(&g.img, argv[optind]);
+	net_setup(&g);
 	vm_create(&g, mem, argc - optind, argv + optind);
 	if (watchdog)
 		watchdog_start(&g, watchdog);

@@ -11,6 +11,7 @@
 #include <ingot/abi_kvm.h>
 
 #include "../platform/common/fault.h"
+#include "../platform/common/net_host.h"
 
 #define MON_PREFIX "ingot-kvm: "
 #define MON_MEM_DEFAULT (32UL << 20)
@@ -94,6 +95,17 @@ void watchdog_start(struct guest *g, unsigned seconds);
 void watchdog_enter_host(void);
 void watchdog_leave_host(void);
 bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
+
+/* net.c: network devices on tap interfaces (--net). */
+const char *net_parse_option(const char *arg); /* NULL or the error */
+void net_setup(struct guest *g);		  /* after image_load */
+bool net_device_info(unsigned handle, struct ingot_net_info *info);
+int net_attach(unsigned handle, uint64_t tx, uint64_t rx);
+uint64_t net_service(void); /* the poll bits of devices with news */
+struct pollfd;
+unsigned net_pollfds(struct pollfd *fds); /* what to wait on; returns n */
+void net_allow_fds(void (*allow)(void *ctx, int fd), void *ctx);
+void net_report(void); /* counters, on stderr */
 
 /* seccomp.c */
 void seccomp_confine(struct guest *g);

@@ -29,6 +29,14 @@ static void allow_ioctl(scmp_filter_ctx ctx, int fd, unsigned long request)
 	allow(ctx, SCMP_SYS(ioctl), 2, args);
 }
 
+/* A tap device: frames in and out, nothing else. */
+static void allow_tap(void *ctx, int fd)
+{
+	struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)fd);
+	allow(ctx, SCMP_SYS(write), 1, &a);
+	allow(ctx, SCMP_SYS(readv), 1, &a);
+}
+
 void seccomp_confine(struct guest *g)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -48,6 +56,8 @@ void seccomp_confine(struct guest *g)
 	struct scmp_arg_cmp err = SCMP_A0(SCMP_CMP_EQ, 2);
 	allow(ctx, SCMP_SYS(write), 1, &out);
 	allow(ctx, SCMP_SYS(write), 1, &err);
+
+	net_allow_fds(allow_tap, ctx);
 
 	static const int plain[] = {
 	    SCMP_SYS(ppoll),	     SCMP_SYS(clock_gettime),

@@ -182,6 +182,8 @@ static void write_boot_info(struct guest *g, int argc, char **argv,
 		memcpy(d->name, img->manifest[i].name, sizeof d->name);
 		d->type = img->manifest[i].type;
 		d->handle = i;
+		if (d->type == INGOT_DEVICE_NET)
+			d->attached = net_device_info(i, &d->u.net);
 	}
 	b->offset = img->offset;
 	b->pt_pool_start = g->pt_used_end + PAGE + img->offset;

@@ -196,5 +196,51 @@ struct ingot_manifest_entry {
 const struct ingot_device *ingot_device_find(enum ingot_device_type type,
 					     const char *name);
 
+/*
+ * Network devices.  Frames are Ethernet II frames without the FCS, at most
+ * INGOT_NET_FRAME_MAX bytes.  They move through two rings in guest memory
+ * that the guest hands to the host once, before the seal: on the TX ring
+ * frames to send, on the RX ring empty buffers for the host to fill.  The
+ * host reads and writes the buffers in place (no copy in the guest), and
+ * serves the rings in every ingot_poll(): under load one call moves a whole
+ * batch each way, never one exit per frame.
+ *
+ * A ring's indices count slots forever (they wrap at 2^32; the slot is
+ * index & (size - 1)).  The guest owns avail: it fills slot[avail] (TX: a
+ * frame; RX: an empty buffer and its capacity in len), then advances avail.
+ * The host owns used: slots in [used, avail) are its own until it advances
+ * used past them (TX: sent, or dropped if the link refused it; RX: filled,
+ * len the frame's length).  Neither side touches a slot the other owns.
+ * A received frame longer than its buffer is dropped, not truncated.
+ * Everything the host reads from a ring is untrusted: an index or a buffer
+ * address outside the rules stops the guest (INGOT_EXIT_STOPPED).
+ */
+#define INGOT_NET_FRAME_MAX 1514 /* 1500-byte MTU plus the Ethernet header */
+#define INGOT_NET_RING_MAX 1024	 /* slots per ring, a power of two */
+
+struct ingot_net_slot {
+	uint64_t addr; /* guest-virtual address of the buffer */
+	uint32_t len;  /* bytes: TX the frame, RX capacity then frame length */
+	uint32_t reserved;
+};
+
+struct ingot_net_ring {
+	uint32_t size;		/* slots, a power of two <= INGOT_NET_RING_MAX */
+	volatile uint32_t avail; /* written by the guest */
+	volatile uint32_t used;	/* written by the host */
+	uint32_t reserved;
+	struct ingot_net_slot slot[];
+};
+
+/*
+ * Hands the rings of the network device with this handle to the host, which
+ * serves them from the next ingot_poll() on.  Both rings must lie in
+ * writable guest memory and stay there for the guest's lifetime.  Returns 0;
+ * -ENODEV if the handle is not an attached network device; -EBUSY if its
+ * rings were given already; -EPERM after the seal; -EINVAL for a bad size.
+ */
+int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
+		     struct ingot_net_ring *rx);
+
 #endif /* __ASSEMBLY__ */
 #endif

@@ -125,6 +125,7 @@ enum ingot_kvm_hc {
 	INGOT_KVM_HC_EXIT = 3,	  /* struct ingot_kvm_exit */
 	INGOT_KVM_HC_ABORT = 4,	  /* struct ingot_kvm_console: the message */
 	INGOT_KVM_HC_FAULT = 5,	  /* struct ingot_fault */
+	INGOT_KVM_HC_NET_ATTACH = 6, /* struct ingot_kvm_net_attach */
 	INGOT_KVM_HC_COUNT
 };
 
@@ -141,6 +142,12 @@ struct ingot_kvm_poll {
 
 struct ingot_kvm_exit {
 	uint64_t status;
+};
+
+struct ingot_kvm_net_attach {
+	uint64_t handle;
+	uint64_t tx, rx; /* guest-virtual struct ingot_net_ring */
+	int64_t result;	 /* out: ingot_net_attach()'s */
 };
 
 /*

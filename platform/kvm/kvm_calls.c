@@ -85,3 +85,12 @@ void ingot_abort(const char *msg, size_t len)
 	for (;;)
 		__asm__ volatile("ud2");
 }
+
+int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
+		     struct ingot_net_ring *rx)
+{
+	struct ingot_kvm_net_attach a = {
+	    .handle = handle, .tx = (uintptr_t)tx, .rx = (uintptr_t)rx};
+	kvm_hypercall(INGOT_KVM_HC_NET_ATTACH, &a);
+	return (int)a.result;
+}

@@ -1,0 +1,64 @@
+/*
+ * The host side of the network rings (abi.h, "Network devices"), shared by
+ * ingot-kvm and the hosted target: it moves frames between a guest's rings
+ * and a backend (a tap device, a socket) through callbacks, and treats all
+ * it reads from the rings as untrusted.
+ */
+#ifndef PLATFORM_COMMON_NET_HOST_H
+#define PLATFORM_COMMON_NET_HOST_H
+
+#include <ingot/abi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct net_host_ops {
+	/* Host pointer to guest-virtual [va, va + len), or NULL if that is
+	 * not all (writable) guest memory. */
+	void *(*guest_ptr)(void *ctx, uint64_t va, uint64_t len,
+			   bool writable);
+	/* Sends one frame: 0, -EAGAIN (try again later) or another negative
+	 * error (the frame is dropped). */
+	int (*send)(void *ctx, const void *frame, uint32_t len);
+	/* Receives one frame into buf: its length, -EAGAIN when none is
+	 * waiting, or -EMSGSIZE if it was longer than cap (dropped). */
+	int (*recv)(void *ctx, void *buf, uint32_t cap);
+	/* The guest broke the ring rules: does not return. */
+	void (*violation)(void *ctx, const char *what)
+	    __attribute__((noreturn));
+};
+
+struct net_host_counters {
+	uint64_t frames_in, bytes_in, frames_out, bytes_out;
+	uint64_t dropped_in_too_big; /* longer than the guest's buffer */
+	uint64_t dropped_out_error;  /* the backend refused the frame */
+};
+
+struct net_host_ring {
+	struct ingot_net_ring *ring; /* host pointer, checked at attach */
+	uint32_t size;		     /* as checked at attach */
+	uint32_t used;		     /* the host's copy: never read back */
+};
+
+struct net_host_dev {
+	const struct net_host_ops *ops;
+	void *ctx;
+	struct net_host_ring tx, rx;
+	bool attached; /* rings given */
+	bool tx_blocked; /* the backend said EAGAIN with frames pending */
+	struct net_host_counters count;
+};
+
+/* Checks and records a ring pair for ingot_net_attach().  Returns 0 or the
+ * call's negative error. */
+int net_host_attach(struct net_host_dev *d, uint64_t tx_va, uint64_t rx_va);
+
+/* Sends what the TX ring holds and fills what the RX ring offers.
+ * Returns true if the guest has something new: a frame received or a TX
+ * slot completed. */
+bool net_host_service(struct net_host_dev *d);
+
+/* True if the guest has RX buffers posted (the backend is worth waiting
+ * on for input). */
+bool net_host_rx_room(const struct net_host_dev *d);
+
+#endif
