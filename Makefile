@@ -80,7 +80,7 @@ $(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
 
 # The hosted target's seccomp allowlist, compiled by libseccomp at build time
 # into a BPF program the freestanding image can load itself.
-$(BUILD)/tools/seccomp-gen: tools/seccomp_gen.c
+$(BUILD)/tools/seccomp-gen: tools/seccomp_gen.c platform/hosted/hosted_fds.h include/ingot/abi.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
 $(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen
@@ -90,14 +90,17 @@ $(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c platform/hosted/hos
 	$(call quiet,CC,$@)$(CC) $(GUEST_CFLAGS) -I. -c -o $@ $<
 
 # Host-built differential test of lib/libc against glibc (tests/host).
-LIBC_RENAME := $(foreach f,strtol strtoul strtoll strtoull atoi atol,-D$(f)=ingot_$(f))
+LIBC_RENAME := $(foreach f,strtol strtoul strtoll strtoull atoi atol strerror,\
+	-D$(f)=ingot_$(f))
 $(BUILD)/test/host/libc_diff: tests/host/libc_diff.c lib/libc/format.c \
-		lib/libc/strtol.c lib/libc/format.h
+		lib/libc/strtol.c lib/libc/strerror.c lib/libc/format.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -c -o $@-strtol.o \
 		$(LIBC_RENAME) lib/libc/strtol.c && \
+	$(HOSTCC) $(HOST_CFLAGS) -c -o $@-strerror.o \
+		$(LIBC_RENAME) lib/libc/strerror.c && \
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ tests/host/libc_diff.c \
-		lib/libc/format.c $@-strtol.o
+		lib/libc/format.c $@-strtol.o $@-strerror.o
 HOST_TESTS := $(BUILD)/test/host/libc_diff
 host-tests: $(HOST_TESTS)
 

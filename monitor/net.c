@@ -29,29 +29,6 @@ static struct net_tap taps[INGOT_DEVICES_MAX];
 static unsigned ntaps;
 static struct guest *guest;
 
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char end;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &end) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return !(mac[0] & 1); /* unicast */
-}
-
-/* Stable per tap name: a locally administered unicast address. */
-static void default_mac(const char *tap, uint8_t mac[6])
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *p = tap; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	mac[0] = 0x02;
-	for (int i = 1; i < 6; i++)
-		mac[i] = (uint8_t)(h >> (8 * i));
-}
-
 const char *net_parse_option(const char *arg)
 {
 	static char err[128];
@@ -76,10 +53,10 @@ const char *net_parse_option(const char *arg)
 		return "--net: bad tap device name";
 	memcpy(t->tap, eq + 1, tlen);
 	t->tap[tlen] = '\0';
-	default_mac(t->tap, t->mac);
+	net_default_mac(t->tap, t->mac);
 	if (comma) {
 		if (strncmp(comma + 1, "mac=", 4) != 0 ||
-		    !parse_mac(comma + 5, t->mac))
+		    !net_parse_mac(comma + 5, t->mac))
 			return "--net: expected ,mac=XX:XX:XX:XX:XX:XX "
 			       "(unicast)";
 	}
@@ -221,12 +198,14 @@ void net_report(void)
 	for (unsigned i = 0; i < ntaps; i++) {
 		const struct net_host_counters *c = &taps[i].dev.count;
 		mon_msg("net %s (%s): in %lu frames %lu bytes, out %lu frames "
-			"%lu bytes, dropped %lu too big %lu refused",
+			"%lu bytes, dropped %lu too big %lu refused, %lu receive "
+			"errors",
 			taps[i].name, taps[i].tap, (unsigned long)c->frames_in,
 			(unsigned long)c->bytes_in,
 			(unsigned long)c->frames_out,
 			(unsigned long)c->bytes_out,
 			(unsigned long)c->dropped_in_too_big,
-			(unsigned long)c->dropped_out_error);
+			(unsigned long)c->dropped_out_error,
+			(unsigned long)c->errors_in);
 	}
 }

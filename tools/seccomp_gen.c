@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../platform/hosted/hosted_fds.h"
+#include <ingot/abi.h>
+
 static void check(int rc, const char *what)
 {
 	if (rc < 0) {
@@ -29,11 +32,22 @@ int main(void)
 
 	/* The console: standard output and error only. */
 	check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-			       SCMP_A0(SCMP_CMP_EQ, 1)),
+			       SCMP_A0(SCMP_CMP_EQ, HOSTED_FD_STDOUT)),
 	      "write");
 	check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-			       SCMP_A0(SCMP_CMP_EQ, 2)),
+			       SCMP_A0(SCMP_CMP_EQ, HOSTED_FD_STDERR)),
 	      "write");
+	/* Network devices: frames in and out of their backends' fds. */
+	for (int h = 0; h < INGOT_DEVICES_MAX; h++) {
+		check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+				       SCMP_A0(SCMP_CMP_EQ,
+					       HOSTED_NET_FD_BASE + h)),
+		      "write");
+		check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(readv), 1,
+				       SCMP_A0(SCMP_CMP_EQ,
+					       HOSTED_NET_FD_BASE + h)),
+		      "readv");
+	}
 	static const int plain[] = {
 	    SCMP_SYS(ppoll),	  /* ingot_poll */
 	    SCMP_SYS(clock_gettime), /* the clocks */

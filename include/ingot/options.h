@@ -46,4 +46,39 @@
 #define CONFIG_LIBC_STDOUT_BUFFER 1024
 #endif
 
+/* --- net ----------------------------------------------------------------- */
+#ifndef CONFIG_NET_PKTS
+#define CONFIG_NET_PKTS 1024 /* packet buffers of NET_PKT_SIZE bytes */
+#endif
+#ifndef CONFIG_NET_RING_SLOTS
+#define CONFIG_NET_RING_SLOTS 256 /* per ring, each way, per interface */
+#endif
+#ifndef CONFIG_NET_TXQ_MAX
+#define CONFIG_NET_TXQ_MAX 512 /* frames waiting for room on a TX ring */
+#endif
+#ifndef CONFIG_NET_ARP_ENTRIES
+#define CONFIG_NET_ARP_ENTRIES 64
+#endif
+#ifndef CONFIG_NET_REASS_SLOTS
+#define CONFIG_NET_REASS_SLOTS 4 /* datagrams in reassembly, 64 KiB each */
+#endif
+#ifndef CONFIG_NET_REASS_TIMEOUT_MS
+#define CONFIG_NET_REASS_TIMEOUT_MS 5000
+#endif
+#ifndef CONFIG_NET_ICMP_ERRORS_PER_S
+#define CONFIG_NET_ICMP_ERRORS_PER_S 100
+#endif
+#ifndef CONFIG_NET_UDP_SOCKETS
+#define CONFIG_NET_UDP_SOCKETS 16
+#endif
+#ifndef CONFIG_NET_UDP_QUEUE
+#define CONFIG_NET_UDP_QUEUE 256 /* datagrams waiting per socket */
+#endif
+#ifndef CONFIG_NET_IPV4
+#define CONFIG_NET_IPV4 "dhcp" /* or "ADDR/PREFIX" */
+#endif
+#ifndef CONFIG_NET_IPV4_GATEWAY
+#define CONFIG_NET_IPV4_GATEWAY "" /* none */
+#endif
+
 #endif

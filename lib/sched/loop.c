@@ -62,6 +62,11 @@ static void turn(void)
 		fflush(stdout);
 		sched.stats.sleeps++;
 		ingot_poll(timers_earliest(), NULL, &now);
+	} else if (npollers) {
+		/* Devices need the host's attention each turn (the network
+		 * rings are served in ingot_poll): one call does that and
+		 * reads the clock. */
+		ingot_poll(0, NULL, &now);
 	} else {
 		now = ingot_clock_monotonic();
 	}

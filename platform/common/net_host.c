@@ -3,6 +3,36 @@
 
 #include <errno.h>
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool net_parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[0]), lo = hex_digit(s[1]);
+		if (hi < 0 || lo < 0 || s[2] != (i < 5 ? ':' : s[2]))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+		s += 3;
+	}
+	return (s[-1] == '\0' || s[-1] == ',') && !(mac[0] & 1);
+}
+
+void net_default_mac(const char *key, uint8_t mac[6])
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+}
+
 #define SLOTS_OFFSET 16 /* offsetof(struct ingot_net_ring, slot) */
 
 static int check_ring(struct net_host_dev *d, struct net_host_ring *hr,
@@ -105,11 +135,14 @@ static bool service_rx(struct net_host_dev *d)
 						  "outside guest-writable "
 						  "memory");
 		int rc = d->ops->recv(d->ctx, buf, s.len);
-		if (rc == -EAGAIN)
-			break;
-		if (rc < 0) {
+		if (rc == -EMSGSIZE) {
 			d->count.dropped_in_too_big++;
 			continue;
+		}
+		if (rc < 0) {
+			if (rc != -EAGAIN)
+				d->count.errors_in++;
+			break;
 		}
 		slot->len = (uint32_t)rc;
 		d->count.frames_in++;

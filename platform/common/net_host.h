@@ -20,7 +20,8 @@ struct net_host_ops {
 	 * error (the frame is dropped). */
 	int (*send)(void *ctx, const void *frame, uint32_t len);
 	/* Receives one frame into buf: its length, -EAGAIN when none is
-	 * waiting, or -EMSGSIZE if it was longer than cap (dropped). */
+	 * waiting, -EMSGSIZE if it was longer than cap (dropped), or another
+	 * negative error (receiving stops until the next service). */
 	int (*recv)(void *ctx, void *buf, uint32_t cap);
 	/* The guest broke the ring rules: does not return. */
 	void (*violation)(void *ctx, const char *what)
@@ -31,6 +32,7 @@ struct net_host_counters {
 	uint64_t frames_in, bytes_in, frames_out, bytes_out;
 	uint64_t dropped_in_too_big; /* longer than the guest's buffer */
 	uint64_t dropped_out_error;  /* the backend refused the frame */
+	uint64_t errors_in;	     /* the backend failed to receive */
 };
 
 struct net_host_ring {
@@ -47,6 +49,13 @@ struct net_host_dev {
 	bool tx_blocked; /* the backend said EAGAIN with frames pending */
 	struct net_host_counters count;
 };
+
+/* "02:00:00:00:00:01" -> mac; the text must end there or at a comma.
+ * False for a malformed or multicast address. */
+bool net_parse_mac(const char *s, uint8_t mac[6]);
+/* A locally administered unicast address that is stable for key (a tap
+ * device's name, say). */
+void net_default_mac(const char *key, uint8_t mac[6]);
 
 /* Checks and records a ring pair for ingot_net_attach().  Returns 0 or the
  * call's negative error. */

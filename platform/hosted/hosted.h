@@ -29,6 +29,15 @@ uint64_t hosted_clock(int clock);
 /* Whether [addr, addr + 16) may be read without faulting. */
 bool hosted_readable(uintptr_t addr);
 
+/* hosted_start.c: text to standard error. */
+void hosted_say(const char *s);
+
+/* hosted_net.c: network devices (--net). */
+const char *hosted_net_option(const char *spec); /* NULL or an error */
+void hosted_net_setup(void);
+uint64_t hosted_net_service(void); /* the devices with news, one bit each */
+unsigned hosted_net_pollfds(struct kernel_pollfd *fds);
+
 /* hosted_signal.c: reports faults and forbidden system calls. */
 void hosted_signals_init(void);
 

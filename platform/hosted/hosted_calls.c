@@ -46,18 +46,22 @@ uint64_t ingot_clock_wall(void) { return hosted_clock(CLOCK_REALTIME); }
 
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
-	uint64_t now = ingot_clock_monotonic();
-	while (now < deadline_ns) {
+	struct kernel_pollfd fds[INGOT_DEVICES_MAX];
+	uint64_t now = ingot_clock_monotonic(), ready;
+	for (;;) {
+		ready = hosted_net_service();
+		if (ready || now >= deadline_ns)
+			break;
 		uint64_t wait = deadline_ns - now;
 		struct kernel_timespec ts = {wait / 1000000000ULL,
 					     wait % 1000000000ULL};
-		syscall6(SYS_ppoll, 0, 0,
+		syscall6(SYS_ppoll, (long)fds, hosted_net_pollfds(fds),
 			 (long)(deadline_ns == UINT64_MAX ? NULL : &ts), 0, 8,
 			 0);
 		now = ingot_clock_monotonic();
 	}
 	if (ready_set)
-		*ready_set = 0;
+		*ready_set = ready;
 	if (now_ns)
 		*now_ns = now;
 	return 0;

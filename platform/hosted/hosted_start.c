@@ -1,6 +1,6 @@
 /*
  * Start of day on the hosted target: an ordinary static Linux process.
- *   APP [--mem SIZE] [--] [ARGS...]
+ *   APP [--mem SIZE] [--net NAME=BACKEND]... [--] [ARGS...]
  * Platform options come first and end at the first argument that is not
  * one of them, or at "--"; the rest are the application's.
  */
@@ -22,7 +22,9 @@ _Noreturn void hosted_start(uintptr_t *sp);
 
 static void say_to(int fd, const char *s) { syscall3(SYS_write, fd, s, strlen(s)); }
 
-static void say(const char *s) { say_to(2, s); }
+void hosted_say(const char *s) { say_to(2, s); }
+
+#define say hosted_say
 
 /* --help goes to standard output, a usage error to standard error. */
 static _Noreturn void usage(const char *prog, const char *error)
@@ -35,9 +37,14 @@ static _Noreturn void usage(const char *prog, const char *error)
 	}
 	say_to(fd, "usage: ");
 	say_to(fd, prog);
-	say_to(fd, " [--mem SIZE] [--] [ARGS...]\n"
+	say_to(fd, " [--mem SIZE] [--net NAME=BACKEND]... [--] [ARGS...]\n"
 	    "Runs this ingot image as a Linux process (the hosted target).\n"
 	    "  --mem SIZE  guest memory, with a K, M or G suffix (default 32M)\n"
+	    "  --net NAME=TAP[,mac=MAC]\n"
+	    "              attach network device NAME to tap device TAP\n"
+	    "  --net NAME=udp:LPORT:RPORT[,mac=MAC]\n"
+	    "              ... to frames in UDP datagrams on 127.0.0.1, sent\n"
+	    "              from port LPORT to port RPORT (no privilege needed)\n"
 	    "  --help      print this and exit\n");
 	syscall3(SYS_exit_group, error ? 2 : 0, 0, 0);
 	__builtin_unreachable();
@@ -78,6 +85,15 @@ static int parse_options(int argc, char **argv, uint64_t *mem)
 			return i + 1;
 		if (strcmp(a, "--help") == 0)
 			usage(argv[0], NULL);
+		if (strncmp(a, "--net=", 6) == 0 || strcmp(a, "--net") == 0) {
+			if (!a[5] && i + 1 >= argc)
+				usage(argv[0], "--net needs NAME=BACKEND");
+			const char *err =
+			    hosted_net_option(a[5] ? a + 6 : argv[++i]);
+			if (err)
+				usage(argv[0], err);
+			continue;
+		}
 		if (strncmp(a, "--mem=", 6) == 0)
 			val = a + 6;
 		else if (strcmp(a, "--mem") == 0) {
@@ -167,6 +183,7 @@ __attribute__((no_stack_protector)) void hosted_start(uintptr_t *sp)
 	    .random_seed = seed[1],
 	};
 	setup_manifest();
+	hosted_net_setup();
 	map_symbols();
 	hosted_signals_init();
 	boot_run(hosted.info.argc, (char **)hosted.info.argv);

@@ -5,12 +5,18 @@
 #ifndef HOSTED_SYSCALL_H
 #define HOSTED_SYSCALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
 	SYS_read = 0,
 	SYS_write = 1,
 	SYS_close = 3,
+	SYS_ioctl = 16,
+	SYS_readv = 19,
+	SYS_socket = 41,
+	SYS_connect = 42,
+	SYS_bind = 49,
 	SYS_mmap = 9,
 	SYS_mprotect = 10,
 	SYS_rt_sigaction = 13,
@@ -24,6 +30,7 @@ enum {
 	SYS_ppoll = 271,
 	SYS_seccomp = 317,
 	SYS_getrandom = 318,
+	SYS_dup3 = 292,
 };
 
 static inline long syscall6(long nr, long a, long b, long c, long d, long e,
@@ -53,6 +60,8 @@ static inline long syscall6(long nr, long a, long b, long c, long d, long e,
 #define MAP_NORESERVE 0x4000
 #define AT_FDCWD (-100)
 #define O_RDONLY 0
+#define O_RDWR 2
+#define O_NONBLOCK 04000
 #define O_CLOEXEC 02000000
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
@@ -69,6 +78,39 @@ static inline long syscall6(long nr, long a, long b, long c, long d, long e,
 #define SA_ONSTACK 0x08000000
 #define SA_RESTORER 0x04000000
 #define BUS_ADRALN 1
+
+#define AF_INET 2
+#define SOCK_DGRAM 2
+#define SOCK_NONBLOCK 04000
+#define SOCK_CLOEXEC 02000000
+#define POLLIN 1
+#define POLLOUT 4
+#define TUNSETIFF 0x400454ca
+#define IFF_TAP 0x0002
+#define IFF_NO_PI 0x1000
+
+struct kernel_pollfd {
+	int fd;
+	short events, revents;
+};
+
+struct kernel_iovec {
+	void *base;
+	size_t len;
+};
+
+struct kernel_sockaddr_in {
+	uint16_t family;
+	uint16_t port; /* network order */
+	uint32_t addr; /* network order */
+	uint8_t zero[8];
+};
+
+struct kernel_ifreq {
+	char name[16];
+	short flags;
+	char pad[22];
+};
 
 struct kernel_timespec {
 	int64_t tv_sec, tv_nsec;

@@ -1,5 +1,5 @@
 /*
- * Differential test of lib/libc's printf engine and strto* against glibc:
+ * Differential test of lib/libc's printf engine, strto* and strerror against glibc:
  * both are run on the same randomly generated conversions and strings,
  * and any difference is printed.  Built for the host, with lib/libc's
  * functions renamed so that both sets link into one program.
@@ -18,6 +18,7 @@ long ingot_strtol(const char *, char **, int);
 unsigned long ingot_strtoul(const char *, char **, int);
 long long ingot_strtoll(const char *, char **, int);
 unsigned long long ingot_strtoull(const char *, char **, int);
+char *ingot_strerror(int);
 
 static uint64_t rng;
 
@@ -232,6 +233,23 @@ int main(int argc, char **argv)
 	for (long i = 0; i < iterations; i++) {
 		one_format();
 		one_strtol();
+	}
+	/* Every code lib/libc knows reads as glibc says it. */
+	unsigned known = 0;
+	for (int code = 0; code < 134; code++) {
+		const char *ours = ingot_strerror(code);
+		if (strcmp(ours, "Unknown error") == 0)
+			continue;
+		known++;
+		if (strcmp(ours, strerror(code)) != 0) {
+			printf("strerror(%d): ours \"%s\", glibc \"%s\"\n",
+			       code, ours, strerror(code));
+			failures++;
+		}
+	}
+	if (known < 30) {
+		printf("strerror: only %u codes known\n", known);
+		failures++;
 	}
 	printf("libc_diff: %ld formats and %ld strtol calls compared, %u "
 	       "differences\n",

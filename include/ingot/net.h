@@ -1,0 +1,116 @@
+/*
+ * net: the link and network layer (Ethernet II, ARP, IPv4, ICMP, UDP, a
+ * DHCP client) over the platform's network devices (abi.h).
+ *
+ * Start of day: a start-of-day hook (INGOT_INIT) hands every attached
+ * network device its rings and buffers, before the seal.  The application
+ * then calls net_start() from ingot_main(): it applies the configuration
+ * and starts the interfaces (gratuitous ARP, or DHCP).
+ *
+ * Configuration: each interface is configured by DHCP unless the build or
+ * the boot arguments give a static address.  Boot arguments (to the image,
+ * like Mirage's boot keys) override the build's CONFIG_NET_IPV4 and
+ * CONFIG_NET_IPV4_GATEWAY (ingot/options.h):
+ *   --ipv4=ADDR/PREFIX       a static address, e.g. --ipv4=10.0.0.2/24
+ *   --ipv4=dhcp              DHCP (RFC 2131)
+ *   --ipv4-gateway=ADDR      the default route
+ * With several interfaces, --ipv4:NAME=... configures interface NAME.
+ *
+ * Packets: fixed pools sized at build time (CONFIG_NET_PKTS buffers of
+ * NET_PKT_SIZE bytes), each with headroom for the headers, so that
+ * receiving and answering never allocate or copy: a UDP server can turn a
+ * received packet around in place (udp_recv_pkt / udp_send_pkt).
+ */
+#ifndef INGOT_NET_H
+#define INGOT_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_PKT_SIZE 2048
+#define NET_PKT_HEADROOM 64 /* room for Ethernet + IPv4 + UDP headers */
+
+struct pkt {
+	struct pkt *next;
+	uint8_t *data; /* the current layer's start */
+	uint32_t len;  /* bytes from data */
+	uint32_t flags;
+	uint8_t *buf; /* the whole buffer */
+	uint32_t cap;
+	struct netif *ifp; /* received on */
+	uint32_t src_ip, dst_ip; /* host order, set on receive */
+	uint16_t src_port, dst_port;
+	uint16_t ip_hlen; /* the IP header's length, set on receive */
+	uint32_t reass_slot;
+};
+
+/* A free packet with data at NET_PKT_HEADROOM and len 0, or NULL when the
+ * pool is empty.  pkt_free() returns it (NULL is ignored). */
+struct pkt *pkt_alloc(void);
+void pkt_free(struct pkt *p);
+
+struct net_addr {
+	uint32_t ip; /* host order */
+	uint16_t port;
+};
+
+/* IPv4 text forms: "10.0.0.2" -> host-order address; 0 on success. */
+int net_parse_ipv4(const char *s, uint32_t *ip);
+/* Formats ip into buf (at least 16 bytes); returns buf. */
+char *net_format_ipv4(uint32_t ip, char *buf);
+
+/*
+ * Starts networking: configures every attached interface from the build
+ * options and the boot arguments, announces static addresses, starts DHCP
+ * clients.  Returns 0, -ENODEV if the image has no attached network
+ * device, or -EINVAL for a bad boot argument (with a message on stderr).
+ */
+int net_start(int argc, char **argv);
+
+/* Blocks until interface NAME (NULL: the first) has an address, or the
+ * deadline (monotonic ns) passes: 0 or -ETIMEDOUT. */
+int net_wait_configured(const char *name, uint64_t deadline_ns);
+/* The first interface's address (0 if none yet). */
+uint32_t net_ipv4_address(void);
+
+/* --- UDP ------------------------------------------------------------------ */
+
+struct udp_sock;
+
+/* A socket bound to port (0: an ephemeral port) on every interface; NULL
+ * when the port is taken (-EADDRINUSE) or all CONFIG_NET_UDP_SOCKETS are in
+ * use (-ENOSPC), the error in *err if err is not NULL. */
+struct udp_sock *udp_open(uint16_t port, int *err);
+void udp_close(struct udp_sock *s);
+uint16_t udp_port(const struct udp_sock *s);
+
+/*
+ * Receives one datagram: copies up to cap bytes to buf and returns the
+ * datagram's length (larger than cap if it was truncated), with its source
+ * in *from.  Waits until monotonic time deadline_ns (UINT64_MAX: forever):
+ * -ETIMEDOUT.
+ */
+int udp_recvfrom(struct udp_sock *s, void *buf, size_t cap,
+		 struct net_addr *from, uint64_t deadline_ns);
+/* Sends len bytes (at most 65,507: larger than the MTU is fragmented) to
+ * *to.  Returns 0, -EMSGSIZE, -ENETUNREACH (no route or no address yet),
+ * -ENOBUFS (the pools are exhausted). */
+int udp_sendto(struct udp_sock *s, const void *buf, size_t len,
+	       const struct net_addr *to);
+
+/* Zero-copy: the datagram's packet itself, payload at p->data, p->len
+ * bytes, source in *from; the caller owns it (pkt_free or udp_send_pkt). */
+struct pkt *udp_recv_pkt(struct udp_sock *s, struct net_addr *from,
+			 uint64_t deadline_ns);
+/* Sends p's payload (p->data, p->len) to *to, consuming p whatever the
+ * result.  The headers go into p's headroom; a payload larger than the MTU
+ * allows is fragmented (copied). */
+int udp_send_pkt(struct udp_sock *s, struct pkt *p, const struct net_addr *to);
+
+/* --- counters ------------------------------------------------------------- */
+
+/* Prints every interface's counters (frames and bytes in and out per
+ * layer, drops by reason) to standard output. */
+void net_print_counters(void);
+
+#endif

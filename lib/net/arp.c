@@ -1,0 +1,211 @@
+/*
+ * ARP (RFC 826) for IPv4 over Ethernet: a cache with expiry, a short queue
+ * of packets per address being resolved, replies for our own addresses and
+ * a gratuitous announcement when an address is configured.
+ *
+ * Against spoofing floods the cache follows RFC 826's merge rule strictly:
+ * a packet updates an entry that exists, and creates one only when it is a
+ * request for our own address (its sender will talk to us).
+ */
+#include <string.h>
+
+#include "net_internal.h"
+
+#define ARP_REQUEST 1
+#define ARP_REPLY 2
+#define ARP_LEN 28
+#define ARP_QUEUE_MAX 16 /* a fragmented datagram's worth */
+#define ARP_REACHABLE_NS (60ULL * 1000000000)
+#define ARP_RETRY_NS (1000ULL * 1000000)
+#define ARP_TRIES 3
+
+struct arp_entry {
+	struct netif *ifp;
+	uint32_t ip; /* 0: free */
+	uint8_t mac[6];
+	bool resolved;
+	uint8_t tries;
+	uint64_t expires; /* resolved: stale after; else: next retry */
+	struct pkt *queue;
+	unsigned queued;
+};
+
+static struct arp_entry cache[CONFIG_NET_ARP_ENTRIES];
+static struct sched_timer timer;
+
+static void send_arp(struct netif *ifp, uint16_t op, const uint8_t *tha,
+		     uint32_t tpa, const uint8_t *eth_dst)
+{
+	struct pkt *p = pkt_alloc();
+	if (!p) {
+		ifp->count.drop_no_buffer++;
+		return;
+	}
+	uint8_t *a = pkt_push(p, ARP_LEN);
+	put16(a, 1);	    /* hardware: Ethernet */
+	put16(a + 2, ETH_P_IP);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, op);
+	memcpy(a + 8, ifp->mac, 6);
+	put32(a + 14, ifp->ip);
+	memcpy(a + 18, tha, 6);
+	put32(a + 24, tpa);
+	ifp->count.arp_out++;
+	eth_output(ifp, p, eth_dst, ETH_P_ARP);
+}
+
+static const uint8_t zero_mac[6];
+
+static struct arp_entry *lookup(struct netif *ifp, uint32_t ip)
+{
+	for (unsigned i = 0; i < CONFIG_NET_ARP_ENTRIES; i++)
+		if (cache[i].ip == ip && cache[i].ifp == ifp)
+			return &cache[i];
+	return NULL;
+}
+
+static void drop_queue(struct arp_entry *e)
+{
+	while (e->queue) {
+		struct pkt *p = e->queue;
+		e->queue = p->next;
+		e->ifp->count.arp_unresolved++;
+		pkt_free(p);
+	}
+	e->queued = 0;
+}
+
+/* A free entry, or the one expiring first (resolved ones before those
+ * being resolved). */
+static struct arp_entry *new_entry(struct netif *ifp, uint32_t ip)
+{
+	struct arp_entry *victim = NULL;
+	for (unsigned i = 0; i < CONFIG_NET_ARP_ENTRIES; i++) {
+		struct arp_entry *e = &cache[i];
+		if (!e->ip) {
+			victim = e;
+			break;
+		}
+		if (!victim || (e->resolved && !victim->resolved) ||
+		    (e->resolved == victim->resolved &&
+		     e->expires < victim->expires))
+			victim = e;
+	}
+	drop_queue(victim);
+	*victim = (struct arp_entry){.ifp = ifp, .ip = ip};
+	return victim;
+}
+
+static void resolved(struct arp_entry *e, const uint8_t *mac)
+{
+	memcpy(e->mac, mac, 6);
+	e->resolved = true;
+	e->expires = sched_now() + ARP_REACHABLE_NS;
+	while (e->queue) {
+		struct pkt *p = e->queue;
+		e->queue = p->next;
+		eth_output(e->ifp, p, e->mac, ETH_P_IP);
+	}
+	e->queued = 0;
+}
+
+void arp_input(struct netif *ifp, struct pkt *p)
+{
+	ifp->count.arp_in++;
+	const uint8_t *a = p->data;
+	if (p->len < ARP_LEN || get16(a) != 1 || get16(a + 2) != ETH_P_IP ||
+	    a[4] != 6 || a[5] != 4 || (a[8] & 1)) {
+		ifp->count.arp_drop_malformed++;
+		pkt_free(p);
+		return;
+	}
+	uint16_t op = get16(a + 6);
+	uint32_t spa = get32(a + 14), tpa = get32(a + 24);
+	uint8_t sha[6];
+	memcpy(sha, a + 8, 6);
+	bool for_us = ifp->ip && tpa == ifp->ip;
+
+	if (spa && spa != ifp->ip) {
+		struct arp_entry *e = lookup(ifp, spa);
+		if (e)
+			resolved(e, sha);
+		else if (for_us && op == ARP_REQUEST)
+			resolved(new_entry(ifp, spa), sha);
+	}
+	if (!for_us)
+		ifp->count.arp_drop_not_for_us++;
+	else if (op == ARP_REQUEST) {
+		ifp->count.arp_replies_sent++;
+		send_arp(ifp, ARP_REPLY, sha, spa, sha);
+	}
+	pkt_free(p);
+}
+
+void arp_output(struct netif *ifp, struct pkt *p, uint32_t nh)
+{
+	if (nh == IP_BROADCAST ||
+	    (ifp->netmask != 0xffffffff && ifp->ip &&
+	     nh == (ifp->ip | ~ifp->netmask))) {
+		eth_output(ifp, p, eth_broadcast, ETH_P_IP);
+		return;
+	}
+	struct arp_entry *e = lookup(ifp, nh);
+	if (e && e->resolved && e->expires > sched_now()) {
+		eth_output(ifp, p, e->mac, ETH_P_IP);
+		return;
+	}
+	if (!e) {
+		e = new_entry(ifp, nh);
+	} else if (e->resolved) {
+		e->resolved = false; /* stale: ask again, keep the packet */
+		e->tries = 0;
+	}
+	if (e->queued >= ARP_QUEUE_MAX) {
+		ifp->count.arp_drop_queue_full++;
+		pkt_free(p);
+	} else {
+		struct pkt **tail = &e->queue;
+		while (*tail)
+			tail = &(*tail)->next;
+		p->next = NULL;
+		*tail = p;
+		e->queued++;
+	}
+	if (e->tries == 0) {
+		e->tries = 1;
+		e->expires = sched_now() + ARP_RETRY_NS;
+		send_arp(ifp, ARP_REQUEST, zero_mac, nh, eth_broadcast);
+	}
+}
+
+void arp_announce(struct netif *ifp)
+{
+	send_arp(ifp, ARP_REQUEST, zero_mac, ifp->ip, eth_broadcast);
+}
+
+/* Once a second: retry or give up resolutions, forget stale entries. */
+static void tick(struct sched_timer *t)
+{
+	uint64_t now = sched_now();
+	for (unsigned i = 0; i < CONFIG_NET_ARP_ENTRIES; i++) {
+		struct arp_entry *e = &cache[i];
+		if (!e->ip || e->expires > now)
+			continue;
+		if (e->resolved || e->tries >= ARP_TRIES) {
+			drop_queue(e);
+			e->ip = 0;
+			continue;
+		}
+		e->tries++;
+		e->expires = now + ARP_RETRY_NS;
+		send_arp(e->ifp, ARP_REQUEST, zero_mac, e->ip, eth_broadcast);
+	}
+	sched_timer_arm(t, now + ARP_RETRY_NS);
+}
+
+void arp_timer_start(void)
+{
+	sched_timer_init(&timer, tick, NULL);
+	sched_timer_arm(&timer, sched_now() + ARP_RETRY_NS);
+}

@@ -1,0 +1,157 @@
+/* lib/net internals: the interface, the layers' entry points, counters. */
+#ifndef LIB_NET_INTERNAL_H
+#define LIB_NET_INTERNAL_H
+
+#include <ingot/abi.h>
+#include <ingot/net.h>
+#include <ingot/sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define IP_HLEN 20
+#define UDP_HLEN 8
+#define IPPROTO_ICMP 1
+#define IPPROTO_UDP 17
+#define IP_BROADCAST 0xffffffffu
+#define NET_RX_OFFSET 2 /* aligns the IP header on 4 bytes */
+
+#define PKT_REASSEMBLED 1 /* data lives in a reassembly slot */
+
+/* Counters: every drop has a reason.  X(name) lists them in print order. */
+#define NET_COUNTERS(X)                                                        \
+	X(eth_frames_in) X(eth_bytes_in) X(eth_frames_out) X(eth_bytes_out)    \
+	X(eth_drop_truncated) X(eth_drop_not_for_us) X(eth_drop_unknown_type)  \
+	X(arp_in) X(arp_out) X(arp_replies_sent) X(arp_drop_malformed)        \
+	X(arp_drop_not_for_us) X(arp_unresolved) X(arp_drop_queue_full)       \
+	X(ip_packets_in) X(ip_bytes_in) X(ip_packets_out) X(ip_bytes_out)      \
+	X(ip_drop_truncated) X(ip_drop_bad_header) X(ip_drop_bad_checksum)     \
+	X(ip_drop_not_for_us) X(ip_drop_unknown_protocol) X(ip_drop_no_route)  \
+	X(ip_frag_in) X(ip_reassembled) X(ip_frag_drop_overlap)                \
+	X(ip_frag_drop_invalid) X(ip_frag_drop_timeout)                        \
+	X(ip_frag_drop_evicted) X(ip_frags_out)                                \
+	X(icmp_in) X(icmp_out) X(icmp_echo_replies) X(icmp_drop_malformed)     \
+	X(icmp_drop_bad_checksum) X(icmp_errors_sent)                          \
+	X(icmp_errors_rate_limited)                                            \
+	X(udp_in) X(udp_out) X(udp_drop_malformed) X(udp_drop_bad_checksum)    \
+	X(udp_drop_no_port) X(udp_drop_queue_full)                             \
+	X(dhcp_offers) X(dhcp_acks) X(dhcp_naks) X(dhcp_renewals)              \
+	X(dhcp_drop_invalid)                                                   \
+	X(drop_no_buffer)
+
+struct net_counters {
+#define NET_COUNTER_FIELD(n) uint64_t n;
+	NET_COUNTERS(NET_COUNTER_FIELD)
+#undef NET_COUNTER_FIELD
+};
+
+struct netif {
+	const struct ingot_device *dev;
+	uint32_t handle;
+	uint8_t mac[6];
+	uint16_t mtu;
+	struct ingot_net_ring *tx, *rx;
+	struct pkt **tx_pkt, **rx_pkt; /* the packet in each slot */
+	uint32_t tx_done, rx_done;     /* guest-side consumers of used */
+	struct pkt *txq, *txq_tail;    /* waiting for room on the TX ring */
+	unsigned txq_len;
+	/* IPv4 */
+	uint32_t ip, netmask, gateway; /* host order; ip 0: unconfigured */
+	bool dhcp;
+	struct sched_waitq configured;
+	struct net_counters count;
+};
+
+extern struct netif net_ifs[INGOT_DEVICES_MAX];
+extern unsigned net_nifs;
+/* Counters not tied to one interface (outbound without a route, say). */
+extern struct net_counters net_global;
+
+/* pkt.c */
+int pkt_pool_init(void);
+void pkt_reserve(struct pkt *p, uint32_t headroom); /* empty, data at it */
+uint8_t *pkt_push(struct pkt *p, uint32_t n); /* prepend n header bytes */
+void pkt_pull(struct pkt *p, uint32_t n);
+/* Bytes before data the packet may push headers into (0 for a reassembled
+ * datagram, whose data lives in a reassembly slot). */
+uint32_t pkt_headroom(const struct pkt *p);
+
+/* netif.c */
+void netif_output(struct netif *ifp, struct pkt *p); /* consumes p */
+
+/* checksum.c: the Internet checksum (RFC 1071). */
+uint32_t csum_add(uint32_t sum, const void *data, size_t len);
+uint16_t csum_fold(uint32_t sum);
+uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+		     uint32_t len);
+
+/* eth.c */
+void eth_input(struct netif *ifp, struct pkt *p);
+void eth_output(struct netif *ifp, struct pkt *p, const uint8_t dst[6],
+		uint16_t type);
+extern const uint8_t eth_broadcast[6];
+
+/* arp.c */
+void arp_input(struct netif *ifp, struct pkt *p);
+/* Sends IP packet p to next hop nh, resolving its address first. */
+void arp_output(struct netif *ifp, struct pkt *p, uint32_t nh);
+void arp_announce(struct netif *ifp);
+void arp_timer_start(void);
+
+/* ipv4.c */
+void ip_input(struct netif *ifp, struct pkt *p);
+/* Sends p (data: the IP payload) from the interface's address to dst;
+ * fragments it if needed.  Consumes p.  0 or a negative error. */
+int ip_output(struct pkt *p, uint8_t proto, uint32_t dst);
+/* Likewise from a flat buffer (header then payload), any size <= 65515. */
+int ip_output_buf(const void *hdr, size_t hlen, const void *payload,
+		  size_t plen, uint8_t proto, uint32_t src, uint32_t dst);
+/* Sends p (data: the IP payload, no larger than the MTU allows, with
+ * headroom for the headers) on ifp to next hop nh.  Consumes p. */
+void ip_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
+	     uint32_t dst, uint32_t nh);
+struct netif *ip_route(uint32_t dst, uint32_t *next_hop);
+bool ip_is_ours(const struct netif *ifp, uint32_t dst);
+
+/* reass.c */
+int reass_init(void);
+struct pkt *reass_input(struct netif *ifp, struct pkt *p);
+void reass_release(uint32_t slot);
+
+/* icmp.c */
+void icmp_input(struct netif *ifp, struct pkt *p);
+/* Destination unreachable (code) about the IP packet p (data at its IP
+ * header, length whole); rate-limited.  Does not consume p. */
+void icmp_unreachable(struct netif *ifp, const struct pkt *p, uint8_t code);
+
+/* udp.c */
+void udp_input(struct netif *ifp, struct pkt *p);
+/* Writes a UDP header at u for the plen payload bytes that follow it. */
+void udp_put_header(uint8_t *u, uint16_t sport, uint16_t dport, uint32_t src,
+		    uint32_t dst, size_t plen);
+
+/* dhcp.c */
+void dhcp_start(struct netif *ifp);
+
+/* Byte order (the guest is little-endian x86_64). */
+static inline uint16_t get16(const uint8_t *p) { return p[0] << 8 | p[1]; }
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = (uint8_t)v;
+}
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * The network interfaces: each attached device's rings (abi.h), filled
+ * with packets from the pool before the seal, and the poller that moves
+ * received frames up the stack and reclaims sent ones, once per loop turn.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_internal.h"
+
+struct netif net_ifs[INGOT_DEVICES_MAX];
+unsigned net_nifs;
+struct net_counters net_global;
+
+static struct ingot_net_ring *ring_alloc(unsigned size)
+{
+	struct ingot_net_ring *r = aligned_alloc(
+	    64, sizeof *r + size * sizeof(struct ingot_net_slot));
+	if (r) {
+		memset(r, 0, sizeof *r + size * sizeof(struct ingot_net_slot));
+		r->size = size;
+	}
+	return r;
+}
+
+/* Posts free buffers on the RX ring while there is room and pool. */
+static void rx_refill(struct netif *ifp)
+{
+	struct ingot_net_ring *r = ifp->rx;
+	uint32_t avail = r->avail;
+	while (avail - ifp->rx_done < r->size) {
+		struct pkt *p = pkt_alloc();
+		if (!p)
+			break;
+		uint32_t i = avail & (r->size - 1);
+		ifp->rx_pkt[i] = p;
+		r->slot[i].addr = (uintptr_t)(p->buf + NET_RX_OFFSET);
+		r->slot[i].len = p->cap - NET_RX_OFFSET;
+		avail++;
+	}
+	__atomic_store_n(&r->avail, avail, __ATOMIC_RELEASE);
+}
+
+static bool tx_put(struct netif *ifp, struct pkt *p)
+{
+	struct ingot_net_ring *r = ifp->tx;
+	uint32_t avail = r->avail;
+	if (avail - ifp->tx_done >= r->size)
+		return false;
+	uint32_t i = avail & (r->size - 1);
+	ifp->tx_pkt[i] = p;
+	r->slot[i].addr = (uintptr_t)p->data;
+	r->slot[i].len = p->len;
+	__atomic_store_n(&r->avail, avail + 1, __ATOMIC_RELEASE);
+	ifp->count.eth_frames_out++;
+	ifp->count.eth_bytes_out += p->len;
+	return true;
+}
+
+void netif_output(struct netif *ifp, struct pkt *p)
+{
+	if (!ifp->txq && tx_put(ifp, p))
+		return;
+	if (ifp->txq_len >= CONFIG_NET_TXQ_MAX) {
+		ifp->count.drop_no_buffer++;
+		pkt_free(p);
+		return;
+	}
+	p->next = NULL;
+	if (ifp->txq_tail)
+		ifp->txq_tail->next = p;
+	else
+		ifp->txq = p;
+	ifp->txq_tail = p;
+	ifp->txq_len++;
+}
+
+static int netif_poll(void *arg, uint64_t now)
+{
+	int work = 0;
+	(void)arg;
+	(void)now;
+	for (unsigned n = 0; n < net_nifs; n++) {
+		struct netif *ifp = &net_ifs[n];
+		uint32_t used = __atomic_load_n(&ifp->tx->used, __ATOMIC_ACQUIRE);
+		for (; ifp->tx_done != used; ifp->tx_done++)
+			pkt_free(ifp->tx_pkt[ifp->tx_done & (ifp->tx->size - 1)]);
+		while (ifp->txq && tx_put(ifp, ifp->txq)) {
+			struct pkt *p = ifp->txq;
+			ifp->txq = p->next;
+			if (!ifp->txq)
+				ifp->txq_tail = NULL;
+			ifp->txq_len--;
+		}
+		used = __atomic_load_n(&ifp->rx->used, __ATOMIC_ACQUIRE);
+		for (; ifp->rx_done != used; ifp->rx_done++, work++) {
+			uint32_t i = ifp->rx_done & (ifp->rx->size - 1);
+			struct pkt *p = ifp->rx_pkt[i];
+			p->data = p->buf + NET_RX_OFFSET;
+			p->len = ifp->rx->slot[i].len;
+			p->ifp = ifp;
+			eth_input(ifp, p);
+		}
+		rx_refill(ifp);
+	}
+	return work;
+}
+
+static struct sched_poller poller = {.poll = netif_poll};
+
+/* Before the seal: pools, rings, and the rings handed to the host. */
+static int net_init(void)
+{
+	const struct ingot_boot_info *bi = ingot_boot_info();
+	int rc;
+
+	for (unsigned i = 0; i < bi->ndevices; i++) {
+		const struct ingot_device *d = &bi->devices[i];
+		if (d->type != INGOT_DEVICE_NET || !d->attached)
+			continue;
+		if (!net_nifs && ((rc = pkt_pool_init()) < 0 ||
+				  (rc = reass_init()) < 0))
+			return rc;
+		struct netif *ifp = &net_ifs[net_nifs];
+		ifp->dev = d;
+		ifp->handle = d->handle;
+		memcpy(ifp->mac, d->u.net.mac, 6);
+		ifp->mtu = d->u.net.mtu;
+		ifp->tx = ring_alloc(CONFIG_NET_RING_SLOTS);
+		ifp->rx = ring_alloc(CONFIG_NET_RING_SLOTS);
+		ifp->tx_pkt = calloc(CONFIG_NET_RING_SLOTS, sizeof(struct pkt *));
+		ifp->rx_pkt = calloc(CONFIG_NET_RING_SLOTS, sizeof(struct pkt *));
+		if (!ifp->tx || !ifp->rx || !ifp->tx_pkt || !ifp->rx_pkt)
+			return -ENOMEM;
+		rx_refill(ifp);
+		rc = ingot_net_attach(d->handle, ifp->tx, ifp->rx);
+		if (rc < 0)
+			return rc;
+		poller.devices |= 1ULL << d->handle;
+		net_nifs++;
+	}
+	return net_nifs ? sched_poller_add(&poller) : 0;
+}
+INGOT_INIT(net_init);
