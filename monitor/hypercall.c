@@ -85,9 +85,12 @@ static void hc_poll(struct guest *g, uint32_t phys)
 	struct pollfd fds[INGOT_DEVICES_MAX];
 	uint64_t ready;
 
+	sigset_t unblocked;
+
 	get_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
+	requests_block(&unblocked);
 	for (;;) {
-		ready = net_service();
+		ready = net_service() | requests_take();
 		uint64_t now = mon_now() - g->host_mono_at_boot;
 		if (ready || now >= p.deadline_ns)
 			break;
@@ -98,10 +101,11 @@ static void hc_poll(struct guest *g, uint32_t phys)
 		};
 		unsigned n = net_pollfds(fds);
 		int r = ppoll(fds, n, p.deadline_ns == UINT64_MAX ? NULL : &ts,
-			      NULL);
+			      &unblocked);
 		if (r < 0 && errno != EINTR)
 			mon_stop(g, "ppoll: %m");
 	}
+	requests_restore(&unblocked);
 	p.ready_set = ready;
 	p.now_ns = mon_now() - g->host_mono_at_boot;
 	put_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);

@@ -31,6 +31,9 @@ static void usage(FILE *f)
 		"                      mac=MAC overrides its address (default: "
 		"stable per TAP)\n"
 		"  --help              print this and exit\n"
+		"SIGTERM or SIGINT asks the guest to stop (twice: stop it at "
+		"once); SIGUSR1\n"
+		"asks it to print its counters.\n"
 		"Exit status: the guest's own (0-249); 251 stopped by the "
 		"watchdog; 252 the\n"
 		"guest could not be started; 254 the guest broke the ABI and "
@@ -183,6 +186,7 @@ int main(int argc, char **argv)
 
 	image_load(&g.img, argv[optind]);
 	net_setup(&g);
+	requests_init();
 	vm_create(&g, mem, argc - optind, argv + optind);
 	if (watchdog)
 		watchdog_start(&g, watchdog);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include <ingot/abi_kvm.h>
@@ -95,6 +96,13 @@ void watchdog_start(struct guest *g, unsigned seconds);
 void watchdog_enter_host(void);
 void watchdog_leave_host(void);
 bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
+
+/* requests.c: the operator's stop and report requests (signals).  A
+ * thread other than the vCPU's blocks them (requests_block). */
+void requests_init(void);
+void requests_block(sigset_t *old);
+void requests_restore(const sigset_t *old);
+uint64_t requests_take(void); /* INGOT_READY_STOP / _REPORT bits */
 
 /* net.c: network devices on tap interfaces (--net). */
 const char *net_parse_option(const char *arg); /* NULL or the error */

@@ -43,7 +43,9 @@ static void sleep_until(uint64_t t)
 
 static void *watch(void *arg)
 {
+	sigset_t ignored;
 	(void)arg;
+	requests_block(&ignored); /* they are the vCPU thread's */
 	atomic_store(&started, true);
 	for (;;) {
 		uint64_t due = atomic_load(&last_hypercall_ns) + limit_ns;
@@ -59,7 +61,7 @@ static void *watch(void *arg)
 		 * signal came between two runs. */
 		atomic_store(&fired, true);
 		watched->run->immediate_exit = 1;
-		pthread_kill(vcpu_thread, SIGUSR1);
+		pthread_kill(vcpu_thread, SIGUSR2);
 		sleep_until(mon_now() + 1000000000ULL);
 		mon_msg("watchdog: the guest made no hypercall for %lu s and "
 			"did not stop when asked",
@@ -82,7 +84,7 @@ void watchdog_start(struct guest *g, unsigned seconds)
 	vcpu_thread = pthread_self();
 	atomic_store(&last_hypercall_ns, mon_now());
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+	if (sigaction(SIGUSR2, &sa, NULL) < 0)
 		mon_fail("sigaction: %m");
 	if (pthread_create(&t, NULL, watch, NULL) != 0)
 		mon_fail("cannot start the watchdog thread");

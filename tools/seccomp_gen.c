@@ -53,6 +53,7 @@ int main(void)
 	    SCMP_SYS(clock_gettime), /* the clocks */
 	    SCMP_SYS(exit_group),	  /* ingot_exit, ingot_abort */
 	    SCMP_SYS(rt_sigreturn),
+	    SCMP_SYS(rt_sigprocmask), /* ingot_poll, around its sleep */
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0),

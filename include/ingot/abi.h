@@ -132,6 +132,15 @@ uint64_t ingot_clock_wall(void);
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns);
 
 /*
+ * Requests from the operator, in the ready set beside the device bits:
+ * STOP asks the guest to end cleanly (ingot-kvm and hosted images: SIGTERM
+ * or SIGINT; a second one ends it at once), REPORT asks it to print its
+ * counters (SIGUSR1).  Each request is reported once.
+ */
+#define INGOT_READY_STOP (1ULL << 63)
+#define INGOT_READY_REPORT (1ULL << 62)
+
+/*
  * Page protections the guest may set on its own memory before ingot_seal(),
  * for example guard pages below fiber stacks.  addr and len must be
  * page-aligned and inside the heap; execute permission cannot be granted.

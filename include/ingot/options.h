@@ -46,6 +46,10 @@
 #define CONFIG_LIBC_STDOUT_BUFFER 1024
 #endif
 
+#ifndef CONFIG_SCHED_REPORTERS_MAX
+#define CONFIG_SCHED_REPORTERS_MAX 8 /* sched_on_report() functions */
+#endif
+
 /* --- net ----------------------------------------------------------------- */
 #ifndef CONFIG_NET_PKTS
 #define CONFIG_NET_PKTS 1024 /* packet buffers of NET_PKT_SIZE bytes */

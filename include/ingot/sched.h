@@ -121,6 +121,17 @@ struct sched_poller {
 /* Registers p for the guest's lifetime.  Returns 0 or -ENOSPC. */
 int sched_poller_add(struct sched_poller *p);
 
+/* --- the operator's requests ---------------------------------------------- */
+
+/*
+ * When the host asks the guest to stop (INGOT_READY_STOP: SIGTERM to the
+ * monitor), the loop calls exit(0), which runs the atexit() handlers.  When
+ * it asks for a report (INGOT_READY_REPORT: SIGUSR1), the loop calls every
+ * function registered here (at most CONFIG_SCHED_REPORTERS_MAX), outside
+ * any fiber: they print, they must not block.  Returns 0 or -ENOSPC.
+ */
+int sched_on_report(void (*fn)(void));
+
 /* --- counters ------------------------------------------------------------ */
 
 struct sched_stats {

@@ -20,8 +20,24 @@ void __stack_chk_fail(void)
 	ingot_abort(msg, sizeof msg - 1);
 }
 
+#define ATEXIT_MAX 32
+static void (*atexit_fns[ATEXIT_MAX])(void);
+static unsigned natexit;
+
+int atexit(void (*fn)(void))
+{
+	if (natexit == ATEXIT_MAX)
+		return -1;
+	atexit_fns[natexit++] = fn;
+	return 0;
+}
+
 void exit(int status)
 {
+	/* Last registered, first run; a handler that calls exit() ends
+	 * the guest with the handlers not yet run skipped. */
+	while (natexit)
+		atexit_fns[--natexit]();
 	fflush(stdout);
 	ingot_exit(status);
 }

@@ -121,6 +121,9 @@ int net_start(int argc, char **argv)
 		if (rc < 0)
 			return rc;
 	}
+	/* Counters on exit and on request (SIGUSR1 to the host). */
+	atexit(net_print_counters);
+	sched_on_report(net_print_counters);
 	arp_timer_start();
 	for (unsigned i = 0; i < net_nifs; i++) {
 		struct netif *ifp = &net_ifs[i];

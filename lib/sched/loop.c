@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <ingot/abi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sched_internal.h"
@@ -15,6 +16,8 @@
 static struct sched_poller *pollers[CONFIG_SCHED_POLLERS_MAX];
 static unsigned npollers;
 static int last_work;
+static void (*reporters[CONFIG_SCHED_REPORTERS_MAX])(void);
+static unsigned nreporters;
 /* The last fiber runnable at the end of the previous turn: once it has
  * run, the next turn starts, so timers and devices are never starved. */
 static struct sched_fiber *turn_end;
@@ -25,6 +28,25 @@ int sched_poller_add(struct sched_poller *p)
 		return -ENOSPC;
 	pollers[npollers++] = p;
 	return 0;
+}
+
+int sched_on_report(void (*fn)(void))
+{
+	if (nreporters == CONFIG_SCHED_REPORTERS_MAX)
+		return -ENOSPC;
+	reporters[nreporters++] = fn;
+	return 0;
+}
+
+static void requests(uint64_t ready)
+{
+	if (ready & INGOT_READY_STOP)
+		exit(0);
+	if (ready & INGOT_READY_REPORT) {
+		for (unsigned i = 0; i < nreporters; i++)
+			reporters[i]();
+		fflush(stdout);
+	}
 }
 
 void loop_refresh_now(void) { sched.now = ingot_clock_monotonic(); }
@@ -53,7 +75,7 @@ static _Noreturn void deadlock(void)
 
 static void turn(void)
 {
-	uint64_t now;
+	uint64_t now, ready = 0;
 
 	sched.stats.turns++;
 	if (!sched.runq.head && !last_work) {
@@ -61,16 +83,18 @@ static void turn(void)
 			deadlock();
 		fflush(stdout);
 		sched.stats.sleeps++;
-		ingot_poll(timers_earliest(), NULL, &now);
+		ingot_poll(timers_earliest(), &ready, &now);
 	} else if (npollers) {
 		/* Devices need the host's attention each turn (the network
 		 * rings are served in ingot_poll): one call does that and
 		 * reads the clock. */
-		ingot_poll(0, NULL, &now);
+		ingot_poll(0, &ready, &now);
 	} else {
 		now = ingot_clock_monotonic();
 	}
 	sched.now = now;
+	if (ready & (INGOT_READY_STOP | INGOT_READY_REPORT))
+		requests(ready);
 	timers_fire(now);
 	last_work = 0;
 	for (unsigned i = 0; i < npollers; i++)

@@ -40,5 +40,6 @@ unsigned hosted_net_pollfds(struct kernel_pollfd *fds);
 
 /* hosted_signal.c: reports faults and forbidden system calls. */
 void hosted_signals_init(void);
+uint64_t hosted_requests_take(void); /* INGOT_READY_STOP / _REPORT bits */
 
 #endif

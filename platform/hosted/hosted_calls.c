@@ -47,19 +47,30 @@ uint64_t ingot_clock_wall(void) { return hosted_clock(CLOCK_REALTIME); }
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
 	struct kernel_pollfd fds[INGOT_DEVICES_MAX];
-	uint64_t now = ingot_clock_monotonic(), ready;
+	uint64_t now = ingot_clock_monotonic(), ready, unblocked = 0;
+	const uint64_t requests = SIGMASK(SIGTERM) | SIGMASK(SIGINT) |
+				  SIGMASK(SIGUSR1);
+	bool blocked = false;
 	for (;;) {
-		ready = hosted_net_service();
+		ready = hosted_net_service() | hosted_requests_take();
 		if (ready || now >= deadline_ns)
 			break;
+		if (!blocked) { /* then check again before sleeping */
+			syscall4(SYS_rt_sigprocmask, SIG_BLOCK, &requests,
+				 &unblocked, 8);
+			blocked = true;
+			continue;
+		}
 		uint64_t wait = deadline_ns - now;
 		struct kernel_timespec ts = {wait / 1000000000ULL,
 					     wait % 1000000000ULL};
 		syscall6(SYS_ppoll, (long)fds, hosted_net_pollfds(fds),
-			 (long)(deadline_ns == UINT64_MAX ? NULL : &ts), 0, 8,
-			 0);
+			 (long)(deadline_ns == UINT64_MAX ? NULL : &ts),
+			 (long)&unblocked, 8, 0);
 		now = ingot_clock_monotonic();
 	}
+	if (blocked)
+		syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &unblocked, 0, 8);
 	if (ready_set)
 		*ready_set = ready;
 	if (now_ns)

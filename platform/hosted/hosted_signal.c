@@ -134,6 +134,38 @@ static void on_sigsys(int sig, void *info, void *context)
 	syscall3(SYS_exit_group, INGOT_EXIT_STOPPED, 0, 0);
 }
 
+/*
+ * The operator's requests (abi.h, INGOT_READY_STOP and _REPORT): SIGTERM or
+ * SIGINT asks the guest to stop, a second one ends it at once; SIGUSR1 asks
+ * for a report.  ingot_poll() hands them to the guest; like ingot-kvm, it
+ * keeps them blocked only between its check and its sleep, which unblocks
+ * them atomically.
+ */
+static volatile int stop_requested, stop_delivered, report_requested;
+
+static void on_request(int sig, void *info, void *context)
+{
+	(void)info;
+	(void)context;
+	if (sig == SIGUSR1) {
+		report_requested = 1;
+		return;
+	}
+	if (__atomic_exchange_n(&stop_requested, 1, __ATOMIC_SEQ_CST))
+		syscall3(SYS_exit_group, 128 + sig, 0, 0);
+}
+
+uint64_t hosted_requests_take(void)
+{
+	uint64_t r = 0;
+	if (stop_requested &&
+	    !__atomic_exchange_n(&stop_delivered, 1, __ATOMIC_SEQ_CST))
+		r |= INGOT_READY_STOP;
+	if (__atomic_exchange_n(&report_requested, 0, __ATOMIC_SEQ_CST))
+		r |= INGOT_READY_REPORT;
+	return r;
+}
+
 static void handle(int sig, void (*fn)(int, void *, void *))
 {
 	struct kernel_sigaction sa = {
@@ -142,6 +174,8 @@ static void handle(int sig, void (*fn)(int, void *, void *))
 	    .restorer = hosted_sigreturn,
 	    .mask = ~0ULL, /* nothing interrupts a report */
 	};
+	if (fn == on_request)
+		sa.flags |= SA_RESTART;
 	syscall4(SYS_rt_sigaction, sig, &sa, 0, 8);
 }
 
@@ -155,4 +189,7 @@ void hosted_signals_init(void)
 	handle(SIGFPE, on_fault);
 	handle(SIGTRAP, on_fault);
 	handle(SIGSYS, on_sigsys);
+	handle(SIGTERM, on_request);
+	handle(SIGINT, on_request);
+	handle(SIGUSR1, on_request);
 }

@@ -20,6 +20,7 @@ enum {
 	SYS_mmap = 9,
 	SYS_mprotect = 10,
 	SYS_rt_sigaction = 13,
+	SYS_rt_sigprocmask = 14,
 	SYS_rt_sigreturn = 15,
 	SYS_lseek = 8,
 	SYS_sigaltstack = 131,
@@ -74,9 +75,16 @@ static inline long syscall6(long nr, long a, long b, long c, long d, long e,
 #define SIGFPE 8
 #define SIGSEGV 11
 #define SIGSYS 31
+#define SIGINT 2
+#define SIGUSR1 10
+#define SIGTERM 15
+#define SIG_BLOCK 0
+#define SIG_SETMASK 2
+#define SIGMASK(sig) (1ULL << ((sig) - 1))
 #define SA_SIGINFO 0x4
 #define SA_ONSTACK 0x08000000
 #define SA_RESTORER 0x04000000
+#define SA_RESTART 0x10000000
 #define BUS_ADRALN 1
 
 #define AF_INET 2

@@ -34,8 +34,10 @@ void qsort(void *base, size_t n, size_t size,
 void *bsearch(const void *key, const void *base, size_t n, size_t size,
 	      int (*cmp)(const void *, const void *));
 
-/* exit() flushes stdout, then ends the guest (ingot_exit). */
+/* exit() runs the atexit() handlers (at most 32, last first), flushes
+ * stdout, then ends the guest (ingot_exit). */
 _Noreturn void exit(int status);
+int atexit(void (*fn)(void));
 _Noreturn void abort(void);
 
 #endif
