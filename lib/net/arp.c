@@ -3,9 +3,11 @@
  * of packets per address being resolved, replies for our own addresses and
  * a gratuitous announcement when an address is configured.
  *
- * Against spoofing floods the cache follows RFC 826's merge rule strictly:
- * a packet updates an entry that exists, and creates one only when it is a
- * request for our own address (its sender will talk to us).
+ * Against spoofing floods the cache is stricter than RFC 826's merge rule:
+ * a packet creates an entry only when it is a request for our own address
+ * (its sender will talk to us), completes an entry being resolved, and
+ * changes the address of a resolved entry only by such a request: an
+ * unsolicited reply cannot redirect traffic we already send somewhere.
  */
 #include <string.h>
 
@@ -128,10 +130,13 @@ void arp_input(struct netif *ifp, struct pkt *p)
 
 	if (spa && spa != ifp->ip) {
 		struct arp_entry *e = lookup(ifp, spa);
-		if (e)
+		bool asks_us = for_us && op == ARP_REQUEST;
+		if (!e && asks_us)
+			e = new_entry(ifp, spa);
+		if (e && e->resolved && memcmp(e->mac, sha, 6) != 0 && !asks_us)
+			ifp->count.arp_ignored_conflict++;
+		else if (e)
 			resolved(e, sha);
-		else if (for_us && op == ARP_REQUEST)
-			resolved(new_entry(ifp, spa), sha);
 	}
 	if (!for_us)
 		ifp->count.arp_drop_not_for_us++;

@@ -26,6 +26,7 @@
 	X(eth_drop_truncated) X(eth_drop_not_for_us) X(eth_drop_unknown_type)  \
 	X(arp_in) X(arp_out) X(arp_replies_sent) X(arp_drop_malformed)        \
 	X(arp_drop_not_for_us) X(arp_unresolved) X(arp_drop_queue_full)       \
+	X(arp_ignored_conflict)                                                \
 	X(ip_packets_in) X(ip_bytes_in) X(ip_packets_out) X(ip_bytes_out)      \
 	X(ip_drop_truncated) X(ip_drop_bad_header) X(ip_drop_bad_checksum)     \
 	X(ip_drop_not_for_us) X(ip_drop_unknown_protocol) X(ip_drop_no_route)  \
@@ -79,6 +80,7 @@ void pkt_pull(struct pkt *p, uint32_t n);
 uint32_t pkt_headroom(const struct pkt *p);
 
 /* netif.c */
+int net_init(void); /* the start-of-day hook; public for the fuzzer */
 void netif_output(struct netif *ifp, struct pkt *p); /* consumes p */
 
 /* checksum.c: the Internet checksum (RFC 1071). */

@@ -110,7 +110,7 @@ static int netif_poll(void *arg, uint64_t now)
 static struct sched_poller poller = {.poll = netif_poll};
 
 /* Before the seal: pools, rings, and the rings handed to the host. */
-static int net_init(void)
+int net_init(void)
 {
 	const struct ingot_boot_info *bi = ingot_boot_info();
 	int rc;

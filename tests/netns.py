@@ -1,0 +1,163 @@
+"""Network namespaces for tests, and guests booted inside them.
+
+Every network test makes its own namespace (ip netns add), puts the tap
+devices, the monitor and every peer inside it, and deletes it afterwards with
+whatever still runs there: no traffic ever leaves this machine.
+"""
+import itertools
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from conftest import BUILD, MONITOR, image
+
+PYTHON = "/usr/bin/python3"
+_serial = itertools.count()
+
+
+class Netns:
+    def __init__(self):
+        self.name = f"ingot-t{os.getpid()}-{next(_serial)}"
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.ip("link", "set", "lo", "up")
+        self.procs = []
+
+    def ip(self, *args):
+        subprocess.run(["ip", "-n", self.name, *args], check=True)
+
+    def argv(self, argv):
+        return ["ip", "netns", "exec", self.name, *argv]
+
+    def run(self, argv, timeout=60, input=None):
+        """Runs argv inside; returns the CompletedProcess (text output)."""
+        return subprocess.run(self.argv(argv), capture_output=True, text=True,
+                              timeout=timeout, input=input)
+
+    def popen(self, argv, **kw):
+        p = subprocess.Popen(self.argv(argv), **kw)
+        self.procs.append(p)
+        return p
+
+    def tap(self, name, addr=None):
+        self.ip("tuntap", "add", "dev", name, "mode", "tap")
+        if addr:
+            self.ip("addr", "add", addr, "dev", name)
+        self.ip("link", "set", name, "up")
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        pids = subprocess.run(["ip", "netns", "pids", self.name],
+                              capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+class Guest:
+    """An image booted in a namespace, its output collected as it comes."""
+
+    def __init__(self, ns, target, name, nets, args=(), test=False, mon_args=()):
+        path = image(target, name, test)
+        net_opts = [a for n in nets for a in ("--net", n)]
+        if target == "kvm":
+            argv = [MONITOR, *net_opts, *mon_args, path, *args]
+        else:
+            argv = [path, *net_opts, *mon_args, "--", *args]
+        self.proc = ns.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        self.out, self.err = [], []
+        self.cond = threading.Condition()
+        self.readers = [threading.Thread(target=self._read, args=(f, buf), daemon=True)
+                        for f, buf in ((self.proc.stdout, self.out),
+                                       (self.proc.stderr, self.err))]
+        for t in self.readers:
+            t.start()
+
+    def _read(self, f, buf):
+        for line in f:
+            with self.cond:
+                buf.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout=15, start=0):
+        """The first stdout line from index start matching pattern (regex)."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        with self.cond:
+            while True:
+                for line in self.out[start:]:
+                    if rx.search(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and
+                                 not any(t.is_alive() for t in self.readers)):
+                    raise AssertionError(
+                        f"no line matching {pattern!r} in {timeout} s; "
+                        f"stdout: {self.out!r} stderr: {self.err!r}")
+                self.cond.wait(min(left, 0.2))
+
+    def counters(self, name="service", timeout=10):
+        """Asks for a report (SIGUSR1) and returns the interface's counters."""
+        start = len(self.out)
+        self.proc.send_signal(signal.SIGUSR1)
+        self.wait_for(rf"^net: counters of {name}:", timeout, start)
+        # The report may come in several writes: wait until output stops.
+        n = -1
+        while n != len(self.out):
+            n = len(self.out)
+            time.sleep(0.2)
+        return self._parse_counters(name, start)
+
+    def _parse_counters(self, name, start):
+        with self.cond:
+            lines = self.out[start:]
+        i = next(i for i, l in enumerate(lines) if l.startswith(f"net: counters of {name}:"))
+        counts = {}
+        for line in lines[i + 1:]:
+            if not line.startswith(" "):
+                break
+            for k, v in re.findall(r"(\w+)=(\d+)", line):
+                counts[k] = int(v)
+        return counts
+
+    def stop(self, timeout=15):
+        """Asks the guest to stop (SIGTERM); returns its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout=60):
+        """Waits for the guest to end; returns its exit status."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"the guest did not stop; stderr: {self.err!r}")
+        for t in self.readers:
+            t.join(5)
+        return rc
+
+    def final_counters(self, name="service"):
+        """The counters the guest printed at exit."""
+        idx = [i for i, l in enumerate(self.out) if l.startswith(f"net: counters of {name}:")]
+        assert idx, f"no counters at exit; stdout: {self.out!r}"
+        return self._parse_counters(name, idx[-1])
+
+
+def peer_script(ns, script, *args, timeout=120):
+    """Runs a Python peer (tests/peers/SCRIPT) inside the namespace."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = ns.run([PYTHON, os.path.join(here, "peers", script), *map(str, args)],
+               timeout=timeout)
+    return r
