@@ -62,7 +62,8 @@ MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
 	platform/common/fault.c platform/common/net_host.c
 
 
-.PHONY: all images monitor host-tests run test bench bench-boot deps clean format
+.PHONY: all images monitor host-tests fuzzers fuzz-net run test bench bench-boot \
+	deps clean format
 all: monitor images host-tests
 
 # --- host programs --------------------------------------------------------
@@ -103,6 +104,17 @@ $(BUILD)/test/host/libc_diff: tests/host/libc_diff.c lib/libc/format.c \
 		lib/libc/format.c $@-strtol.o $@-strerror.o
 HOST_TESTS := $(BUILD)/test/host/libc_diff
 host-tests: $(HOST_TESTS)
+
+# libFuzzer harnesses (tests/fuzz), built for the host with clang.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
+	-include ingot/options.h -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZERS := $(BUILD)/fuzz/net_fuzz
+$(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
+		include/ingot/*.h)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/net/*.c)
+fuzzers: $(FUZZERS)
 
 # --- guest objects --------------------------------------------------------
 
@@ -168,8 +180,18 @@ run: deps
 
 test: deps
 	@tools/deps test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all fuzzers
 	@tools/test
+
+# A long fuzzing run of the network receive path (the test suite runs it
+# for 20 s); crashes land in build/fuzz/net-crashes/.
+FUZZ_SECONDS ?= 3600
+fuzz-net: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/net_fuzz
+	@mkdir -p $(BUILD)/fuzz/net-corpus $(BUILD)/fuzz/net-crashes
+	$(BUILD)/fuzz/net_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
 
 bench: bench-boot
 bench-boot: deps

@@ -15,10 +15,11 @@ struct net_counters net_global;
 
 static struct ingot_net_ring *ring_alloc(unsigned size)
 {
-	struct ingot_net_ring *r = aligned_alloc(
-	    64, sizeof *r + size * sizeof(struct ingot_net_slot));
+	size_t bytes = (sizeof(struct ingot_net_ring) + size * sizeof(struct ingot_net_slot) + 63) &
+		       ~(size_t)63; /* C11: a multiple of the alignment */
+	struct ingot_net_ring *r = aligned_alloc(64, bytes);
 	if (r) {
-		memset(r, 0, sizeof *r + size * sizeof(struct ingot_net_slot));
+		memset(r, 0, bytes);
 		r->size = size;
 	}
 	return r;
