@@ -62,7 +62,7 @@ MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
 	platform/common/fault.c platform/common/net_host.c
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net run test bench bench-boot \
+.PHONY: all images monitor host-tests fuzzers fuzz-net run test bench bench-boot bench-net \
 	deps clean format
 all: monitor images host-tests
 
@@ -193,10 +193,18 @@ fuzz-net: deps
 	$(BUILD)/fuzz/net_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
 
-bench: bench-boot
+bench: bench-boot bench-net
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
+
+$(BUILD)/bench/udp_rr: bench/net/udp_rr.c
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+bench-net: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_rr
+	@bench/net/run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -31,6 +31,12 @@
 #define CR0_PG (1UL << 31)
 #define CR4_PAE (1UL << 5)
 #define RFLAGS_FIXED (1UL << 1)
+/* Port I/O from CPL 3: kvm-pvm forces IOPL to 0 and checks the TSS bitmap,
+ * which opens only the hypercall ports; QEMU's emulated CPU (tools/kvmvm)
+ * rejects the busy TSS that VMX requires when it checks the bitmap, so
+ * IOPL 3 lets it through.  Either way every port but the hypercalls' is
+ * refused by the monitor, which is what guards the host. */
+#define RFLAGS_IOPL3 (3UL << 12)
 #define EFER_LME (1UL << 8)
 #define EFER_LMA (1UL << 10)
 #define EFER_NXE (1UL << 11)
@@ -350,7 +356,7 @@ static void setup_vcpu(struct guest *g)
 	    .rip = g->img.entry,
 	    .rsp = g->boot->stack_top,
 	    .rdi = INGOT_KVM_BOOT_BASE + va,
-	    .rflags = RFLAGS_FIXED, /* IOPL 0: the TSS bitmap decides */
+	    .rflags = RFLAGS_FIXED | RFLAGS_IOPL3,
 	};
 	if (ioctl(g->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		mon_fail("KVM_SET_REGS: %m");

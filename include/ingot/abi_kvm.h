@@ -28,7 +28,9 @@
  *
  * Privilege.  The guest runs at CPL 3.  The TSS's I/O permission bitmap
  * opens the hypercall ports (INGOT_KVM_HC_BASE, INGOT_KVM_HC_PORTS of
- * them) and no other; it cannot execute a privileged instruction (lidt,
+ * them) where the host honours it (kvm-pvm); elsewhere IOPL 3 allows port
+ * I/O, and the monitor refuses every port but the hypercalls'.  The guest
+ * cannot execute a privileged instruction (lidt,
  * mov to CR3, wrmsr), so even before the seal it cannot reconfigure the
  * CPU.  Only the CPU-exception handlers run at CPL 0; no
  * gate can be raised from CPL 3.  (A further reason: on kvm-pvm hosts,

@@ -9,9 +9,9 @@
  * The loop works in turns.  A turn reads the clock once (on nested KVM a
  * clock read is an exit, ~30 us), fires the timers that are due and runs
  * every device poller; then the fibers that were runnable run, each once.
- * When no fiber is runnable and no poller found work, the loop sleeps in
- * ingot_poll() until the earliest timer or a device wakes it: an idle guest
- * uses no CPU.  When every fiber waits and nothing (timer or poller) could
+ * When no fiber is runnable, the loop sleeps in ingot_poll() until the
+ * earliest timer or a device wakes it (at once if a device has news): an
+ * idle guest uses no CPU.  When every fiber waits and nothing (timer or poller) could
  * ever wake one, the guest aborts with a deadlock report naming them.
  *
  * Stacks come from a pool reserved at start of day, each with an unmapped
@@ -108,9 +108,9 @@ bool sched_timer_armed(const struct sched_timer *t);
 /*
  * A driver's hook into the loop.  poll(arg, now) runs every turn, and right
  * after a sleep that a device in the devices mask (bits are device handles)
- * ended; it moves whatever work is pending (received frames to their
- * fibers, say) and returns how much it did: the loop does not sleep while
- * pollers find work.
+ * ended; it moves all the work pending (received frames to their fibers,
+ * say: it must leave none, since the loop sleeps next if no fiber is
+ * runnable) and returns how much it did (summed in sched_stats).
  */
 struct sched_poller {
 	int (*poll)(void *arg, uint64_t now);
@@ -139,6 +139,7 @@ struct sched_stats {
 	uint64_t switches;     /* context switches */
 	uint64_t sleeps;       /* ingot_poll() calls that may sleep */
 	uint64_t timers_fired;
+	uint64_t poller_work;  /* what the pollers said they did */
 	unsigned fibers_live;  /* main included */
 	unsigned fibers_peak;
 	unsigned timers_armed;

@@ -1,9 +1,10 @@
 /*
  * The event loop.  It runs in whichever fiber just gave up the CPU, until
  * some fiber can run.  Each turn reads the clock once, fires due timers and
- * runs the pollers; it sleeps in ingot_poll() only when nothing is
- * runnable and the pollers found no work, so a busy guest never exits to
- * sleep and an idle one never spins.
+ * runs the pollers; it sleeps in ingot_poll() whenever nothing is runnable.
+ * That one call also serves the devices (ingot_poll returns at once when
+ * one has news), so a guest answering a request makes one exit per turn,
+ * never one to flush and another to sleep; an idle guest never spins.
  */
 #include <errno.h>
 #include <ingot/abi.h>
@@ -15,7 +16,6 @@
 
 static struct sched_poller *pollers[CONFIG_SCHED_POLLERS_MAX];
 static unsigned npollers;
-static int last_work;
 static void (*reporters[CONFIG_SCHED_REPORTERS_MAX])(void);
 static unsigned nreporters;
 /* The last fiber runnable at the end of the previous turn: once it has
@@ -78,7 +78,7 @@ static void turn(void)
 	uint64_t now, ready = 0;
 
 	sched.stats.turns++;
-	if (!sched.runq.head && !last_work) {
+	if (!sched.runq.head) {
 		if (!timers_any() && !npollers)
 			deadlock();
 		fflush(stdout);
@@ -96,9 +96,9 @@ static void turn(void)
 	if (ready & (INGOT_READY_STOP | INGOT_READY_REPORT))
 		requests(ready);
 	timers_fire(now);
-	last_work = 0;
 	for (unsigned i = 0; i < npollers; i++)
-		last_work += pollers[i]->poll(pollers[i]->arg, now);
+		sched.stats.poller_work +=
+		    (unsigned)pollers[i]->poll(pollers[i]->arg, now);
 	turn_end = sched.runq.tail;
 }
 
