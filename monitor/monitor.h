@@ -59,6 +59,11 @@ struct guest {
 	struct ingot_kvm_boot *boot; /* in guest memory */
 	uint64_t pt_used_end;	     /* physical end of the built page tables */
 	unsigned watchdog_s;	     /* 0: no watchdog */
+	struct {
+		uint64_t exits;	 /* KVM_RUN returns */
+		uint64_t polls;	 /* poll hypercalls */
+		uint64_t sleeps; /* ... that slept in ppoll */
+	} stats;
 };
 
 /* main.c: diagnostics.  mon_fail() is for the host's own failures before

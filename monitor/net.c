@@ -208,4 +208,9 @@ void net_report(void)
 			(unsigned long)c->dropped_out_error,
 			(unsigned long)c->errors_in);
 	}
+	if (ntaps)
+		mon_msg("vcpu: %lu exits, %lu polls, %lu of them slept",
+			(unsigned long)guest->stats.exits,
+			(unsigned long)guest->stats.polls,
+			(unsigned long)guest->stats.sleeps);
 }

@@ -88,6 +88,7 @@ void run_guest(struct guest *g)
 				continue;
 			mon_stop(g, "KVM_RUN: %m");
 		}
+		g->stats.exits++;
 		switch (g->run->exit_reason) {
 		case KVM_EXIT_IO:
 			io_exit(g);

@@ -33,7 +33,15 @@ struct arp_entry {
 };
 
 static struct arp_entry cache[CONFIG_NET_ARP_ENTRIES];
+/* Armed for the earliest retry or expiry, and only then: an idle guest
+ * with nothing to resolve is not woken. */
 static struct sched_timer timer;
+
+static void timer_due(uint64_t when)
+{
+	if (!sched_timer_armed(&timer) || timer.deadline > when)
+		sched_timer_arm(&timer, when);
+}
 
 static void send_arp(struct netif *ifp, uint16_t op, const uint8_t *tha,
 		     uint32_t tpa, const uint8_t *eth_dst)
@@ -104,6 +112,7 @@ static void resolved(struct arp_entry *e, const uint8_t *mac)
 	memcpy(e->mac, mac, 6);
 	e->resolved = true;
 	e->expires = sched_now() + ARP_REACHABLE_NS;
+	timer_due(e->expires);
 	while (e->queue) {
 		struct pkt *p = e->queue;
 		e->queue = p->next;
@@ -180,6 +189,7 @@ void arp_output(struct netif *ifp, struct pkt *p, uint32_t nh)
 	if (e->tries == 0) {
 		e->tries = 1;
 		e->expires = sched_now() + ARP_RETRY_NS;
+		timer_due(e->expires);
 		send_arp(ifp, ARP_REQUEST, zero_mac, nh, eth_broadcast);
 	}
 }
@@ -189,28 +199,30 @@ void arp_announce(struct netif *ifp)
 	send_arp(ifp, ARP_REQUEST, zero_mac, ifp->ip, eth_broadcast);
 }
 
-/* Once a second: retry or give up resolutions, forget stale entries. */
+/* Retries or gives up resolutions, forgets stale entries. */
 static void tick(struct sched_timer *t)
 {
-	uint64_t now = sched_now();
+	uint64_t now = sched_now(), next = UINT64_MAX;
 	for (unsigned i = 0; i < CONFIG_NET_ARP_ENTRIES; i++) {
 		struct arp_entry *e = &cache[i];
-		if (!e->ip || e->expires > now)
+		if (!e->ip)
 			continue;
-		if (e->resolved || e->tries >= ARP_TRIES) {
-			drop_queue(e);
-			e->ip = 0;
-			continue;
+		if (e->expires <= now) {
+			if (e->resolved || e->tries >= ARP_TRIES) {
+				drop_queue(e);
+				e->ip = 0;
+				continue;
+			}
+			e->tries++;
+			e->expires = now + ARP_RETRY_NS;
+			send_arp(e->ifp, ARP_REQUEST, zero_mac, e->ip,
+				 eth_broadcast);
 		}
-		e->tries++;
-		e->expires = now + ARP_RETRY_NS;
-		send_arp(e->ifp, ARP_REQUEST, zero_mac, e->ip, eth_broadcast);
+		if (e->expires < next)
+			next = e->expires;
 	}
-	sched_timer_arm(t, now + ARP_RETRY_NS);
+	if (next != UINT64_MAX)
+		sched_timer_arm(t, next);
 }
 
-void arp_timer_start(void)
-{
-	sched_timer_init(&timer, tick, NULL);
-	sched_timer_arm(&timer, sched_now() + ARP_RETRY_NS);
-}
+void arp_timer_start(void) { sched_timer_init(&timer, tick, NULL); }

@@ -87,6 +87,7 @@ static bool service_tx(struct net_host_dev *d)
 {
 	struct net_host_ring *hr = &d->tx;
 	uint32_t n = pending(d, hr), done = 0;
+	bool was_full = n == hr->size;
 
 	d->tx_blocked = false;
 	for (; done < n; done++) {
@@ -114,7 +115,10 @@ static bool service_tx(struct net_host_dev *d)
 	}
 	if (done)
 		complete(hr);
-	return done != 0;
+	/* Completions are news only to a guest that ran out of slots: any
+	 * other reclaims them at its next poll, and waking it just for that
+	 * would cost an exit per reply. */
+	return done && was_full;
 }
 
 static bool service_rx(struct net_host_dev *d)

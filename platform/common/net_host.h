@@ -62,8 +62,8 @@ void net_default_mac(const char *key, uint8_t mac[6]);
 int net_host_attach(struct net_host_dev *d, uint64_t tx_va, uint64_t rx_va);
 
 /* Sends what the TX ring holds and fills what the RX ring offers.
- * Returns true if the guest has something new: a frame received or a TX
- * slot completed. */
+ * Returns true if the guest has something new: a frame received, or room
+ * on a TX ring that was full. */
 bool net_host_service(struct net_host_dev *d);
 
 /* True if the guest has RX buffers posted (the backend is worth waiting
