@@ -163,7 +163,24 @@ $(3)/hosted/$(1): $(2:%.c=$(BUILD)/obj/%.o) $(HOSTED_OBJS) $(LIB_ARCHIVES) \
 IMAGE_FILES += $(3)/kvm/$(1).kvm $(3)/hosted/$(1)
 endef
 
-$(foreach a,$(APPS),$(eval $(call image,$(a),$(wildcard apps/$(a)/*.c),$(BUILD))))
+# apps/dns serves the zones in ZONES, compiled to C by tools/zone2c.
+ZONES ?= apps/dns/example.test.zone
+ZONES_STAMP := $(BUILD)/zones.stamp
+.PHONY: $(ZONES_STAMP)
+$(ZONES_STAMP):
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(ZONES)" ] || echo "$(ZONES)" > $@
+$(BUILD)/tools/zone2c: tools/zone2c.c lib/dns/zone.h
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+$(BUILD)/gen/dns_zones.c: $(BUILD)/tools/zone2c $(ZONES) $(ZONES_STAMP)
+	@mkdir -p $(@D)
+	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp $(ZONES) && mv $@.tmp $@
+$(BUILD)/obj/$(BUILD)/gen/dns_zones.o: GUEST_CFLAGS += -I.
+APP_EXTRA_dns := $(BUILD)/gen/dns_zones.c
+
+$(foreach a,$(APPS),$(eval $(call image,$(a),$(wildcard apps/$(a)/*.c) \
+	$(APP_EXTRA_$(a)),$(BUILD))))
 $(foreach t,$(wildcard tests/guest/*.c tests/unit/*.c),$(eval $(call \
 	image,$(basename $(notdir $(t))),$(t),$(BUILD)/test)))
 

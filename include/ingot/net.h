@@ -48,6 +48,9 @@ struct pkt {
  * pool is empty.  pkt_free() returns it (NULL is ignored). */
 struct pkt *pkt_alloc(void);
 void pkt_free(struct pkt *p);
+/* Bytes from p->data to the end of its buffer: how long a reply written in
+ * place may be (0 for a datagram that came in fragments: copy it). */
+size_t pkt_tailroom(const struct pkt *p);
 
 struct net_addr {
 	uint32_t ip; /* host order */

@@ -70,3 +70,9 @@ uint32_t pkt_headroom(const struct pkt *p)
 {
 	return p->flags & PKT_REASSEMBLED ? 0 : (uint32_t)(p->data - p->buf);
 }
+
+size_t pkt_tailroom(const struct pkt *p)
+{
+	return p->flags & PKT_REASSEMBLED ? 0
+					  : (size_t)(p->buf + p->cap - p->data);
+}
