@@ -194,6 +194,7 @@ struct source {
 	size_t cap;
 	const char *p;
 	int parens;
+	unsigned paren_line; /* where the open parenthesis is */
 };
 
 struct token {
@@ -207,8 +208,11 @@ static bool next_line(struct source *s)
 {
 	ssize_t n = getline(&s->buf, &s->cap, s->f);
 	if (n < 0) {
-		if (s->parens)
-			fail("expected ')' before the end of the file");
+		if (s->parens) {
+			cur_line = s->paren_line;
+			fail("expected ')' to close this line's '(' before the end "
+			     "of the file");
+		}
 		return false;
 	}
 	s->line++;
@@ -235,6 +239,8 @@ static bool next_token(struct source *s, struct token *t)
 			continue;
 		}
 		if (*s->p == '(') {
+			if (!s->parens)
+				s->paren_line = s->line;
 			s->parens++;
 			s->p++;
 			continue;
@@ -744,8 +750,10 @@ static void check_zone(struct zone *z)
 			if ((r->type == DNS_TYPE_CNAME) != (z->rrs[k].type == DNS_TYPE_CNAME) ||
 			    (r->type == DNS_TYPE_CNAME && z->rrs[k].type == DNS_TYPE_CNAME)) {
 				name_text(&r->owner, text);
-				cur_file = z->rrs[k].file;
-				cur_line = z->rrs[k].line;
+				/* The later of the two in the file. */
+				struct record *later = z->rrs[k].seq > r->seq ? &z->rrs[k] : r;
+				cur_file = later->file;
+				cur_line = later->line;
 				fail("expected a CNAME to be the only record of %s", text);
 			}
 	}
@@ -837,7 +845,21 @@ static void emit_zone(FILE *out, unsigned zi, struct zone *z)
 			cur_line = 0;
 			fail("expected at most 65000 RRsets per zone");
 		}
-		for (size_t k = x->first; k < x->first + x->n;) {
+		/* The node's RRsets in the order the file first gives them
+		 * (what NSD does too, which matters for ANY). */
+		size_t groups[256], ngroups = 0;
+		for (size_t k = x->first; k < x->first + x->n; k++)
+			if ((k == x->first || z->rrs[k].type != z->rrs[k - 1].type) &&
+			    ngroups < 256)
+				groups[ngroups++] = k;
+		for (size_t a = 1; a < ngroups; a++)
+			for (size_t b = a; b > 0 && z->rrs[groups[b]].seq < z->rrs[groups[b - 1]].seq; b--) {
+				size_t t = groups[b];
+				groups[b] = groups[b - 1];
+				groups[b - 1] = t;
+			}
+		for (size_t g = 0; g < ngroups; g++) {
+			size_t k = groups[g];
 			struct record *r = &z->rrs[k];
 			if (nrrsets == rrsets_cap)
 				rrsets = xrealloc(rrsets, (rrsets_cap *= 2) * sizeof *rrsets);
@@ -866,7 +888,6 @@ static void emit_zone(FILE *out, unsigned zi, struct zone *z)
 			if (r->type == DNS_TYPE_NS && !name_equal(&x->name, &z->origin))
 				x->flags |= DNS_NODE_CUT;
 			node_nrrsets[i]++;
-			k = end;
 		}
 	}
 	fprintf(out, "\n};\n\n");

@@ -439,22 +439,30 @@ static void additional_addresses(struct writer *w, const uint8_t *target)
 	}
 }
 
-static void referral(struct writer *w, const struct dns_zone *z, int cut)
+/* The name servers' addresses, for a referral or an answer of NS records
+ * (the one kind of additional data minimal answers keep). */
+static void add_ns_addresses(struct writer *w, const struct dns_zone *z,
+			     const struct dns_rrset *ns)
 {
-	const struct dns_rrset *ns = find_rrset(z, cut, DNS_TYPE_NS);
-	required(w, z, ns, (struct owner){z->data + z->nodes[cut].name}, &w->ns,
-		 UINT32_MAX);
-	if (w->tc)
-		return;
 	const uint8_t *rd = z->data + ns->rdata;
 	for (unsigned i = 0; i < ns->count; i++) {
 		additional_addresses(w, rd + 2);
 		rd += 2 + get16(rd);
 	}
+}
+
+static void referral(struct writer *w, const struct dns_zone *z, int cut)
+{
+	const struct dns_rrset *ns = find_rrset(z, cut, DNS_TYPE_NS);
+	required(w, z, ns, (struct owner){z->data + z->nodes[cut].name}, &w->ns,
+		 UINT32_MAX);
+	if (!w->tc)
+		add_ns_addresses(w, z, ns);
 	count.referrals++;
 }
 
-/* RFC 8482: one RRset answers ANY; the first in type order. */
+/* RFC 8482: one RRset answers ANY, the name's first (in zone file order,
+ * as NSD does: the SOA at an apex). */
 static const struct dns_rrset *any_rrset(const struct dns_zone *z, int node)
 {
 	const struct dns_node *n = &z->nodes[node];
@@ -514,6 +522,8 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 					     : find_rrset(z, node, x->qtype);
 		if (set) {
 			required(w, z, set, owner, &w->an, UINT32_MAX);
+			if (set->type == DNS_TYPE_NS && !w->tc)
+				add_ns_addresses(w, z, set);
 			return RCODE_NOERROR;
 		}
 		const struct dns_rrset *cname = find_rrset(z, node, DNS_TYPE_CNAME);
@@ -594,7 +604,9 @@ size_t dns_answer(const uint8_t *q, size_t len, uint8_t *resp, size_t cap,
 	else if (!have_question || ancount || nscount ||
 		 parse_additional(q, len, &x, arcount) < 0)
 		rcode = RCODE_FORMERR;
-	if (rcode == RCODE_FORMERR) {
+	if (rcode != RCODE_NOERROR) {
+		/* What another opcode's sections mean is not ours to say:
+		 * NOTIMP, like FORMERR, is the header alone. */
 		have_question = false;
 		x.edns = false;
 	}
