@@ -62,7 +62,7 @@ MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
 	platform/common/fault.c platform/common/net_host.c
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net run test bench bench-boot bench-net \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net \
 	deps clean format
 all: monitor images host-tests
 
@@ -109,11 +109,19 @@ host-tests: $(HOST_TESTS)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
 	-include ingot/options.h -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZERS := $(BUILD)/fuzz/net_fuzz
+FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/dns_fuzz
 $(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
 		include/ingot/*.h)
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/net/*.c)
+$(BUILD)/fuzz/dns_zones.c: $(BUILD)/tools/zone2c apps/dns/example.test.zone
+	@mkdir -p $(@D)
+	$(call quiet,ZONE2C,$@)$< -o $@ apps/dns/example.test.zone
+$(BUILD)/fuzz/dns_fuzz: tests/fuzz/dns_fuzz.c $(BUILD)/fuzz/dns_zones.c \
+		$(wildcard lib/dns/*.c lib/dns/*.h include/ingot/dns.h)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -I. -o $@ $< \
+		$(BUILD)/fuzz/dns_zones.c $(wildcard lib/dns/*.c)
 fuzzers: $(FUZZERS)
 
 # --- guest objects --------------------------------------------------------
@@ -209,6 +217,12 @@ fuzz-net: deps
 	@mkdir -p $(BUILD)/fuzz/net-corpus $(BUILD)/fuzz/net-crashes
 	$(BUILD)/fuzz/net_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
+fuzz-dns: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/dns_fuzz
+	@mkdir -p $(BUILD)/fuzz/dns-corpus $(BUILD)/fuzz/dns-crashes
+	$(BUILD)/fuzz/dns_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/dns-crashes/ $(BUILD)/fuzz/dns-corpus
 
 bench: bench-boot bench-net
 bench-boot: deps

@@ -1,5 +1,6 @@
-"""libFuzzer over the network receive path (tests/fuzz/net_fuzz.c), for a
-bounded time; `make fuzz-net` runs it for longer."""
+"""libFuzzer over the network receive path (tests/fuzz/net_fuzz.c) and the
+DNS query handler (tests/fuzz/dns_fuzz.c), for a bounded time each;
+`make fuzz-net` and `make fuzz-dns` run them for longer."""
 import os
 import subprocess
 import tempfile
@@ -7,6 +8,7 @@ import tempfile
 from conftest import BUILD
 
 FUZZER = os.path.join(BUILD, "fuzz", "net_fuzz")
+DNS_FUZZER = os.path.join(BUILD, "fuzz", "dns_fuzz")
 SECONDS = 20
 
 
@@ -32,19 +34,40 @@ def seeds():
             for k, v in frames.items()}
 
 
-def test_fuzz_net_receive_path():
-    assert os.path.exists(FUZZER), f"{FUZZER} was not built (make fuzzers)"
+def dns_seeds():
+    import dns.message
+    out = {}
+    for i, (name, rdtype, edns) in enumerate([
+            ("www.example.test", "A", None), ("alias.example.test", "A", 1232),
+            ("x.wild.example.test", "TXT", None), ("foo.sub.example.test", "A", 4096),
+            ("big.example.test", "TXT", 512), ("nope.example.test", "AAAA", None),
+            ("example.test", "ANY", 1232), ("b.c.example.test", "MX", None)]):
+        q = dns.message.make_query(name, rdtype, use_edns=edns is not None, payload=edns or 512)
+        out[f"q{i}"] = q.to_wire()
+    return out
+
+
+def run_fuzzer(fuzzer, seed_files):
+    assert os.path.exists(fuzzer), f"{fuzzer} was not built (make fuzzers)"
     with tempfile.TemporaryDirectory(prefix="ingot-fuzz-") as d:
         corpus, crashes = os.path.join(d, "corpus"), os.path.join(d, "crashes") + "/"
         os.mkdir(corpus)
         os.mkdir(crashes)
-        for name, data in seeds().items():
+        for name, data in seed_files.items():
             with open(os.path.join(corpus, name), "wb") as f:
                 f.write(data)
-        r = subprocess.run([FUZZER, f"-max_total_time={SECONDS}", "-print_final_stats=1",
+        r = subprocess.run([fuzzer, f"-max_total_time={SECONDS}", "-print_final_stats=1",
                             f"-artifact_prefix={crashes}", corpus],
                            capture_output=True, text=True, timeout=SECONDS + 120)
         assert r.returncode == 0 and not os.listdir(crashes), r.stderr[-4000:]
         runs = int(next(l for l in r.stderr.splitlines()
                         if l.startswith("stat::number_of_executed_units:")).split()[-1])
         assert runs > 10000, r.stderr[-2000:]
+
+
+def test_fuzz_net_receive_path():
+    run_fuzzer(FUZZER, seeds())
+
+
+def test_fuzz_dns_query_handler():
+    run_fuzzer(DNS_FUZZER, dns_seeds())
