@@ -62,7 +62,7 @@ MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
 	platform/common/fault.c platform/common/net_host.c
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net bench-dns \
 	deps clean format
 all: monitor images host-tests
 
@@ -224,7 +224,7 @@ fuzz-dns: deps
 	$(BUILD)/fuzz/dns_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/dns-crashes/ $(BUILD)/fuzz/dns-corpus
 
-bench: bench-boot bench-net
+bench: bench-boot bench-net bench-dns
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
@@ -236,6 +236,10 @@ bench-net: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_rr
 	@bench/net/run
+bench-dns: deps
+	@tools/deps test
+	@tools/deps bench
+	@bench/dns/run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -16,8 +16,9 @@
  *   --ipv4-gateway=ADDR      the default route
  * With several interfaces, --ipv4:NAME=... configures interface NAME.
  *
- * Packets: fixed pools sized at build time (CONFIG_NET_PKTS buffers of
- * NET_PKT_SIZE bytes), each with headroom for the headers, so that
+ * Packets: fixed pools reserved at start of day (CONFIG_NET_PKTS buffers
+ * of NET_PKT_SIZE bytes, fewer if that would take more than a quarter of
+ * a small guest's heap), each with headroom for the headers, so that
  * receiving and answering never allocate or copy: a UDP server can turn a
  * received packet around in place (udp_recv_pkt / udp_send_pkt).
  */

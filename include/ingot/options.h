@@ -52,10 +52,10 @@
 
 /* --- net ----------------------------------------------------------------- */
 #ifndef CONFIG_NET_PKTS
-#define CONFIG_NET_PKTS 1024 /* packet buffers of NET_PKT_SIZE bytes */
+#define CONFIG_NET_PKTS 1024 /* packet buffers of NET_PKT_SIZE bytes, at most */
 #endif
 #ifndef CONFIG_NET_RING_SLOTS
-#define CONFIG_NET_RING_SLOTS 256 /* per ring, each way, per interface */
+#define CONFIG_NET_RING_SLOTS 256 /* per ring, each way, per interface, at most */
 #endif
 #ifndef CONFIG_NET_TXQ_MAX
 #define CONFIG_NET_TXQ_MAX 512 /* frames waiting for room on a TX ring */

@@ -53,7 +53,7 @@ struct netif {
 	uint32_t handle;
 	uint8_t mac[6];
 	uint16_t mtu;
-	struct ingot_net_ring *tx, *rx;
+	struct ingot_net_ring *tx, *rx; /* net_ring_slots each */
 	struct pkt **tx_pkt, **rx_pkt; /* the packet in each slot */
 	uint32_t tx_done, rx_done;     /* guest-side consumers of used */
 	struct pkt *txq, *txq_tail;    /* waiting for room on the TX ring */
@@ -71,7 +71,7 @@ extern unsigned net_nifs;
 extern struct net_counters net_global;
 
 /* pkt.c */
-int pkt_pool_init(void);
+int pkt_pool_init(unsigned n);
 void pkt_reserve(struct pkt *p, uint32_t headroom); /* empty, data at it */
 uint8_t *pkt_push(struct pkt *p, uint32_t n); /* prepend n header bytes */
 void pkt_pull(struct pkt *p, uint32_t n);

@@ -4,6 +4,7 @@
  * received frames up the stack and reclaims sent ones, once per loop turn.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,28 +111,56 @@ static int netif_poll(void *arg, uint64_t now)
 
 static struct sched_poller poller = {.poll = netif_poll};
 
+/*
+ * The pool: CONFIG_NET_PKTS packets, or as many as a quarter of a small
+ * guest's heap holds; rings as large as CONFIG_NET_RING_SLOTS, or a
+ * quarter of the pool per interface and direction, a power of two.
+ */
+static unsigned ring_slots;
+
+static int pools(const struct ingot_boot_info *bi, unsigned nifs)
+{
+	unsigned n = CONFIG_NET_PKTS;
+	size_t fit = bi->heap_size / 4 / NET_PKT_SIZE;
+	if (n > fit)
+		n = (unsigned)fit;
+	ring_slots = CONFIG_NET_RING_SLOTS;
+	while (ring_slots > 8 && ring_slots * 4 * nifs > n)
+		ring_slots /= 2;
+	if (n < ring_slots * 4 * nifs) {
+		printf("net: no memory for %u packet buffers (raise --mem)\n",
+		       ring_slots * 4 * nifs);
+		return -ENOMEM;
+	}
+	int rc = pkt_pool_init(n);
+	return rc < 0 ? rc : reass_init();
+}
+
 /* Before the seal: pools, rings, and the rings handed to the host. */
 int net_init(void)
 {
 	const struct ingot_boot_info *bi = ingot_boot_info();
+	unsigned nifs = 0;
 	int rc;
 
+	for (unsigned i = 0; i < bi->ndevices; i++)
+		nifs += bi->devices[i].type == INGOT_DEVICE_NET &&
+			bi->devices[i].attached;
+	if (nifs && (rc = pools(bi, nifs)) < 0)
+		return rc;
 	for (unsigned i = 0; i < bi->ndevices; i++) {
 		const struct ingot_device *d = &bi->devices[i];
 		if (d->type != INGOT_DEVICE_NET || !d->attached)
 			continue;
-		if (!net_nifs && ((rc = pkt_pool_init()) < 0 ||
-				  (rc = reass_init()) < 0))
-			return rc;
 		struct netif *ifp = &net_ifs[net_nifs];
 		ifp->dev = d;
 		ifp->handle = d->handle;
 		memcpy(ifp->mac, d->u.net.mac, 6);
 		ifp->mtu = d->u.net.mtu;
-		ifp->tx = ring_alloc(CONFIG_NET_RING_SLOTS);
-		ifp->rx = ring_alloc(CONFIG_NET_RING_SLOTS);
-		ifp->tx_pkt = calloc(CONFIG_NET_RING_SLOTS, sizeof(struct pkt *));
-		ifp->rx_pkt = calloc(CONFIG_NET_RING_SLOTS, sizeof(struct pkt *));
+		ifp->tx = ring_alloc(ring_slots);
+		ifp->rx = ring_alloc(ring_slots);
+		ifp->tx_pkt = calloc(ring_slots, sizeof(struct pkt *));
+		ifp->rx_pkt = calloc(ring_slots, sizeof(struct pkt *));
 		if (!ifp->tx || !ifp->rx || !ifp->tx_pkt || !ifp->rx_pkt)
 			return -ENOMEM;
 		rx_refill(ifp);

@@ -8,13 +8,13 @@
 static struct pkt *free_list;
 static struct pkt *pkts;
 
-int pkt_pool_init(void)
+int pkt_pool_init(unsigned n)
 {
-	uint8_t *bufs = aligned_alloc(64, (size_t)CONFIG_NET_PKTS * NET_PKT_SIZE);
-	pkts = calloc(CONFIG_NET_PKTS, sizeof *pkts);
+	uint8_t *bufs = aligned_alloc(64, (size_t)n * NET_PKT_SIZE);
+	pkts = calloc(n, sizeof *pkts);
 	if (!bufs || !pkts)
 		return -ENOMEM;
-	for (int i = CONFIG_NET_PKTS - 1; i >= 0; i--) {
+	for (int i = (int)n - 1; i >= 0; i--) {
 		pkts[i].buf = bufs + (size_t)i * NET_PKT_SIZE;
 		pkts[i].cap = NET_PKT_SIZE;
 		pkts[i].next = free_list;

@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* --- the ABI ------------------------------------------------------------- */
 
 static struct ingot_boot_info boot = {
+    .heap_size = 64 << 20,
     .random_seed = 1,
     .ndevices = 1,
     .devices = {{.name = "service",
