@@ -150,3 +150,21 @@ $INCLUDE sub.inc sub.bad.test.
         c = open(out).read()
     for name in ("/* www.sub.bad.test. */", "/* txt.bad.test. */", "/* ns.bad.test. */"):
         assert name in c, c
+
+
+def test_several_zones_and_a_zone_given_twice():
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for name in ("one.test", "two.test"):
+            path = os.path.join(d, name + ".zone")
+            with open(path, "w") as f:
+                f.write(HEAD)
+            paths.append(path)
+        out = os.path.join(d, "out.c")
+        r = subprocess.run([ZONE2C, "-o", out, *paths], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        c = open(out).read()
+        assert "/* one.test. */" in c and "/* two.test. */" in c
+        assert "const unsigned dns_nzones = 2;" in c
+        r = subprocess.run([ZONE2C, "-o", out, paths[0], paths[0]], capture_output=True, text=True)
+        assert r.returncode != 0 and "expected each zone once" in r.stderr, r.stderr

@@ -2,7 +2,7 @@
 """Asks the same queries of two DNS servers and prints every difference in
 their answers, one JSON object per line (nothing when they agree).
   dns_compare.py OURS REFERENCE QUERIES-FILE
-A query line: NAME TYPE [edns=SIZE] [do] [rd]; blank lines and # comments
+A query line: NAME TYPE [edns=SIZE] [ver=N] [do] [rd]; blank lines and # comments
 are skipped.  Differences the RFCs allow are reported with "allowed" and
 the reason, and are not failures.
 """
@@ -15,9 +15,10 @@ import dns.query
 import dns.rdatatype
 
 
-def ask(server, name, rdtype, edns, do, rd):
-    q = dns.message.make_query(name, rdtype, use_edns=edns is not None,
-                               payload=edns or 512, want_dnssec=do)
+def ask(server, name, rdtype, edns, ver, do, rd):
+    use = ver if ver is not None else edns is not None
+    q = dns.message.make_query(name, rdtype, use_edns=use,
+                               payload=edns or 1232, want_dnssec=do)
     if not rd:
         q.flags &= ~dns.flags.RD
     q.id = 4242
@@ -50,7 +51,8 @@ def main():
             continue
         name, rdtype, opts = line[0], line[1], line[2:]
         edns = next((int(o[5:]) for o in opts if o.startswith("edns=")), None)
-        args = (name, dns.rdatatype.from_text(rdtype), edns, "do" in opts, "rd" in opts)
+        ver = next((int(o[4:]) for o in opts if o.startswith("ver=")), None)
+        args = (name, dns.rdatatype.from_text(rdtype), edns, ver, "do" in opts, "rd" in opts)
         a, b = norm(ask(ours, *args)), norm(ask(ref, *args))
         if a == b:
             continue
