@@ -109,11 +109,16 @@ host-tests: $(HOST_TESTS)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
 	-include ingot/options.h -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/dns_fuzz
+FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/dns_fuzz
 $(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
 		include/ingot/*.h)
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/net/*.c)
+$(BUILD)/fuzz/net_dhcp_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c \
+		lib/net/*.h include/ingot/*.h)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DFUZZ_DHCP -o $@ $< \
+		$(wildcard lib/net/*.c)
 $(BUILD)/fuzz/dns_zones.c: $(BUILD)/tools/zone2c apps/dns/example.test.zone
 	@mkdir -p $(@D)
 	$(call quiet,ZONE2C,$@)$< -o $@ apps/dns/example.test.zone

@@ -1,5 +1,6 @@
-"""libFuzzer over the network receive path (tests/fuzz/net_fuzz.c) and the
-DNS query handler (tests/fuzz/dns_fuzz.c), for a bounded time each;
+"""libFuzzer over the network receive path (tests/fuzz/net_fuzz.c, with a
+static address and with the DHCP client) and the DNS query handler
+(tests/fuzz/dns_fuzz.c), for a bounded time each;
 `make fuzz-net` and `make fuzz-dns` run them for longer."""
 import os
 import subprocess
@@ -9,6 +10,7 @@ from conftest import BUILD
 
 FUZZER = os.path.join(BUILD, "fuzz", "net_fuzz")
 DNS_FUZZER = os.path.join(BUILD, "fuzz", "dns_fuzz")
+DHCP_FUZZER = os.path.join(BUILD, "fuzz", "net_dhcp_fuzz")
 SECONDS = 20
 
 
@@ -32,6 +34,25 @@ def seeds():
     }
     return {k: b"".join(frame_record(bytes(f), i % 3) for i, f in enumerate(v))
             for k, v in frames.items()}
+
+
+def dhcp_seeds():
+    """A server's offer, then its ack, to the client's first exchange (the
+    harness's xid is 1), and a NAK."""
+    from scapy.all import BOOTP, DHCP, IP, UDP, Ether
+    us = "02:00:00:00:00:02"
+    chaddr = bytes.fromhex(us.replace(":", "")) + bytes(10)
+
+    def reply(kind):
+        return bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:00:00:00:01")
+                     / IP(src="10.0.0.1", dst="255.255.255.255") / UDP(sport=67, dport=68)
+                     / BOOTP(op=2, xid=1, yiaddr="10.0.0.50", chaddr=chaddr)
+                     / DHCP(options=[("message-type", kind), ("server_id", "10.0.0.1"),
+                                     ("lease_time", 120), ("renewal_time", 3),
+                                     ("subnet_mask", "255.255.255.0"),
+                                     ("router", "10.0.0.1"), "end"]))
+    return {"offer_ack": frame_record(reply("offer")) + frame_record(reply("ack"), 5),
+            "offer_nak": frame_record(reply("offer")) + frame_record(reply("nak"))}
 
 
 def dns_seeds():
@@ -71,3 +92,7 @@ def test_fuzz_net_receive_path():
 
 def test_fuzz_dns_query_handler():
     run_fuzzer(DNS_FUZZER, dns_seeds())
+
+
+def test_fuzz_dhcp_client():
+    run_fuzzer(DHCP_FUZZER, {**dhcp_seeds(), **seeds()})

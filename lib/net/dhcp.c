@@ -386,24 +386,29 @@ static void input(struct pkt *p, uint64_t now)
 	}
 }
 
+uint64_t dhcp_turn(uint64_t now, uint64_t wait_until)
+{
+	uint64_t next = UINT64_MAX;
+	for (unsigned i = 0; i < nclients; i++) {
+		struct dhcp *d = &clients[i];
+		if (d->deadline <= now)
+			step(d, now);
+		if (d->deadline < next)
+			next = d->deadline;
+	}
+	struct pkt *p = udp_recv_pkt(sock, NULL, next < wait_until ? next : wait_until);
+	if (p) {
+		input(p, sched_now());
+		pkt_free(p);
+	}
+	return next;
+}
+
 static void run(void *arg)
 {
 	(void)arg;
-	for (;;) {
-		uint64_t now = sched_now(), next = UINT64_MAX;
-		for (unsigned i = 0; i < nclients; i++) {
-			struct dhcp *d = &clients[i];
-			if (d->deadline <= now)
-				step(d, now);
-			if (d->deadline < next)
-				next = d->deadline;
-		}
-		struct pkt *p = udp_recv_pkt(sock, NULL, next);
-		if (p) {
-			input(p, sched_now());
-			pkt_free(p);
-		}
-	}
+	for (;;)
+		dhcp_turn(sched_now(), UINT64_MAX);
 }
 
 void dhcp_start(struct netif *ifp)

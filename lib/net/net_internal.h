@@ -136,6 +136,10 @@ void udp_put_header(uint8_t *u, uint16_t sport, uint16_t dport, uint32_t src,
 
 /* dhcp.c */
 void dhcp_start(struct netif *ifp);
+/* One pass of the client's fiber: due steps, then at most one reply
+ * received (waiting no later than wait_until).  Returns the next deadline.
+ * Public for the fuzzer, which runs it with wait_until 0. */
+uint64_t dhcp_turn(uint64_t now, uint64_t wait_until);
 
 /* Byte order (the guest is little-endian x86_64). */
 static inline uint16_t get16(const uint8_t *p) { return p[0] << 8 | p[1]; }

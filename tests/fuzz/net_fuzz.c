@@ -5,6 +5,10 @@
  * Built for the host with clang (-fsanitize=fuzzer,address,undefined);
  * the ABI and the scheduler are replaced by the stubs below.
  *
+ * Built twice: with a static address, and with -DFUZZ_DHCP, where the
+ * interface is configured by DHCP and the client's fiber takes a turn
+ * after every frame (so offers, acks and naks from the fuzzer reach it).
+ *
  * An input is a sequence of frames, each [advance][len: 2 bytes BE][frame]:
  * advance moves the clock by advance * 10 ms first, so that timers (ARP
  * retries, reassembly timeouts) fire too.
@@ -124,10 +128,17 @@ static struct udp_sock *echo;
 
 static void setup(void)
 {
+#ifdef FUZZ_DHCP
+	static char *argv[] = {"fuzz", "--ipv4=dhcp", NULL, NULL};
+#else
 	static char *argv[] = {"fuzz", "--ipv4=10.0.0.2/24",
 			       "--ipv4-gateway=10.0.0.1", NULL};
+#endif
+	int argc = 0;
+	while (argv[argc])
+		argc++;
 	if (!freopen("/dev/null", "w", stdout) || net_init() < 0 ||
-	    net_start(3, argv) < 0 || !(echo = udp_open(7, NULL)))
+	    net_start(argc, argv) < 0 || !(echo = udp_open(7, NULL)))
 		abort();
 }
 
@@ -176,6 +187,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pkt *p;
 		while ((p = udp_recv_pkt(echo, &from, 0)))
 			udp_send_pkt(echo, p, &from);
+#ifdef FUZZ_DHCP
+		for (int turns = 0; turns < 4; turns++)
+			dhcp_turn(now, 0);
+#endif
 		host_drains_tx();
 		poller->poll(poller->arg, now);
 		data += len;
