@@ -218,9 +218,11 @@ test: deps
 FUZZ_SECONDS ?= 3600
 fuzz-net: deps
 	@tools/deps test
-	@$(MAKE) --no-print-directory $(BUILD)/fuzz/net_fuzz
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz
 	@mkdir -p $(BUILD)/fuzz/net-corpus $(BUILD)/fuzz/net-crashes
 	$(BUILD)/fuzz/net_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
+	$(BUILD)/fuzz/net_dhcp_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
 fuzz-dns: deps
 	@tools/deps test
