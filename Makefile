@@ -183,9 +183,9 @@ ZONES_STAMP := $(BUILD)/zones.stamp
 $(ZONES_STAMP):
 	@mkdir -p $(@D)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(ZONES)" ] || echo "$(ZONES)" > $@
-$(BUILD)/tools/zone2c: tools/zone2c.c lib/dns/zone.h
+$(BUILD)/tools/zone2c: $(wildcard tools/zone2c/*.c tools/zone2c/*.h) lib/dns/zone.h
 	@mkdir -p $(@D)
-	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $(wildcard tools/zone2c/*.c)
 $(BUILD)/gen/dns_zones.c: $(BUILD)/tools/zone2c $(ZONES) $(ZONES_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp $(ZONES) && mv $@.tmp $@

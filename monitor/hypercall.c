@@ -93,10 +93,10 @@ static void hc_poll(struct guest *g, uint32_t phys)
 	struct ingot_kvm_poll p;
 	struct pollfd fds[INGOT_DEVICES_MAX];
 	sigset_t unblocked;
+	bool blocked = false;
 	uint64_t ready;
 
 	get_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
-	requests_block(&unblocked);
 	g->stats.polls++;
 	uint64_t start = mon_now() - g->host_mono_at_boot;
 	for (;;) {
@@ -107,6 +107,13 @@ static void hc_poll(struct guest *g, uint32_t phys)
 		if (busy && now - start < POLL_SPIN_NS)
 			continue;
 		busy = false;
+		if (!blocked) {
+			/* Requests block from here to ppoll, which unblocks
+			 * them atomically; check once more first. */
+			requests_block(&unblocked);
+			blocked = true;
+			continue;
+		}
 		uint64_t wait = p.deadline_ns - now;
 		struct timespec ts = {
 		    .tv_sec = wait / 1000000000ULL,
@@ -119,7 +126,8 @@ static void hc_poll(struct guest *g, uint32_t phys)
 		if (r < 0 && errno != EINTR)
 			mon_stop(g, "ppoll: %m");
 	}
-	requests_restore(&unblocked);
+	if (blocked)
+		requests_restore(&unblocked);
 	p.now_ns = mon_now() - g->host_mono_at_boot;
 	busy = ready && p.now_ns - start < POLL_SPIN_NS;
 	p.ready_set = ready;

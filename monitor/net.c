@@ -175,12 +175,14 @@ uint64_t net_service(void)
 	return ready;
 }
 
+_Static_assert(NET_HOST_POLLIN == POLLIN && NET_HOST_POLLOUT == POLLOUT,
+	       "poll events");
+
 unsigned net_pollfds(struct pollfd *fds)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < ntaps; i++) {
-		short ev = (net_host_rx_room(&taps[i].dev) ? POLLIN : 0) |
-			   (taps[i].dev.tx_blocked ? POLLOUT : 0);
+		short ev = net_host_poll_events(&taps[i].dev);
 		if (ev)
 			fds[n++] = (struct pollfd){taps[i].fd, ev, 0};
 	}

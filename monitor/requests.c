@@ -5,9 +5,10 @@
  * in the ready set of its next ingot_poll().
  *
  * The signals stay unblocked (a busy guest's KVM_RUN returns EINTR, and a
- * guest that never polls can still be stopped twice), except between the
- * check for a request and the sleep in ppoll, which unblocks them
- * atomically: a request is never lost in that gap.
+ * guest that never polls can still be stopped twice), except, when the
+ * monitor is about to sleep, between its last check for a request and
+ * ppoll, which unblocks them atomically: a request is never lost in that
+ * gap, and a poll that does not sleep costs no extra system call.
  */
 #include <signal.h>
 #include <stdatomic.h>

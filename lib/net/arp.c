@@ -28,8 +28,7 @@ struct arp_entry {
 	bool resolved;
 	uint8_t tries;
 	uint64_t expires; /* resolved: stale after; else: next retry */
-	struct pkt *queue;
-	unsigned queued;
+	struct pkt_queue queue; /* waiting for the address */
 };
 
 static struct arp_entry cache[CONFIG_NET_ARP_ENTRIES];
@@ -77,13 +76,11 @@ static struct arp_entry *lookup(struct netif *ifp, uint32_t ip)
 
 static void drop_queue(struct arp_entry *e)
 {
-	while (e->queue) {
-		struct pkt *p = e->queue;
-		e->queue = p->next;
+	struct pkt *p;
+	while ((p = pkt_queue_pop(&e->queue))) {
 		e->ifp->count.arp_unresolved++;
 		pkt_free(p);
 	}
-	e->queued = 0;
 }
 
 /* A free entry, or the one expiring first (resolved ones before those
@@ -113,12 +110,9 @@ static void resolved(struct arp_entry *e, const uint8_t *mac)
 	e->resolved = true;
 	e->expires = sched_now() + ARP_REACHABLE_NS;
 	timer_due(e->expires);
-	while (e->queue) {
-		struct pkt *p = e->queue;
-		e->queue = p->next;
+	struct pkt *p;
+	while ((p = pkt_queue_pop(&e->queue)))
 		eth_output(e->ifp, p, e->mac, ETH_P_IP);
-	}
-	e->queued = 0;
 }
 
 void arp_input(struct netif *ifp, struct pkt *p)
@@ -175,16 +169,11 @@ void arp_output(struct netif *ifp, struct pkt *p, uint32_t nh)
 		e->resolved = false; /* stale: ask again, keep the packet */
 		e->tries = 0;
 	}
-	if (e->queued >= ARP_QUEUE_MAX) {
+	if (e->queue.len >= ARP_QUEUE_MAX) {
 		ifp->count.arp_drop_queue_full++;
 		pkt_free(p);
 	} else {
-		struct pkt **tail = &e->queue;
-		while (*tail)
-			tail = &(*tail)->next;
-		p->next = NULL;
-		*tail = p;
-		e->queued++;
+		pkt_queue_push(&e->queue, p);
 	}
 	if (e->tries == 0) {
 		e->tries = 1;

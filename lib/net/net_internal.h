@@ -48,6 +48,35 @@ struct net_counters {
 #undef NET_COUNTER_FIELD
 };
 
+/* A FIFO of packets, linked through pkt->next. */
+struct pkt_queue {
+	struct pkt *head, *tail;
+	unsigned len;
+};
+
+static inline void pkt_queue_push(struct pkt_queue *q, struct pkt *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+}
+
+static inline struct pkt *pkt_queue_pop(struct pkt_queue *q)
+{
+	struct pkt *p = q->head;
+	if (p) {
+		q->head = p->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->len--;
+	}
+	return p;
+}
+
 struct netif {
 	const struct ingot_device *dev;
 	uint32_t handle;
@@ -56,8 +85,7 @@ struct netif {
 	struct ingot_net_ring *tx, *rx; /* net_ring_slots each */
 	struct pkt **tx_pkt, **rx_pkt; /* the packet in each slot */
 	uint32_t tx_done, rx_done;     /* guest-side consumers of used */
-	struct pkt *txq, *txq_tail;    /* waiting for room on the TX ring */
-	unsigned txq_len;
+	struct pkt_queue txq;	       /* waiting for room on the TX ring */
 	/* IPv4 */
 	uint32_t ip, netmask, gateway; /* host order; ip 0: unconfigured */
 	bool dhcp;

@@ -62,20 +62,14 @@ static bool tx_put(struct netif *ifp, struct pkt *p)
 
 void netif_output(struct netif *ifp, struct pkt *p)
 {
-	if (!ifp->txq && tx_put(ifp, p))
+	if (!ifp->txq.head && tx_put(ifp, p))
 		return;
-	if (ifp->txq_len >= CONFIG_NET_TXQ_MAX) {
+	if (ifp->txq.len >= CONFIG_NET_TXQ_MAX) {
 		ifp->count.drop_no_buffer++;
 		pkt_free(p);
 		return;
 	}
-	p->next = NULL;
-	if (ifp->txq_tail)
-		ifp->txq_tail->next = p;
-	else
-		ifp->txq = p;
-	ifp->txq_tail = p;
-	ifp->txq_len++;
+	pkt_queue_push(&ifp->txq, p);
 }
 
 static int netif_poll(void *arg, uint64_t now)
@@ -88,13 +82,8 @@ static int netif_poll(void *arg, uint64_t now)
 		uint32_t used = __atomic_load_n(&ifp->tx->used, __ATOMIC_ACQUIRE);
 		for (; ifp->tx_done != used; ifp->tx_done++)
 			pkt_free(ifp->tx_pkt[ifp->tx_done & (ifp->tx->size - 1)]);
-		while (ifp->txq && tx_put(ifp, ifp->txq)) {
-			struct pkt *p = ifp->txq;
-			ifp->txq = p->next;
-			if (!ifp->txq)
-				ifp->txq_tail = NULL;
-			ifp->txq_len--;
-		}
+		while (ifp->txq.head && tx_put(ifp, ifp->txq.head))
+			pkt_queue_pop(&ifp->txq);
 		used = __atomic_load_n(&ifp->rx->used, __ATOMIC_ACQUIRE);
 		for (; ifp->rx_done != used; ifp->rx_done++, work++) {
 			uint32_t i = ifp->rx_done & (ifp->rx->size - 1);

@@ -10,8 +10,7 @@
 
 struct udp_sock {
 	uint16_t port; /* 0: free */
-	struct pkt *head, *tail;
-	unsigned queued;
+	struct pkt_queue queue;
 	struct sched_waitq readers;
 };
 
@@ -52,11 +51,9 @@ struct udp_sock *udp_open(uint16_t port, int *err)
 
 void udp_close(struct udp_sock *s)
 {
-	while (s->head) {
-		struct pkt *p = s->head;
-		s->head = p->next;
+	struct pkt *p;
+	while ((p = pkt_queue_pop(&s->queue)))
 		pkt_free(p);
-	}
 	sched_wake_all(&s->readers);
 	s->port = 0;
 }
@@ -92,19 +89,13 @@ void udp_input(struct netif *ifp, struct pkt *p)
 		icmp_unreachable(ifp, &q, 3); /* port unreachable */
 		goto drop;
 	}
-	if (s->queued >= CONFIG_NET_UDP_QUEUE) {
+	if (s->queue.len >= CONFIG_NET_UDP_QUEUE) {
 		ifp->count.udp_drop_queue_full++;
 		goto drop;
 	}
 	pkt_pull(p, UDP_HLEN);
 	p->len = len - UDP_HLEN;
-	p->next = NULL;
-	if (s->tail)
-		s->tail->next = p;
-	else
-		s->head = p;
-	s->tail = p;
-	s->queued++;
+	pkt_queue_push(&s->queue, p);
 	sched_wake_one(&s->readers);
 	return;
 drop:
@@ -114,17 +105,13 @@ drop:
 struct pkt *udp_recv_pkt(struct udp_sock *s, struct net_addr *from,
 			 uint64_t deadline_ns)
 {
-	while (!s->head) {
+	while (!s->queue.head) {
 		if (sched_wait(&s->readers, deadline_ns) == -ETIMEDOUT)
 			return NULL;
 		if (!s->port)
 			return NULL;
 	}
-	struct pkt *p = s->head;
-	s->head = p->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->queued--;
+	struct pkt *p = pkt_queue_pop(&s->queue);
 	if (from)
 		*from = (struct net_addr){p->src_ip, p->src_port};
 	return p;

@@ -168,9 +168,12 @@ bool net_host_service(struct net_host_dev *d)
 	return tx || rx;
 }
 
-bool net_host_rx_room(const struct net_host_dev *d)
+short net_host_poll_events(const struct net_host_dev *d)
 {
-	return d->attached &&
-	       __atomic_load_n(&d->rx.ring->avail, __ATOMIC_ACQUIRE) !=
-		   d->rx.used;
+	if (!d->attached)
+		return 0;
+	bool rx_room = __atomic_load_n(&d->rx.ring->avail, __ATOMIC_ACQUIRE) !=
+		       d->rx.used;
+	return (short)((rx_room ? NET_HOST_POLLIN : 0) |
+		       (d->tx_blocked ? NET_HOST_POLLOUT : 0));
 }

@@ -66,8 +66,11 @@ int net_host_attach(struct net_host_dev *d, uint64_t tx_va, uint64_t rx_va);
  * on a TX ring that was full. */
 bool net_host_service(struct net_host_dev *d);
 
-/* True if the guest has RX buffers posted (the backend is worth waiting
- * on for input). */
-bool net_host_rx_room(const struct net_host_dev *d);
+/* What to wait for on the backend, as poll(2) events (Linux's values):
+ * input while the guest has RX buffers posted, output while a send was
+ * refused with EAGAIN.  0: nothing. */
+#define NET_HOST_POLLIN 0x1
+#define NET_HOST_POLLOUT 0x4
+short net_host_poll_events(const struct net_host_dev *d);
 
 #endif

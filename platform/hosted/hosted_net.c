@@ -244,8 +244,7 @@ unsigned hosted_net_pollfds(struct kernel_pollfd *fds)
 {
 	unsigned k = 0;
 	for (unsigned i = 0; i < nnets; i++) {
-		short ev = (net_host_rx_room(&nets[i].dev) ? POLLIN : 0) |
-			   (nets[i].dev.tx_blocked ? POLLOUT : 0);
+		short ev = net_host_poll_events(&nets[i].dev);
 		if (ev)
 			fds[k++] = (struct kernel_pollfd){nets[i].fd, ev, 0};
 	}

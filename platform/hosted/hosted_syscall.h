@@ -91,8 +91,6 @@ static inline long syscall6(long nr, long a, long b, long c, long d, long e,
 #define SOCK_DGRAM 2
 #define SOCK_NONBLOCK 04000
 #define SOCK_CLOEXEC 02000000
-#define POLLIN 1
-#define POLLOUT 4
 #define TUNSETIFF 0x400454ca
 #define IFF_TAP 0x0002
 #define IFF_NO_PI 0x1000

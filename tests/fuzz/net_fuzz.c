@@ -3,7 +3,7 @@
  * RX ring exactly as a host would put them there, the stack runs its
  * poller, a UDP echo socket on port 7 answers, and the TX ring is drained.
  * Built for the host with clang (-fsanitize=fuzzer,address,undefined);
- * the ABI and the scheduler are replaced by the stubs below.
+ * the ABI and the scheduler are replaced by the small fakes below.
  *
  * Built twice: with a static address, and with -DFUZZ_DHCP, where the
  * interface is configured by DHCP and the client's fiber takes a turn
