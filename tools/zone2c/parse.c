@@ -151,20 +151,15 @@ static void parse_rdata(struct source *s, uint16_t type, const struct name *orig
 	struct token t;
 	r->len = 0;
 	switch (type) {
-	case DNS_TYPE_A: {
-		struct in_addr a;
-		need(s, &t, "an IPv4 address");
-		if (t.quoted || inet_pton(AF_INET, t.text, &a) != 1)
-			fail("expected an IPv4 address, found '%s'", t.text);
-		put(r, &a, 4);
-		break;
-	}
+	case DNS_TYPE_A:
 	case DNS_TYPE_AAAA: {
-		struct in6_addr a;
-		need(s, &t, "an IPv6 address");
-		if (t.quoted || inet_pton(AF_INET6, t.text, &a) != 1)
-			fail("expected an IPv6 address, found '%s'", t.text);
-		put(r, &a, 16);
+		bool v4 = type == DNS_TYPE_A;
+		const char *what = v4 ? "an IPv4 address" : "an IPv6 address";
+		uint8_t a[16];
+		need(s, &t, what);
+		if (t.quoted || inet_pton(v4 ? AF_INET : AF_INET6, t.text, a) != 1)
+			fail("expected %s, found '%s'", what, t.text);
+		put(r, a, v4 ? 4 : 16);
 		break;
 	}
 	case DNS_TYPE_NS:
