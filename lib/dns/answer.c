@@ -585,7 +585,14 @@ size_t dns_answer(const uint8_t *q, size_t len, uint8_t *resp, size_t cap,
 		count.drop_short++;
 		return 0;
 	}
-	memset(&x, 0, sizeof x);
+	/* Not the name buffers (parse_qname fills what it uses): this is
+	 * the hot path. */
+	x.nlen = x.nlabels = 0;
+	x.qtype = x.qclass = 0;
+	x.edns = x.do_bit = false;
+	x.edns_version = 0;
+	x.udp_size = 0;
+	x.qend = HDR;
 	x.id = get16(q);
 	x.flags = get16(q + 2);
 	if (x.flags & FLAG_QR) {
