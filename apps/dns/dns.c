@@ -35,7 +35,8 @@ int ingot_main(int argc, char **argv)
 	int err;
 	struct udp_sock *s = udp_open(DNS_PORT, &err);
 	if (!s) {
-		fprintf(stderr, "dns: udp port %d: %s\n", DNS_PORT, strerror(-err));
+		fprintf(stderr, "dns: udp port %d: %s\n", DNS_PORT,
+			strerror(-err));
 		return 1;
 	}
 	printf("dns: serving UDP port %d\n", DNS_PORT);
@@ -55,8 +56,8 @@ int ingot_main(int argc, char **argv)
 			else
 				pkt_free(p);
 		} else { /* a reassembled query: answer from a copy */
-			size_t n = dns_answer(p->data, p->len, copy, sizeof copy,
-					      false);
+			size_t n = dns_answer(p->data, p->len, copy,
+					      sizeof copy, false);
 			pkt_free(p);
 			if (n)
 				udp_sendto(s, copy, n, &from);

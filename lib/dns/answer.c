@@ -9,13 +9,20 @@
 
 #include "zone.h"
 
-#define HDR 12
+#define HDR             12
 #define CNAME_CHAIN_MAX 8
-#define DICT_MAX 64
-#define OPT_LEN 11
+#define DICT_MAX        64
+#define OPT_LEN         11
 
-enum { RCODE_NOERROR, RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NXDOMAIN,
-       RCODE_NOTIMP, RCODE_REFUSED, RCODE_BADVERS = 16 };
+enum {
+	RCODE_NOERROR,
+	RCODE_FORMERR,
+	RCODE_SERVFAIL,
+	RCODE_NXDOMAIN,
+	RCODE_NOTIMP,
+	RCODE_REFUSED,
+	RCODE_BADVERS = 16
+};
 
 #define FLAG_QR 0x8000
 #define FLAG_AA 0x0400
@@ -23,16 +30,17 @@ enum { RCODE_NOERROR, RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NXDOMAIN,
 #define FLAG_RD 0x0100
 #define FLAG_CD 0x0010
 
-/* --- counters -------------------------------------------------------------- */
+/* --- counters --------------------------------------------------------------
+ */
 
 static const uint16_t counted_types[] = {
-    DNS_TYPE_A,	  DNS_TYPE_AAAA, DNS_TYPE_NS,  DNS_TYPE_SOA, DNS_TYPE_CNAME,
-    DNS_TYPE_MX,  DNS_TYPE_TXT,	 DNS_TYPE_SRV, DNS_TYPE_PTR, DNS_TYPE_CAA,
-    DNS_TYPE_ANY,
+    DNS_TYPE_A,     DNS_TYPE_AAAA, DNS_TYPE_NS,  DNS_TYPE_SOA,
+    DNS_TYPE_CNAME, DNS_TYPE_MX,   DNS_TYPE_TXT, DNS_TYPE_SRV,
+    DNS_TYPE_PTR,   DNS_TYPE_CAA,  DNS_TYPE_ANY,
 };
-static const char *const type_names[] = {"A",  "AAAA", "NS",  "SOA",
-					 "CNAME", "MX", "TXT", "SRV",
-					 "PTR", "CAA", "ANY", "other"};
+static const char *const type_names[] = {"A",     "AAAA", "NS",  "SOA",
+					 "CNAME", "MX",   "TXT", "SRV",
+					 "PTR",   "CAA",  "ANY", "other"};
 #define NTYPES (sizeof counted_types / sizeof counted_types[0])
 
 static struct {
@@ -52,31 +60,38 @@ static void count_type(uint16_t type)
 
 void dns_print_counters(void)
 {
-	static const char *const rcodes[] = {"noerror", "formerr", "servfail",
-					     "nxdomain", "notimp", "refused"};
+	static const char *const rcodes[] = {"noerror",  "formerr", "servfail",
+					     "nxdomain", "notimp",  "refused"};
 	printf("dns: queries by type:");
 	for (unsigned i = 0; i <= NTYPES; i++)
 		if (count.by_type[i])
-			printf(" %s=%lu", type_names[i], (unsigned long)count.by_type[i]);
+			printf(" %s=%lu", type_names[i],
+			       (unsigned long)count.by_type[i]);
 	printf("\ndns: answers by rcode:");
 	for (unsigned i = 0; i < 6; i++)
 		if (count.by_rcode[i])
-			printf(" %s=%lu", rcodes[i], (unsigned long)count.by_rcode[i]);
+			printf(" %s=%lu", rcodes[i],
+			       (unsigned long)count.by_rcode[i]);
 	printf(" badvers=%lu truncated=%lu referrals=%lu\n",
 	       (unsigned long)count.badvers, (unsigned long)count.truncated,
 	       (unsigned long)count.referrals);
 	printf("dns: dropped: short=%lu response=%lu\n",
-	       (unsigned long)count.drop_short, (unsigned long)count.drop_response);
+	       (unsigned long)count.drop_short,
+	       (unsigned long)count.drop_response);
 }
 
-/* --- names ----------------------------------------------------------------- */
+/* --- names -----------------------------------------------------------------
+ */
 
 static inline uint8_t lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -92,7 +107,8 @@ static unsigned name_len(const uint8_t *p)
 	return i + 1;
 }
 
-/* --- the query ------------------------------------------------------------- */
+/* --- the query -------------------------------------------------------------
+ */
 
 struct query {
 	uint16_t id, flags, qtype, qclass;
@@ -101,7 +117,7 @@ struct query {
 	unsigned nlen;
 	uint8_t labels[128]; /* offsets of label starts in lname */
 	unsigned nlabels;
-	size_t qend;	     /* where the question ends in the query */
+	size_t qend; /* where the question ends in the query */
 	bool edns, do_bit;
 	uint8_t edns_version;
 	uint16_t udp_size;
@@ -187,7 +203,8 @@ static int parse_additional(const uint8_t *q, size_t len, struct query *x,
 	return 0;
 }
 
-/* --- the response writer --------------------------------------------------- */
+/* --- the response writer ---------------------------------------------------
+ */
 
 struct writer {
 	uint8_t *p;
@@ -234,10 +251,13 @@ static bool write_name(struct writer *w, const uint8_t *n)
 					return false;
 				memcpy(w->p + w->len, n, pre);
 				for (size_t k = 0; k < pre; k += 1 + n[k])
-					if (w->ndict < DICT_MAX && w->len + k < 0x4000)
-						w->dict[w->ndict++] = (uint16_t)(w->len + k);
+					if (w->ndict < DICT_MAX &&
+					    w->len + k < 0x4000)
+						w->dict[w->ndict++] =
+						    (uint16_t)(w->len + k);
 				w->len += pre;
-				put16(w->p + w->len, (uint16_t)(0xc000 | w->dict[d]));
+				put16(w->p + w->len,
+				      (uint16_t)(0xc000 | w->dict[d]));
 				w->len += 2;
 				return true;
 			}
@@ -350,9 +370,11 @@ static void required(struct writer *w, const struct dns_zone *z,
 		w->tc = true;
 }
 
-/* --- lookups --------------------------------------------------------------- */
+/* --- lookups ---------------------------------------------------------------
+ */
 
-static int find_node(const struct dns_zone *z, const uint8_t *name, unsigned len)
+static int find_node(const struct dns_zone *z, const uint8_t *name,
+		     unsigned len)
 {
 	for (uint32_t h = dns_name_hash(name, len);; h++) {
 		uint32_t v = z->hash[h & z->hash_mask];
@@ -406,7 +428,8 @@ static unsigned split(const uint8_t *name, uint8_t *labels)
 	return n;
 }
 
-/* --- the algorithm --------------------------------------------------------- */
+/* --- the algorithm ---------------------------------------------------------
+ */
 
 static void negative(struct writer *w, const struct dns_zone *z)
 {
@@ -414,7 +437,8 @@ static void negative(struct writer *w, const struct dns_zone *z)
 	const uint8_t *rd = z->data + soa->rdata + 2;
 	unsigned m = name_len(rd);
 	m += name_len(rd + m);
-	uint32_t minimum = (uint32_t)get16(rd + m + 16) << 16 | get16(rd + m + 18);
+	uint32_t minimum =
+	    (uint32_t)get16(rd + m + 16) << 16 | get16(rd + m + 18);
 	struct owner apex = {z->data + z->nodes[z->apex].name};
 	required(w, z, soa, apex, &w->ns, minimum);
 }
@@ -427,7 +451,8 @@ static void additional_addresses(struct writer *w, const uint8_t *target)
 	for (unsigned i = 0; i < len; i++)
 		lname[i] = lower(target[i]);
 	unsigned apex_label, n = split(lname, labels);
-	const struct dns_zone *z = find_zone(lname, len, labels, n, &apex_label);
+	const struct dns_zone *z =
+	    find_zone(lname, len, labels, n, &apex_label);
 	int node = z ? find_node(z, lname, len) : -1;
 	if (node < 0)
 		return;
@@ -435,7 +460,8 @@ static void additional_addresses(struct writer *w, const uint8_t *target)
 	for (unsigned t = 0; t < 2; t++) {
 		const struct dns_rrset *set = find_rrset(z, node, types[t]);
 		if (set)
-			write_rrset(w, z, set, (struct owner){target}, &w->ar, UINT32_MAX);
+			write_rrset(w, z, set, (struct owner){target}, &w->ar,
+				    UINT32_MAX);
 	}
 }
 
@@ -488,10 +514,12 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 		*aa = true;
 		/* A delegation on the way down: the highest cut wins. */
 		for (unsigned i = apex_label; i-- > 0;) {
-			int cut = find_node(z, name + labels[i], len - labels[i]);
+			int cut =
+			    find_node(z, name + labels[i], len - labels[i]);
 			if (cut >= 0 && (z->nodes[cut].flags & DNS_NODE_CUT)) {
 				if (step)
-					return RCODE_NOERROR; /* CNAME to elsewhere */
+					return RCODE_NOERROR; /* CNAME to
+								 elsewhere */
 				*aa = false;
 				referral(w, z, cut);
 				return RCODE_NOERROR;
@@ -499,10 +527,11 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 		}
 		int node = find_node(z, name, len);
 		if (node < 0) {
-			/* The closest encloser, then its wildcard (RFC 4592). */
+			/* The closest encloser, then its wildcard (RFC 4592).
+			 */
 			unsigned i = 1;
-			while (i < apex_label &&
-			       find_node(z, name + labels[i], len - labels[i]) < 0)
+			while (i < apex_label && find_node(z, name + labels[i],
+							   len - labels[i]) < 0)
 				i++;
 			uint8_t wild[255];
 			unsigned ce = i < nlabels ? labels[i] : len - 1;
@@ -526,7 +555,8 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 				add_ns_addresses(w, z, set);
 			return RCODE_NOERROR;
 		}
-		const struct dns_rrset *cname = find_rrset(z, node, DNS_TYPE_CNAME);
+		const struct dns_rrset *cname =
+		    find_rrset(z, node, DNS_TYPE_CNAME);
 		if (!cname) {
 			negative(w, z);
 			return RCODE_NOERROR; /* NODATA */
@@ -549,7 +579,8 @@ static size_t finish(struct writer *w, struct query *x, int rcode, bool aa)
 {
 	uint8_t *h = w->p;
 	uint16_t flags = FLAG_QR | (x->flags & (0x7800 | FLAG_RD | FLAG_CD)) |
-			 (aa ? FLAG_AA : 0) | (w->tc ? FLAG_TC : 0) | (rcode & 0xf);
+			 (aa ? FLAG_AA : 0) | (w->tc ? FLAG_TC : 0) |
+			 (rcode & 0xf);
 	put16(h, x->id);
 	put16(h + 2, flags);
 	put16(h + 6, w->an);
@@ -621,7 +652,9 @@ size_t dns_answer(const uint8_t *q, size_t len, uint8_t *resp, size_t cap,
 	struct writer w = {.p = resp, .len = HDR};
 	size_t limit = tcp ? 65535 : 512;
 	if (x.edns && !tcp)
-		limit = x.udp_size < 512 ? 512 : x.udp_size > DNS_UDP_MAX ? DNS_UDP_MAX : x.udp_size;
+		limit = x.udp_size < 512           ? 512
+			: x.udp_size > DNS_UDP_MAX ? DNS_UDP_MAX
+						   : x.udp_size;
 	if (limit > cap)
 		limit = cap;
 	w.limit = limit - (x.edns ? OPT_LEN : 0);

@@ -38,8 +38,8 @@ struct dns_rrset {
 
 /* A name in the zone, empty non-terminals included. */
 struct dns_node {
-	uint32_t name;	 /* offset in data of the wire-format name */
-	uint16_t rrset;	 /* index of its first RRset */
+	uint32_t name;  /* offset in data of the wire-format name */
+	uint16_t rrset; /* index of its first RRset */
 	uint8_t nrrsets;
 	uint8_t flags;
 };
@@ -50,7 +50,7 @@ struct dns_zone {
 	const struct dns_rrset *rrsets;
 	const uint32_t *hash; /* node index + 1 per slot, 0 empty */
 	uint32_t hash_mask;   /* slots - 1, a power of two minus one */
-	uint32_t apex;	      /* node index of the zone's apex */
+	uint32_t apex;        /* node index of the zone's apex */
 	uint32_t nnodes;
 };
 

@@ -5,7 +5,8 @@
 
 #include "zone2c.h"
 
-/* --- layout ------------------------------------------------------------------ */
+/* --- layout ------------------------------------------------------------------
+ */
 
 struct node {
 	struct name name;
@@ -41,8 +42,9 @@ static struct node *add_node(const struct name *n)
 static int cmp_node(const void *a, const void *b)
 {
 	const struct node *x = a, *y = b;
-	return x->name.len != y->name.len ? (int)x->name.len - (int)y->name.len
-					  : memcmp(x->name.wire, y->name.wire, x->name.len);
+	return x->name.len != y->name.len
+		   ? (int)x->name.len - (int)y->name.len
+		   : memcmp(x->name.wire, y->name.wire, x->name.len);
 }
 
 static void emit_bytes(FILE *out, const uint8_t *p, size_t n, size_t *col)
@@ -97,11 +99,15 @@ void emit_zone(FILE *out, unsigned zi, struct zone *z)
 		 * (what NSD does too, which matters for ANY). */
 		size_t groups[256], ngroups = 0;
 		for (size_t k = x->first; k < x->first + x->n; k++)
-			if ((k == x->first || z->rrs[k].type != z->rrs[k - 1].type) &&
+			if ((k == x->first ||
+			     z->rrs[k].type != z->rrs[k - 1].type) &&
 			    ngroups < 256)
 				groups[ngroups++] = k;
 		for (size_t a = 1; a < ngroups; a++)
-			for (size_t b = a; b > 0 && z->rrs[groups[b]].seq < z->rrs[groups[b - 1]].seq; b--) {
+			for (size_t b = a;
+			     b > 0 &&
+			     z->rrs[groups[b]].seq < z->rrs[groups[b - 1]].seq;
+			     b--) {
 				size_t t = groups[b];
 				groups[b] = groups[b - 1];
 				groups[b - 1] = t;
@@ -110,30 +116,39 @@ void emit_zone(FILE *out, unsigned zi, struct zone *z)
 			size_t k = groups[g];
 			struct record *r = &z->rrs[k];
 			if (nrrsets == rrsets_cap)
-				rrsets = xrealloc(rrsets, (rrsets_cap *= 2) * sizeof *rrsets);
+				rrsets = xrealloc(rrsets, (rrsets_cap *= 2) *
+							      sizeof *rrsets);
 			struct dns_rrset *set = &rrsets[nrrsets++];
-			*set = (struct dns_rrset){.type = r->type, .ttl = r->ttl,
+			*set = (struct dns_rrset){.type = r->type,
+						  .ttl = r->ttl,
 						  .rdata = (uint32_t)data_len};
 			size_t end = k;
-			while (end < x->first + x->n && z->rrs[end].type == r->type)
+			while (end < x->first + x->n &&
+			       z->rrs[end].type == r->type)
 				end++;
 			for (size_t j = k; j < end; j++) {
 				struct record *rr = &z->rrs[j];
 				bool dup = false;
 				for (size_t m = k; m < j; m++)
-					dup |= z->rrs[m].rdlen == rr->rdlen &&
-					       memcmp(z->rrs[m].rdata, rr->rdata, rr->rdlen) == 0;
+					dup |=
+					    z->rrs[m].rdlen == rr->rdlen &&
+					    memcmp(z->rrs[m].rdata, rr->rdata,
+						   rr->rdlen) == 0;
 				if (dup)
-					continue; /* an RRset is a set (RFC 2181 5) */
+					continue; /* an RRset is a set (RFC 2181
+						     5) */
 				if (rr->ttl < set->ttl)
-					set->ttl = rr->ttl; /* one TTL per RRset */
-				uint8_t len[2] = {(uint8_t)(rr->rdlen >> 8), (uint8_t)rr->rdlen};
+					set->ttl =
+					    rr->ttl; /* one TTL per RRset */
+				uint8_t len[2] = {(uint8_t)(rr->rdlen >> 8),
+						  (uint8_t)rr->rdlen};
 				emit_bytes(out, len, 2, &col);
 				emit_bytes(out, rr->rdata, rr->rdlen, &col);
 				data_len += 2 + rr->rdlen;
 				set->count++;
 			}
-			if (r->type == DNS_TYPE_NS && !name_equal(&x->name, &z->origin))
+			if (r->type == DNS_TYPE_NS &&
+			    !name_equal(&x->name, &z->origin))
 				x->flags |= DNS_NODE_CUT;
 			node_nrrsets[i]++;
 		}
@@ -142,8 +157,8 @@ void emit_zone(FILE *out, unsigned zi, struct zone *z)
 
 	fprintf(out, "static const struct dns_rrset z%u_rrsets[] = {\n", zi);
 	for (size_t i = 0; i < nrrsets; i++)
-		fprintf(out, "\t{%u, %u, %u, %u},\n", rrsets[i].type, rrsets[i].count,
-			rrsets[i].ttl, rrsets[i].rdata);
+		fprintf(out, "\t{%u, %u, %u, %u},\n", rrsets[i].type,
+			rrsets[i].count, rrsets[i].ttl, rrsets[i].rdata);
 	if (!nrrsets)
 		fprintf(out, "\t{0, 0, 0, 0},\n");
 	fprintf(out, "};\n\n");
@@ -155,8 +170,8 @@ void emit_zone(FILE *out, unsigned zi, struct zone *z)
 		name_text(&nodes[i].name, text);
 		if (name_equal(&nodes[i].name, &z->origin))
 			apex = i;
-		fprintf(out, "\t{%zu, %u, %u, %u}, /* %s */\n", name_off[i], node_rrset[i],
-			node_nrrsets[i], nodes[i].flags, text);
+		fprintf(out, "\t{%zu, %u, %u, %u}, /* %s */\n", name_off[i],
+			node_rrset[i], node_nrrsets[i], nodes[i].flags, text);
 	}
 	fprintf(out, "};\n\n");
 
@@ -165,7 +180,8 @@ void emit_zone(FILE *out, unsigned zi, struct zone *z)
 		slots *= 2;
 	uint32_t *hash = calloc(slots, sizeof *hash);
 	for (size_t i = 0; i < nnodes; i++) {
-		uint32_t h = dns_name_hash(nodes[i].name.wire, nodes[i].name.len);
+		uint32_t h =
+		    dns_name_hash(nodes[i].name.wire, nodes[i].name.len);
 		while (hash[h & (slots - 1)])
 			h++;
 		hash[h & (slots - 1)] = (uint32_t)i + 1;
@@ -174,7 +190,9 @@ void emit_zone(FILE *out, unsigned zi, struct zone *z)
 	for (size_t i = 0; i < slots; i++)
 		fprintf(out, "%s%u,", i % 16 ? " " : "\n\t", hash[i]);
 	fprintf(out, "\n};\n\n");
-	fprintf(out, "#define Z%u {z%u_data, z%u_nodes, z%u_rrsets, z%u_hash, %zu, %zu, %zu}\n\n",
+	fprintf(out,
+		"#define Z%u {z%u_data, z%u_nodes, z%u_rrsets, z%u_hash, %zu, "
+		"%zu, %zu}\n\n",
 		zi, zi, zi, zi, zi, slots - 1, apex, nnodes);
 	free(hash);
 	free(name_off);

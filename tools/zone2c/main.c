@@ -29,7 +29,8 @@ int main(int argc, char **argv)
 		size_t bl = strlen(base);
 		if (bl > 5 && strcmp(base + bl - 5, ".zone") == 0) {
 			char origin[1024];
-			snprintf(origin, sizeof origin, "%.*s.", (int)(bl - 5), base);
+			snprintf(origin, sizeof origin, "%.*s.", (int)(bl - 5),
+				 base);
 			cur_file = argv[i];
 			cur_line = 0;
 			st.origin = parse_name(origin, NULL);
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k + 1 < nzones; k++)
 			if (name_equal(&zones[k].origin, &z->origin)) {
 				cur_line = 0;
-				fail("expected each zone once; this one is also in %s",
+				fail("expected each zone once; this one is "
+				     "also in %s",
 				     zones[k].file);
 			}
 	}

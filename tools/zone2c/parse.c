@@ -9,16 +9,14 @@
 
 #include "zone2c.h"
 
-/* --- records --------------------------------------------------------------- */
-
-
-
+/* --- records ---------------------------------------------------------------
+ */
 
 static const struct {
 	const char *name;
 	uint16_t type;
 } types[] = {
-    {"A", DNS_TYPE_A},	   {"NS", DNS_TYPE_NS},	    {"CNAME", DNS_TYPE_CNAME},
+    {"A", DNS_TYPE_A},     {"NS", DNS_TYPE_NS},     {"CNAME", DNS_TYPE_CNAME},
     {"SOA", DNS_TYPE_SOA}, {"PTR", DNS_TYPE_PTR},   {"MX", DNS_TYPE_MX},
     {"TXT", DNS_TYPE_TXT}, {"AAAA", DNS_TYPE_AAAA}, {"SRV", DNS_TYPE_SRV},
     {"CAA", DNS_TYPE_CAA},
@@ -48,7 +46,8 @@ static long parse_ttl(const char *s)
 			continue;
 		}
 		static const char units[] = "smhdw";
-		static const unsigned long mult[] = {1, 60, 3600, 86400, 604800};
+		static const unsigned long mult[] = {1, 60, 3600, 86400,
+						     604800};
 		const char *u = strchr(units, tolower((unsigned char)*s));
 		if (!u || !digits)
 			return -1;
@@ -95,8 +94,8 @@ static void put16(struct rdata *r, uint32_t v)
 
 static void put32(struct rdata *r, uint32_t v)
 {
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-			(uint8_t)v};
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+			(uint8_t)(v >> 8), (uint8_t)v};
 	put(r, b, 4);
 }
 
@@ -145,8 +144,8 @@ static void put_charstring(struct rdata *r, struct token *t)
 	put(r, t->text, t->len);
 }
 
-static void parse_rdata(struct source *s, uint16_t type, const struct name *origin,
-			struct rdata *r)
+static void parse_rdata(struct source *s, uint16_t type,
+			const struct name *origin, struct rdata *r)
 {
 	struct token t;
 	r->len = 0;
@@ -157,7 +156,8 @@ static void parse_rdata(struct source *s, uint16_t type, const struct name *orig
 		const char *what = v4 ? "an IPv4 address" : "an IPv6 address";
 		uint8_t a[16];
 		need(s, &t, what);
-		if (t.quoted || inet_pton(v4 ? AF_INET : AF_INET6, t.text, a) != 1)
+		if (t.quoted ||
+		    inet_pton(v4 ? AF_INET : AF_INET6, t.text, a) != 1)
 			fail("expected %s, found '%s'", what, t.text);
 		put(r, a, v4 ? 4 : 16);
 		break;
@@ -176,8 +176,8 @@ static void parse_rdata(struct source *s, uint16_t type, const struct name *orig
 		break;
 	case DNS_TYPE_SRV:
 		for (int i = 0; i < 3; i++) {
-			static const char *what[] = {"an SRV priority", "an SRV weight",
-						     "an SRV port"};
+			static const char *what[] = {
+			    "an SRV priority", "an SRV weight", "an SRV port"};
 			need(s, &t, what[i]);
 			put16(r, parse_u32(t.text, what[i], 65535));
 		}
@@ -199,8 +199,10 @@ static void parse_rdata(struct source *s, uint16_t type, const struct name *orig
 			fail("expected a CAA tag of 1 to 255 characters");
 		for (size_t i = 0; i < t.len; i++)
 			if (!isalnum((unsigned char)t.text[i]))
-				fail("expected a CAA tag of letters and digits, "
-				     "found '%s'", t.text);
+				fail(
+				    "expected a CAA tag of letters and digits, "
+				    "found '%s'",
+				    t.text);
 		uint8_t l = (uint8_t)t.len;
 		put(r, &l, 1);
 		put(r, t.text, t.len);
@@ -215,13 +217,14 @@ static void parse_rdata(struct source *s, uint16_t type, const struct name *orig
 		need(s, &t, "the SOA's mailbox name");
 		put_name(r, t.text, origin);
 		for (int i = 0; i < 5; i++) {
-			static const char *what[] = {"an SOA serial", "an SOA refresh",
-						     "an SOA retry", "an SOA expire",
-						     "an SOA minimum"};
+			static const char *what[] = {
+			    "an SOA serial", "an SOA refresh", "an SOA retry",
+			    "an SOA expire", "an SOA minimum"};
 			need(s, &t, what[i]);
 			long v = i ? parse_ttl(t.text) : -1;
-			put32(r, i ? (v < 0 ? (fail("expected %s, found '%s'", what[i],
-						       t.text), 0)
+			put32(r, i ? (v < 0 ? (fail("expected %s, found '%s'",
+						    what[i], t.text),
+					       0)
 					    : (uint32_t)v)
 				   : parse_u32(t.text, what[i], 0xffffffffULL));
 		}
@@ -252,10 +255,8 @@ static void add_record(struct zone *z, const struct name *owner, uint16_t type,
 	rec->seq = z->nrrs;
 }
 
-
-
-static void parse_entry(struct zone *z, struct source *s, struct parse_state *st,
-			int depth)
+static void parse_entry(struct zone *z, struct source *s,
+			struct parse_state *st, int depth)
 {
 	static struct rdata r;
 	struct token t;
@@ -265,20 +266,24 @@ static void parse_entry(struct zone *z, struct source *s, struct parse_state *st
 	if (!t.quoted && t.text[0] == '$') {
 		if (strcmp(t.text, "$ORIGIN") == 0) {
 			need(s, &t, "a domain name after $ORIGIN");
-			st->origin = parse_name(t.text, st->have_origin ? &st->origin : NULL);
+			st->origin = parse_name(
+			    t.text, st->have_origin ? &st->origin : NULL);
 			st->have_origin = true;
 		} else if (strcmp(t.text, "$TTL") == 0) {
 			need(s, &t, "a TTL after $TTL");
 			st->default_ttl = parse_ttl(t.text);
 			if (st->default_ttl < 0)
-				fail("expected a TTL after $TTL, found '%s'", t.text);
+				fail("expected a TTL after $TTL, found '%s'",
+				     t.text);
 		} else if (strcmp(t.text, "$INCLUDE") == 0) {
 			need(s, &t, "a file name after $INCLUDE");
 			char file[4096];
 			snprintf(file, sizeof file, "%s", t.text);
 			struct parse_state inner = *st;
 			if (next_token(s, &t)) {
-				inner.origin = parse_name(t.text, st->have_origin ? &st->origin : NULL);
+				inner.origin = parse_name(
+				    t.text,
+				    st->have_origin ? &st->origin : NULL);
 				inner.have_origin = true;
 			}
 			if (next_token(s, &t))
@@ -287,8 +292,8 @@ static void parse_entry(struct zone *z, struct source *s, struct parse_state *st
 			char full[8192];
 			const char *slash = strrchr(s->path, '/');
 			if (file[0] != '/' && slash)
-				snprintf(full, sizeof full, "%.*s/%s", (int)(slash - s->path),
-					 s->path, file);
+				snprintf(full, sizeof full, "%.*s/%s",
+					 (int)(slash - s->path), s->path, file);
 			else
 				snprintf(full, sizeof full, "%s", file);
 			const char *saved_file = cur_file;
@@ -296,21 +301,25 @@ static void parse_entry(struct zone *z, struct source *s, struct parse_state *st
 			parse_file(z, strdup(full), &inner, depth + 1);
 			cur_file = saved_file;
 			cur_line = saved_line;
-			/* The included file's origin does not leak out (RFC 1035 5.1). */
+			/* The included file's origin does not leak out (RFC
+			 * 1035 5.1). */
 			st->last_owner = inner.last_owner;
 			st->have_owner = inner.have_owner;
 			st->last_ttl = inner.last_ttl;
 			return;
 		} else {
-			fail("expected $ORIGIN, $TTL or $INCLUDE, found '%s'", t.text);
+			fail("expected $ORIGIN, $TTL or $INCLUDE, found '%s'",
+			     t.text);
 		}
 		if (next_token(s, &t))
-			fail("expected the end of the line, found '%s'", t.text);
+			fail("expected the end of the line, found '%s'",
+			     t.text);
 		return;
 	}
 	struct name owner;
 	if (owner_given) {
-		owner = parse_name(t.text, st->have_origin ? &st->origin : NULL);
+		owner =
+		    parse_name(t.text, st->have_origin ? &st->origin : NULL);
 		st->last_owner = owner;
 		st->have_owner = true;
 		need(s, &t, "a TTL, a class or a type");
@@ -324,14 +333,17 @@ static void parse_entry(struct zone *z, struct source *s, struct parse_state *st
 	for (int i = 0; i < 3 && type < 0; i++) {
 		long v;
 		if (strcasecmp(t.text, "IN") == 0) {
-		} else if (strcasecmp(t.text, "CH") == 0 || strcasecmp(t.text, "HS") == 0 ||
+		} else if (strcasecmp(t.text, "CH") == 0 ||
+			   strcasecmp(t.text, "HS") == 0 ||
 			   strcasecmp(t.text, "CS") == 0) {
 			fail("expected class IN, found '%s'", t.text);
 		} else if ((v = parse_ttl(t.text)) >= 0 && ttl < 0) {
 			ttl = v;
 		} else if ((type = type_of(t.text)) < 0) {
-			fail("expected a record type (SOA, NS, A, AAAA, CNAME, MX, TXT, "
-			     "SRV, PTR or CAA), found '%s'", t.text);
+			fail("expected a record type (SOA, NS, A, AAAA, CNAME, "
+			     "MX, TXT, "
+			     "SRV, PTR or CAA), found '%s'",
+			     t.text);
 		}
 		if (type < 0)
 			need(s, &t, "a record type");
@@ -347,19 +359,22 @@ static void parse_entry(struct zone *z, struct source *s, struct parse_state *st
 	else
 		fail("expected a TTL: give one or set $TTL");
 	unsigned line = s->line;
-	parse_rdata(s, (uint16_t)type, st->have_origin ? &st->origin : NULL, &r);
+	parse_rdata(s, (uint16_t)type, st->have_origin ? &st->origin : NULL,
+		    &r);
 	if (type == DNS_TYPE_SOA) {
 		if (z->has_soa)
-			fail("expected one SOA record per zone, found a second");
+			fail(
+			    "expected one SOA record per zone, found a second");
 		z->has_soa = true;
 		z->origin = owner;
 		name_lower(&z->origin);
 	}
-	add_record(z, &owner, (uint16_t)type, (uint32_t)ttl, &r, cur_file, line);
+	add_record(z, &owner, (uint16_t)type, (uint32_t)ttl, &r, cur_file,
+		   line);
 }
 
 void parse_file(struct zone *z, const char *path, struct parse_state *st,
-		       int depth)
+		int depth)
 {
 	struct source s = {.path = path};
 	if (depth > INCLUDE_DEPTH)
@@ -367,7 +382,8 @@ void parse_file(struct zone *z, const char *path, struct parse_state *st,
 	s.f = fopen(path, "r");
 	if (!s.f) {
 		if (depth)
-			fail("cannot open included file %s: %s", path, strerror(errno));
+			fail("cannot open included file %s: %s", path,
+			     strerror(errno));
 		fprintf(stderr, "zone2c: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
@@ -384,8 +400,9 @@ void parse_file(struct zone *z, const char *path, struct parse_state *st,
 static int cmp_record(const void *a, const void *b)
 {
 	const struct record *x = a, *y = b;
-	int c = x->owner.len != y->owner.len ? (int)x->owner.len - (int)y->owner.len
-					     : memcmp(x->owner.wire, y->owner.wire, x->owner.len);
+	int c = x->owner.len != y->owner.len
+		    ? (int)x->owner.len - (int)y->owner.len
+		    : memcmp(x->owner.wire, y->owner.wire, x->owner.len);
 	if (c)
 		return c;
 	if (x->type != y->type)
@@ -409,8 +426,10 @@ void check_zone(struct zone *z)
 		cur_line = r->line;
 		name_text(&r->owner, text);
 		if (!name_under(&r->owner, &z->origin))
-			fail("expected names under the zone %s, found %s", apex, text);
-		if (r->type == DNS_TYPE_SOA && !name_equal(&r->owner, &z->origin))
+			fail("expected names under the zone %s, found %s", apex,
+			     text);
+		if (r->type == DNS_TYPE_SOA &&
+		    !name_equal(&r->owner, &z->origin))
 			fail("expected the SOA at the zone's apex");
 		if (r->type == DNS_TYPE_NS && name_equal(&r->owner, &z->origin))
 			apex_ns = true;
@@ -425,15 +444,22 @@ void check_zone(struct zone *z)
 		struct record *r = &z->rrs[i];
 		cur_file = r->file;
 		cur_line = r->line;
-		for (size_t k = i + 1; k < z->nrrs && name_equal(&z->rrs[k].owner, &r->owner); k++)
-			if ((r->type == DNS_TYPE_CNAME) != (z->rrs[k].type == DNS_TYPE_CNAME) ||
-			    (r->type == DNS_TYPE_CNAME && z->rrs[k].type == DNS_TYPE_CNAME)) {
+		for (size_t k = i + 1;
+		     k < z->nrrs && name_equal(&z->rrs[k].owner, &r->owner);
+		     k++)
+			if ((r->type == DNS_TYPE_CNAME) !=
+				(z->rrs[k].type == DNS_TYPE_CNAME) ||
+			    (r->type == DNS_TYPE_CNAME &&
+			     z->rrs[k].type == DNS_TYPE_CNAME)) {
 				name_text(&r->owner, text);
 				/* The later of the two in the file. */
-				struct record *later = z->rrs[k].seq > r->seq ? &z->rrs[k] : r;
+				struct record *later =
+				    z->rrs[k].seq > r->seq ? &z->rrs[k] : r;
 				cur_file = later->file;
 				cur_line = later->line;
-				fail("expected a CNAME to be the only record of %s", text);
+				fail("expected a CNAME to be the only record "
+				     "of %s",
+				     text);
 			}
 	}
 }

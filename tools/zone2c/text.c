@@ -7,7 +7,8 @@
 
 #include "zone2c.h"
 
-/* --- errors ---------------------------------------------------------------- */
+/* --- errors ----------------------------------------------------------------
+ */
 
 const char *cur_file;
 unsigned cur_line;
@@ -33,8 +34,8 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-/* --- names ----------------------------------------------------------------- */
-
+/* --- names -----------------------------------------------------------------
+ */
 
 static const struct name root = {1, {0}};
 
@@ -79,7 +80,8 @@ bool name_under(const struct name *a, const struct name *b)
 	unsigned i = 0;
 	while (a->len - i > b->len)
 		i += 1 + a->wire[i];
-	return a->len - i == b->len && memcmp(a->wire + i, b->wire, b->len) == 0;
+	return a->len - i == b->len &&
+	       memcmp(a->wire + i, b->wire, b->len) == 0;
 }
 
 /* The parent of n (n not the root). */
@@ -167,9 +169,8 @@ void name_text(const struct name *n, char *out)
 	*o = '\0';
 }
 
-/* --- the tokenizer --------------------------------------------------------- */
-
-
+/* --- the tokenizer ---------------------------------------------------------
+ */
 
 /* Reads the next line; false at end of file. */
 bool next_line(struct source *s)
@@ -178,7 +179,8 @@ bool next_line(struct source *s)
 	if (n < 0) {
 		if (s->parens) {
 			cur_line = s->paren_line;
-			fail("expected ')' to close this line's '(' before the end "
+			fail("expected ')' to close this line's '(' before the "
+			     "end "
 			     "of the file");
 		}
 		return false;
@@ -232,7 +234,8 @@ bool next_token(struct source *s, struct token *t)
 			int c = (unsigned char)*s->p++;
 			if (c == '\\') {
 				int e = escape(&s->p);
-				c = e < 0 ? '\\' : e; /* the string's end reports it */
+				c = e < 0 ? '\\'
+					  : e; /* the string's end reports it */
 			}
 			if (t->len == sizeof t->text - 1)
 				fail("string too long");
@@ -244,7 +247,8 @@ bool next_token(struct source *s, struct token *t)
 			if (t->len == sizeof t->text - 2)
 				fail("token too long");
 			if (*s->p == '\\' && s->p[1] && s->p[1] != '\n')
-				t->text[t->len++] = *s->p++; /* kept for parse_name */
+				t->text[t->len++] =
+				    *s->p++; /* kept for parse_name */
 			t->text[t->len++] = *s->p++;
 		}
 	}

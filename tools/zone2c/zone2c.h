@@ -75,7 +75,7 @@ struct parse_state {
 	struct name origin;
 	bool have_origin;
 	long default_ttl; /* $TTL, or -1 */
-	long last_ttl;	  /* the last explicit TTL, or -1 */
+	long last_ttl;    /* the last explicit TTL, or -1 */
 	struct name last_owner;
 	bool have_owner;
 };
@@ -96,7 +96,8 @@ bool next_line(struct source *s);
 bool next_token(struct source *s, struct token *t);
 
 /* parse.c */
-void parse_file(struct zone *z, const char *path, struct parse_state *st, int depth);
+void parse_file(struct zone *z, const char *path, struct parse_state *st,
+		int depth);
 void check_zone(struct zone *z);
 
 /* emit.c */
