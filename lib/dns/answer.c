@@ -30,8 +30,7 @@ enum {
 #define FLAG_RD 0x0100
 #define FLAG_CD 0x0010
 
-/* --- counters --------------------------------------------------------------
- */
+/* --- counters ------------------------------------------------------------- */
 
 static const uint16_t counted_types[] = {
     DNS_TYPE_A,     DNS_TYPE_AAAA, DNS_TYPE_NS,  DNS_TYPE_SOA,
@@ -80,8 +79,7 @@ void dns_print_counters(void)
 	       (unsigned long)count.drop_response);
 }
 
-/* --- names -----------------------------------------------------------------
- */
+/* --- names ---------------------------------------------------------------- */
 
 static inline uint8_t lower(uint8_t c)
 {
@@ -107,8 +105,7 @@ static unsigned name_len(const uint8_t *p)
 	return i + 1;
 }
 
-/* --- the query -------------------------------------------------------------
- */
+/* --- the query ------------------------------------------------------------ */
 
 struct query {
 	uint16_t id, flags, qtype, qclass;
@@ -203,8 +200,7 @@ static int parse_additional(const uint8_t *q, size_t len, struct query *x,
 	return 0;
 }
 
-/* --- the response writer ---------------------------------------------------
- */
+/* --- the response writer -------------------------------------------------- */
 
 struct writer {
 	uint8_t *p;
@@ -370,8 +366,7 @@ static void required(struct writer *w, const struct dns_zone *z,
 		w->tc = true;
 }
 
-/* --- lookups ---------------------------------------------------------------
- */
+/* --- lookups -------------------------------------------------------------- */
 
 static int find_node(const struct dns_zone *z, const uint8_t *name,
 		     unsigned len)
@@ -428,8 +423,7 @@ static unsigned split(const uint8_t *name, uint8_t *labels)
 	return n;
 }
 
-/* --- the algorithm ---------------------------------------------------------
- */
+/* --- the algorithm -------------------------------------------------------- */
 
 static void negative(struct writer *w, const struct dns_zone *z)
 {

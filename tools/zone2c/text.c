@@ -7,8 +7,7 @@
 
 #include "zone2c.h"
 
-/* --- errors ----------------------------------------------------------------
- */
+/* --- errors --------------------------------------------------------------- */
 
 const char *cur_file;
 unsigned cur_line;
@@ -34,8 +33,7 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-/* --- names -----------------------------------------------------------------
- */
+/* --- names ---------------------------------------------------------------- */
 
 static const struct name root = {1, {0}};
 
@@ -169,8 +167,7 @@ void name_text(const struct name *n, char *out)
 	*o = '\0';
 }
 
-/* --- the tokenizer ---------------------------------------------------------
- */
+/* --- the tokenizer -------------------------------------------------------- */
 
 /* Reads the next line; false at end of file. */
 bool next_line(struct source *s)
