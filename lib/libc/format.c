@@ -23,7 +23,7 @@ struct spec {
 };
 
 struct sink {
-	format_out out;
+	libc_format_out out;
 	void *ctx;
 	int total;
 };
@@ -198,7 +198,7 @@ static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
 	return *p ? p + 1 : p;
 }
 
-int format(format_out out, void *ctx, const char *fmt, va_list ap0)
+int libc_format(libc_format_out out, void *ctx, const char *fmt, va_list ap0)
 {
 	struct sink k = {out, ctx, 0};
 	struct spec sp;

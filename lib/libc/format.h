@@ -5,9 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-typedef void (*format_out)(void *ctx, const char *s, size_t n);
+typedef void (*libc_format_out)(void *ctx, const char *s, size_t n);
 
 /* Formats fmt with ap through out; returns the number of bytes produced. */
-int format(format_out out, void *ctx, const char *fmt, va_list ap);
+int libc_format(libc_format_out out, void *ctx, const char *fmt, va_list ap);
 
 #endif

@@ -55,7 +55,7 @@ static void to_file(void *ctx, const char *s, size_t n) { file_write(ctx, s, n);
 
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
 {
-	return format(to_file, f, fmt, ap);
+	return libc_format(to_file, f, fmt, ap);
 }
 
 int fprintf(FILE *restrict f, const char *restrict fmt, ...)
@@ -100,7 +100,7 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt,
 	      va_list ap)
 {
 	struct strbuf b = {buf, size ? size - 1 : 0, 0};
-	int n = format(to_string, &b, fmt, ap);
+	int n = libc_format(to_string, &b, fmt, ap);
 	if (size)
 		buf[b.len < b.size ? b.len : b.size] = '\0';
 	return n;

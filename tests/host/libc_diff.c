@@ -52,7 +52,7 @@ static int ingot_snprintf(char *p, size_t cap, const char *fmt, ...)
 	va_list ap;
 	p[0] = '\0';
 	va_start(ap, fmt);
-	int n = format(to_buf, &b, fmt, ap);
+	int n = libc_format(to_buf, &b, fmt, ap);
 	va_end(ap);
 	return n;
 }
