@@ -9,7 +9,7 @@
 #define GUARD INGOT_PAGE_SIZE
 #define SLOT (CONFIG_SCHED_STACK_SIZE + GUARD)
 
-struct sched sched;
+struct sched_state sched_state;
 struct sched_waitq sched_all_done;
 
 /* Set when a fiber ends; its slot is freed by whoever runs next, once
@@ -46,72 +46,72 @@ static int reserve_stacks(void)
 					   INGOT_PROT_NONE);
 		if (rc < 0)
 			return rc;
-		sched.fibers[i + 1].stack = pool + i * SLOT + GUARD;
+		sched_state.fibers[i + 1].stack = pool + i * SLOT + GUARD;
 	}
 	return 0;
 }
 INGOT_INIT(reserve_stacks);
 
 /* The boot fiber becomes fiber 0 the first time the scheduler is used. */
-void fiber_adopt_main(void)
+void sched_fiber_adopt_main(void)
 {
-	if (sched.started)
+	if (sched_state.started)
 		return;
-	sched.started = true;
+	sched_state.started = true;
 	for (int i = 0; i < CONFIG_SCHED_FIBERS_MAX; i++)
-		sched.fibers[i].id = i;
-	sched.current = &sched.fibers[0];
-	sched.current->state = FIBER_RUNNING;
-	sched.current->name = "main";
-	sched.live = sched.stats.fibers_peak = 1;
-	loop_refresh_now();
+		sched_state.fibers[i].id = i;
+	sched_state.current = &sched_state.fibers[0];
+	sched_state.current->state = FIBER_RUNNING;
+	sched_state.current->name = "main";
+	sched_state.live = sched_state.stats.fibers_peak = 1;
+	sched_loop_refresh_now();
 }
 
 static void reap(void)
 {
-	if (dead && dead != sched.current) {
+	if (dead && dead != sched_state.current) {
 		dead->state = FIBER_FREE;
 		dead = NULL;
 	}
 }
 
-void fiber_make_ready(struct sched_fiber *f)
+void sched_fiber_make_ready(struct sched_fiber *f)
 {
 	if (f->state == FIBER_BLOCKED)
-		sched.blocked--;
+		sched_state.blocked--;
 	f->state = FIBER_READY;
-	waitq_push(&sched.runq, f);
+	sched_waitq_push(&sched_state.runq, f);
 }
 
 static void switch_to(struct sched_fiber *next)
 {
-	struct sched_fiber *prev = sched.current;
+	struct sched_fiber *prev = sched_state.current;
 	if (next == prev) {
 		prev->state = FIBER_RUNNING;
 		return;
 	}
-	sched.current = next;
+	sched_state.current = next;
 	next->state = FIBER_RUNNING;
-	sched.stats.switches++;
+	sched_state.stats.switches++;
 	sched_switch(&prev->rsp, next->rsp);
 	reap();
 }
 
-void fiber_block(void)
+void sched_fiber_block(void)
 {
-	struct sched_fiber *self = sched.current;
+	struct sched_fiber *self = sched_state.current;
 	if (self->state == FIBER_RUNNING) {
 		self->state = FIBER_BLOCKED;
-		sched.blocked++;
+		sched_state.blocked++;
 	}
-	switch_to(loop_next());
+	switch_to(sched_loop_next());
 }
 
 void sched_yield(void)
 {
-	fiber_adopt_main();
-	fiber_make_ready(sched.current);
-	switch_to(loop_next());
+	sched_fiber_adopt_main();
+	sched_fiber_make_ready(sched_state.current);
+	switch_to(sched_loop_next());
 }
 
 /* The C side of sched_start: the new fiber's whole life. */
@@ -119,15 +119,15 @@ _Noreturn void sched_fiber_main(void);
 
 void sched_fiber_main(void)
 {
-	struct sched_fiber *self = sched.current;
+	struct sched_fiber *self = sched_state.current;
 
 	reap();
 	self->fn(self->arg);
 	self->state = FIBER_DEAD;
 	dead = self;
-	if (--sched.live == 1)
+	if (--sched_state.live == 1)
 		sched_wake_all(&sched_all_done);
-	switch_to(loop_next());
+	switch_to(sched_loop_next());
 	__builtin_unreachable();
 }
 
@@ -135,10 +135,10 @@ int sched_spawn(void (*fn)(void *), void *arg, const char *name)
 {
 	struct sched_fiber *f = NULL;
 
-	fiber_adopt_main();
+	sched_fiber_adopt_main();
 	for (int i = 1; i < CONFIG_SCHED_FIBERS_MAX && !f; i++)
-		if (sched.fibers[i].state == FIBER_FREE && sched.fibers[i].stack)
-			f = &sched.fibers[i];
+		if (sched_state.fibers[i].state == FIBER_FREE && sched_state.fibers[i].stack)
+			f = &sched_state.fibers[i];
 	if (!f)
 		return -EAGAIN;
 	f->fn = fn;
@@ -153,28 +153,28 @@ int sched_spawn(void (*fn)(void *), void *arg, const char *name)
 	for (int i = 0; i < 6; i++)
 		*--sp = 0;
 	f->rsp = (uintptr_t)sp;
-	if (++sched.live > sched.stats.fibers_peak)
-		sched.stats.fibers_peak = sched.live;
-	fiber_make_ready(f);
+	if (++sched_state.live > sched_state.stats.fibers_peak)
+		sched_state.stats.fibers_peak = sched_state.live;
+	sched_fiber_make_ready(f);
 	return f->id;
 }
 
 int sched_self(void)
 {
-	fiber_adopt_main();
-	return sched.current->id;
+	sched_fiber_adopt_main();
+	return sched_state.current->id;
 }
 
 const char *sched_self_name(void)
 {
-	fiber_adopt_main();
-	return sched.current->name;
+	sched_fiber_adopt_main();
+	return sched_state.current->name;
 }
 
 int sched_run(void)
 {
-	fiber_adopt_main();
-	while (sched.live > 1)
+	sched_fiber_adopt_main();
+	while (sched_state.live > 1)
 		sched_wait(&sched_all_done, UINT64_MAX);
 	return 0;
 }

@@ -49,12 +49,12 @@ static void requests(uint64_t ready)
 	}
 }
 
-void loop_refresh_now(void) { sched.now = ingot_clock_monotonic(); }
+void sched_loop_refresh_now(void) { sched_state.now = ingot_clock_monotonic(); }
 
 uint64_t sched_now(void)
 {
-	fiber_adopt_main();
-	return sched.now;
+	sched_fiber_adopt_main();
+	return sched_state.now;
 }
 
 static _Noreturn void deadlock(void)
@@ -64,7 +64,7 @@ static _Noreturn void deadlock(void)
 				      "sched: deadlock: every fiber waits and "
 				      "no timer or device can wake one:");
 	for (int i = 0; i < CONFIG_SCHED_FIBERS_MAX && len < sizeof msg; i++) {
-		const struct sched_fiber *f = &sched.fibers[i];
+		const struct sched_fiber *f = &sched_state.fibers[i];
 		if (f->state == FIBER_BLOCKED)
 			len += snprintf(msg + len, sizeof msg - len, " %s",
 					f->name);
@@ -77,13 +77,13 @@ static void turn(void)
 {
 	uint64_t now, ready = 0;
 
-	sched.stats.turns++;
-	if (!sched.runq.head) {
-		if (!timers_any() && !npollers)
+	sched_state.stats.turns++;
+	if (!sched_state.runq.head) {
+		if (!sched_timers_any() && !npollers)
 			deadlock();
 		fflush(stdout);
-		sched.stats.sleeps++;
-		ingot_poll(timers_earliest(), &ready, &now);
+		sched_state.stats.sleeps++;
+		ingot_poll(sched_timers_earliest(), &ready, &now);
 	} else if (npollers) {
 		/* Devices need the host's attention each turn (the network
 		 * rings are served in ingot_poll): one call does that and
@@ -92,21 +92,21 @@ static void turn(void)
 	} else {
 		now = ingot_clock_monotonic();
 	}
-	sched.now = now;
+	sched_state.now = now;
 	if (ready & (INGOT_READY_STOP | INGOT_READY_REPORT))
 		requests(ready);
-	timers_fire(now);
+	sched_timers_fire(now);
 	for (unsigned i = 0; i < npollers; i++)
-		sched.stats.poller_work +=
+		sched_state.stats.poller_work +=
 		    (unsigned)pollers[i]->poll(pollers[i]->arg, now);
-	turn_end = sched.runq.tail;
+	turn_end = sched_state.runq.tail;
 }
 
-struct sched_fiber *loop_next(void)
+struct sched_fiber *sched_loop_next(void)
 {
 	for (;;) {
 		if (turn_end) {
-			struct sched_fiber *f = waitq_pop(&sched.runq);
+			struct sched_fiber *f = sched_waitq_pop(&sched_state.runq);
 			if (f == turn_end)
 				turn_end = NULL;
 			return f;
@@ -117,8 +117,8 @@ struct sched_fiber *loop_next(void)
 
 void sched_stats(struct sched_stats *s)
 {
-	fiber_adopt_main();
-	*s = sched.stats;
-	s->fibers_live = sched.live;
-	s->timers_armed = timers_armed();
+	sched_fiber_adopt_main();
+	*s = sched_state.stats;
+	s->fibers_live = sched_state.live;
+	s->timers_armed = sched_timers_count();
 }

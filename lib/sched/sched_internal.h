@@ -23,7 +23,7 @@ struct sched_fiber {
 	int wait_result;
 };
 
-struct sched {
+struct sched_state {
 	struct sched_fiber fibers[CONFIG_SCHED_FIBERS_MAX];
 	struct sched_fiber *current;
 	struct sched_waitq runq;
@@ -33,32 +33,32 @@ struct sched {
 	struct sched_stats stats;
 };
 
-extern struct sched sched;
+extern struct sched_state sched_state;
 extern struct sched_waitq sched_all_done; /* main waits here in sched_run */
 
 void sched_switch(uint64_t *save_rsp, uint64_t load_rsp);
 
 /* fiber.c */
-void fiber_adopt_main(void);
-void fiber_make_ready(struct sched_fiber *f);
+void sched_fiber_adopt_main(void);
+void sched_fiber_make_ready(struct sched_fiber *f);
 /* Gives the CPU away until the current fiber is ready again. */
-void fiber_block(void);
+void sched_fiber_block(void);
 
 /* loop.c: runs turns until a fiber is runnable; returns it. */
-struct sched_fiber *loop_next(void);
-void loop_refresh_now(void);
+struct sched_fiber *sched_loop_next(void);
+void sched_loop_refresh_now(void);
 
-/* timer.c: timer_insert() never fails: the heap keeps a place for every
+/* timer.c: sched_timer_insert() never fails: the heap keeps a place for every
  * fiber's own timer beyond the CONFIG_SCHED_TIMERS_MAX others may arm. */
-void timer_insert(struct sched_timer *t, uint64_t deadline);
-bool timers_any(void);
-uint64_t timers_earliest(void);
-unsigned timers_armed(void);
-void timers_fire(uint64_t now);
+void sched_timer_insert(struct sched_timer *t, uint64_t deadline);
+bool sched_timers_any(void);
+uint64_t sched_timers_earliest(void);
+unsigned sched_timers_count(void);
+void sched_timers_fire(uint64_t now);
 
 /* waitq.c */
-void waitq_push(struct sched_waitq *q, struct sched_fiber *f);
-struct sched_fiber *waitq_pop(struct sched_waitq *q);
-void waitq_remove(struct sched_waitq *q, struct sched_fiber *f);
+void sched_waitq_push(struct sched_waitq *q, struct sched_fiber *f);
+struct sched_fiber *sched_waitq_pop(struct sched_waitq *q);
+void sched_waitq_remove(struct sched_waitq *q, struct sched_fiber *f);
 
 #endif

@@ -67,7 +67,7 @@ void sched_timer_cancel(struct sched_timer *t)
 	sift_down(last->slot);
 }
 
-void timer_insert(struct sched_timer *t, uint64_t deadline)
+void sched_timer_insert(struct sched_timer *t, uint64_t deadline)
 {
 	sched_timer_cancel(t);
 	assert(n < CAPACITY);
@@ -80,25 +80,25 @@ int sched_timer_arm(struct sched_timer *t, uint64_t deadline_ns)
 {
 	if (!t->slot && n >= CONFIG_SCHED_TIMERS_MAX)
 		return -ENOSPC;
-	timer_insert(t, deadline_ns);
+	sched_timer_insert(t, deadline_ns);
 	return 0;
 }
 
-bool timers_any(void) { return n > 0; }
+bool sched_timers_any(void) { return n > 0; }
 
-uint64_t timers_earliest(void) { return n ? heap[1]->deadline : UINT64_MAX; }
+uint64_t sched_timers_earliest(void) { return n ? heap[1]->deadline : UINT64_MAX; }
 
-unsigned timers_armed(void) { return n; }
+unsigned sched_timers_count(void) { return n; }
 
 /* Fires the timers due at now.  One re-armed by its own callback for a
  * time already past waits for the next turn, so none can spin the loop. */
-void timers_fire(uint64_t now)
+void sched_timers_fire(uint64_t now)
 {
 	unsigned budget = n;
 	while (budget-- && n && heap[1]->deadline <= now) {
 		struct sched_timer *t = heap[1];
 		sched_timer_cancel(t);
-		sched.stats.timers_fired++;
+		sched_state.stats.timers_fired++;
 		t->fn(t);
 	}
 }

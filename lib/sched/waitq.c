@@ -4,7 +4,7 @@
 
 #include "sched_internal.h"
 
-void waitq_push(struct sched_waitq *q, struct sched_fiber *f)
+void sched_waitq_push(struct sched_waitq *q, struct sched_fiber *f)
 {
 	f->next = NULL;
 	f->prev = q->tail;
@@ -15,7 +15,7 @@ void waitq_push(struct sched_waitq *q, struct sched_fiber *f)
 	q->tail = f;
 }
 
-void waitq_remove(struct sched_waitq *q, struct sched_fiber *f)
+void sched_waitq_remove(struct sched_waitq *q, struct sched_fiber *f)
 {
 	if (f->prev)
 		f->prev->next = f->next;
@@ -28,21 +28,21 @@ void waitq_remove(struct sched_waitq *q, struct sched_fiber *f)
 	f->next = f->prev = NULL;
 }
 
-struct sched_fiber *waitq_pop(struct sched_waitq *q)
+struct sched_fiber *sched_waitq_pop(struct sched_waitq *q)
 {
 	struct sched_fiber *f = q->head;
 	if (f)
-		waitq_remove(q, f);
+		sched_waitq_remove(q, f);
 	return f;
 }
 
 static void wake(struct sched_fiber *f, int result)
 {
-	waitq_remove(f->waiting_on, f);
+	sched_waitq_remove(f->waiting_on, f);
 	f->waiting_on = NULL;
 	f->wait_result = result;
 	sched_timer_cancel(&f->timer);
-	fiber_make_ready(f);
+	sched_fiber_make_ready(f);
 }
 
 /* A wait's or a sleep's deadline passed. */
@@ -52,30 +52,30 @@ static void deadline_passed(struct sched_timer *t)
 	if (f->waiting_on)
 		wake(f, -ETIMEDOUT);
 	else
-		fiber_make_ready(f);
+		sched_fiber_make_ready(f);
 }
 
 static void block_until(uint64_t deadline_ns)
 {
-	struct sched_fiber *self = sched.current;
+	struct sched_fiber *self = sched_state.current;
 
 	sched_timer_init(&self->timer, deadline_passed, self);
 	if (deadline_ns != UINT64_MAX)
-		timer_insert(&self->timer, deadline_ns);
-	fiber_block();
+		sched_timer_insert(&self->timer, deadline_ns);
+	sched_fiber_block();
 }
 
 int sched_wait(struct sched_waitq *q, uint64_t deadline_ns)
 {
 	struct sched_fiber *self;
 
-	fiber_adopt_main();
-	self = sched.current;
-	if (deadline_ns <= sched.now)
+	sched_fiber_adopt_main();
+	self = sched_state.current;
+	if (deadline_ns <= sched_state.now)
 		return -ETIMEDOUT;
 	self->waiting_on = q;
 	self->wait_result = 0;
-	waitq_push(q, self);
+	sched_waitq_push(q, self);
 	block_until(deadline_ns);
 	return self->wait_result;
 }
@@ -100,8 +100,8 @@ unsigned sched_wake_all(struct sched_waitq *q)
 
 void sched_sleep_until(uint64_t deadline_ns)
 {
-	fiber_adopt_main();
-	if (deadline_ns <= sched.now) {
+	sched_fiber_adopt_main();
+	if (deadline_ns <= sched_state.now) {
 		sched_yield();
 		return;
 	}
@@ -110,7 +110,7 @@ void sched_sleep_until(uint64_t deadline_ns)
 
 void sched_sleep(uint64_t ns)
 {
-	fiber_adopt_main();
-	uint64_t now = sched.now;
+	sched_fiber_adopt_main();
+	uint64_t now = sched_state.now;
 	sched_sleep_until(ns > UINT64_MAX - now ? UINT64_MAX - 1 : now + ns);
 }
