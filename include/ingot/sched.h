@@ -107,16 +107,15 @@ bool sched_timer_armed(const struct sched_timer *t);
 /* --- device pollers ------------------------------------------------------ */
 
 /*
- * A driver's hook into the loop.  poll(arg, now) runs every turn, and right
- * after a sleep that a device in the devices mask (bits are device handles)
- * ended; it moves all the work pending (received frames to their fibers,
- * say: it must leave none, since the loop sleeps next if no fiber is
- * runnable) and returns how much it did (summed in sched_stats).
+ * A driver's hook into the loop.  poll(arg, now) runs every turn (a turn
+ * follows every sleep, whatever ended it); it moves all the work pending
+ * (received frames to their fibers, say: it must leave none, since the loop
+ * sleeps next if no fiber is runnable) and returns how much it did (summed
+ * in sched_stats).
  */
 struct sched_poller {
 	int (*poll)(void *arg, uint64_t now);
 	void *arg;
-	uint64_t devices;
 };
 
 /* Registers p for the guest's lifetime.  Returns 0 or -ENOSPC. */

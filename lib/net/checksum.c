@@ -2,7 +2,7 @@
  * words, accumulated in 32 bits and folded at the end. */
 #include "net_internal.h"
 
-uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+uint32_t net_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint64_t s = sum;
@@ -21,14 +21,14 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	return (uint32_t)s;
 }
 
-uint16_t csum_fold(uint32_t sum)
+uint16_t net_csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
 
-uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
 {
 	uint64_t s = (src >> 16) + (src & 0xffff) + (dst >> 16) +
 		     (dst & 0xffff) + proto + len;

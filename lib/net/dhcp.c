@@ -132,7 +132,7 @@ static void send_message(struct dhcp *d, uint8_t type, uint64_t now)
 	udp_put_header(pkt_push(p, UDP_HLEN), DHCP_CLIENT_PORT,
 		       DHCP_SERVER_PORT, src, dst, plen);
 	ifp->count.udp_out++;
-	ip_send(ifp, p, IPPROTO_UDP, src, dst, nh);
+	ipv4_send(ifp, p, IPPROTO_UDP, src, dst, nh);
 	if (type == DHCPREQUEST)
 		d->sent_at = now;
 }

@@ -24,7 +24,7 @@ void eth_input(struct netif *ifp, struct pkt *p)
 	pkt_pull(p, ETH_HLEN);
 	switch (type) {
 	case ETH_P_IP:
-		ip_input(ifp, p);
+		ipv4_input(ifp, p);
 		break;
 	case ETH_P_ARP:
 		arp_input(ifp, p);
@@ -47,5 +47,5 @@ void eth_output(struct netif *ifp, struct pkt *p, const uint8_t dst[6],
 		memset(p->data + p->len, 0, 60 - p->len);
 		p->len = 60;
 	}
-	netif_output(ifp, p);
+	net_if_output(ifp, p);
 }

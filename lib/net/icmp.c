@@ -20,7 +20,7 @@ void icmp_input(struct netif *ifp, struct pkt *p)
 		ifp->count.icmp_drop_malformed++;
 		goto drop;
 	}
-	if (csum_fold(csum_add(0, p->data, p->len)) != 0) {
+	if (net_csum_fold(net_csum_add(0, p->data, p->len)) != 0) {
 		ifp->count.icmp_drop_bad_checksum++;
 		goto drop;
 	}
@@ -30,10 +30,10 @@ void icmp_input(struct netif *ifp, struct pkt *p)
 	/* Turn the request around in place. */
 	p->data[0] = ICMP_ECHO_REPLY;
 	put16(p->data + 2, 0);
-	put16(p->data + 2, csum_fold(csum_add(0, p->data, p->len)));
+	put16(p->data + 2, net_csum_fold(net_csum_add(0, p->data, p->len)));
 	ifp->count.icmp_out++;
 	ifp->count.icmp_echo_replies++;
-	ip_output(p, IPPROTO_ICMP, p->src_ip);
+	ipv4_output(p, IPPROTO_ICMP, p->src_ip);
 	return;
 drop:
 	pkt_free(p);
@@ -73,9 +73,9 @@ void icmp_unreachable(struct netif *ifp, const struct pkt *p, uint8_t code)
 	msg[0] = ICMP_UNREACHABLE;
 	msg[1] = code;
 	memcpy(msg + ICMP_HLEN, ip, quote);
-	put16(msg + 2, csum_fold(csum_add(0, msg, ICMP_HLEN + quote)));
+	put16(msg + 2, net_csum_fold(net_csum_add(0, msg, ICMP_HLEN + quote)));
 	ifp->count.icmp_out++;
 	ifp->count.icmp_errors_sent++;
-	ip_output_buf(msg, ICMP_HLEN + quote, NULL, 0, IPPROTO_ICMP, ifp->ip,
+	ipv4_output_buf(msg, ICMP_HLEN + quote, NULL, 0, IPPROTO_ICMP, ifp->ip,
 		      p->src_ip);
 }

@@ -16,7 +16,7 @@
 
 static uint16_t next_id;
 
-bool ip_is_ours(const struct netif *ifp, uint32_t dst)
+bool ipv4_is_ours(const struct netif *ifp, uint32_t dst)
 {
 	if (dst == IP_BROADCAST)
 		return true;
@@ -26,7 +26,7 @@ bool ip_is_ours(const struct netif *ifp, uint32_t dst)
 	       (ifp->netmask != 0xffffffff && dst == (ifp->ip | ~ifp->netmask));
 }
 
-void ip_input(struct netif *ifp, struct pkt *p)
+void ipv4_input(struct netif *ifp, struct pkt *p)
 {
 	const uint8_t *h = p->data;
 	ifp->count.ip_packets_in++;
@@ -44,12 +44,12 @@ void ip_input(struct netif *ifp, struct pkt *p)
 		ifp->count.ip_drop_truncated++;
 		goto drop;
 	}
-	if (csum_fold(csum_add(0, h, hlen)) != 0) {
+	if (net_csum_fold(net_csum_add(0, h, hlen)) != 0) {
 		ifp->count.ip_drop_bad_checksum++;
 		goto drop;
 	}
 	uint32_t src = get32(h + 12), dst = get32(h + 16);
-	if (!ip_is_ours(ifp, dst)) {
+	if (!ipv4_is_ours(ifp, dst)) {
 		ifp->count.ip_drop_not_for_us++;
 		goto drop;
 	}
@@ -62,7 +62,7 @@ void ip_input(struct netif *ifp, struct pkt *p)
 	p->dst_ip = dst;
 	if (get16(h + 6) & (IP_MF | IP_OFFMASK)) {
 		ifp->count.ip_frag_in++;
-		p = reass_input(ifp, p);
+		p = ipv4_reass_input(ifp, p);
 		if (!p)
 			return;
 		h = p->data;
@@ -89,7 +89,7 @@ drop:
 }
 
 /* Longest prefix first: connected networks, then default routes. */
-struct netif *ip_route(uint32_t dst, uint32_t *next_hop)
+struct netif *ipv4_route(uint32_t dst, uint32_t *next_hop)
 {
 	struct netif *best = NULL;
 	uint32_t best_mask = 0;
@@ -131,7 +131,7 @@ static void put_header(uint8_t *h, unsigned total, uint16_t id, uint16_t frag,
 	put16(h + 10, 0);
 	put32(h + 12, src);
 	put32(h + 16, dst);
-	put16(h + 10, csum_fold(csum_add(0, h, IP_HLEN)));
+	put16(h + 10, net_csum_fold(net_csum_add(0, h, IP_HLEN)));
 }
 
 static void send_packet(struct netif *ifp, struct pkt *p, uint32_t nh)
@@ -141,11 +141,11 @@ static void send_packet(struct netif *ifp, struct pkt *p, uint32_t nh)
 	arp_output(ifp, p, nh);
 }
 
-int ip_output_buf(const void *hdr, size_t hlen, const void *payload,
+int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
 		  size_t plen, uint8_t proto, uint32_t src, uint32_t dst)
 {
 	uint32_t nh;
-	struct netif *ifp = ip_route(dst, &nh);
+	struct netif *ifp = ipv4_route(dst, &nh);
 	if (!ifp) {
 		net_global.ip_drop_no_route++;
 		return -ENETUNREACH;
@@ -192,7 +192,7 @@ int ip_output_buf(const void *hdr, size_t hlen, const void *payload,
 	return 0;
 }
 
-void ip_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
+void ipv4_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
 	     uint32_t dst, uint32_t nh)
 {
 	unsigned total = p->len + IP_HLEN;
@@ -200,10 +200,10 @@ void ip_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
 	send_packet(ifp, p, nh);
 }
 
-int ip_output(struct pkt *p, uint8_t proto, uint32_t dst)
+int ipv4_output(struct pkt *p, uint8_t proto, uint32_t dst)
 {
 	uint32_t nh;
-	struct netif *ifp = ip_route(dst, &nh);
+	struct netif *ifp = ipv4_route(dst, &nh);
 	if (!ifp) {
 		net_global.ip_drop_no_route++;
 		pkt_free(p);
@@ -211,10 +211,10 @@ int ip_output(struct pkt *p, uint8_t proto, uint32_t dst)
 	}
 	if (p->len + IP_HLEN > ifp->mtu ||
 	    pkt_headroom(p) < IP_HLEN + ETH_HLEN) {
-		int rc = ip_output_buf(NULL, 0, p->data, p->len, proto, 0, dst);
+		int rc = ipv4_output_buf(NULL, 0, p->data, p->len, proto, 0, dst);
 		pkt_free(p);
 		return rc;
 	}
-	ip_send(ifp, p, proto, ifp->ip, dst, nh);
+	ipv4_send(ifp, p, proto, ifp->ip, dst, nh);
 	return 0;
 }

@@ -109,12 +109,12 @@ uint32_t pkt_headroom(const struct pkt *p);
 
 /* netif.c */
 int net_init(void); /* the start-of-day hook; public for the fuzzer */
-void netif_output(struct netif *ifp, struct pkt *p); /* consumes p */
+void net_if_output(struct netif *ifp, struct pkt *p); /* consumes p */
 
 /* checksum.c: the Internet checksum (RFC 1071). */
-uint32_t csum_add(uint32_t sum, const void *data, size_t len);
-uint16_t csum_fold(uint32_t sum);
-uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+uint32_t net_csum_add(uint32_t sum, const void *data, size_t len);
+uint16_t net_csum_fold(uint32_t sum);
+uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
 		     uint32_t len);
 
 /* eth.c */
@@ -131,24 +131,24 @@ void arp_announce(struct netif *ifp);
 void arp_timer_start(void);
 
 /* ipv4.c */
-void ip_input(struct netif *ifp, struct pkt *p);
+void ipv4_input(struct netif *ifp, struct pkt *p);
 /* Sends p (data: the IP payload) from the interface's address to dst;
  * fragments it if needed.  Consumes p.  0 or a negative error. */
-int ip_output(struct pkt *p, uint8_t proto, uint32_t dst);
+int ipv4_output(struct pkt *p, uint8_t proto, uint32_t dst);
 /* Likewise from a flat buffer (header then payload), any size <= 65515. */
-int ip_output_buf(const void *hdr, size_t hlen, const void *payload,
+int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
 		  size_t plen, uint8_t proto, uint32_t src, uint32_t dst);
 /* Sends p (data: the IP payload, no larger than the MTU allows, with
  * headroom for the headers) on ifp to next hop nh.  Consumes p. */
-void ip_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
+void ipv4_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
 	     uint32_t dst, uint32_t nh);
-struct netif *ip_route(uint32_t dst, uint32_t *next_hop);
-bool ip_is_ours(const struct netif *ifp, uint32_t dst);
+struct netif *ipv4_route(uint32_t dst, uint32_t *next_hop);
+bool ipv4_is_ours(const struct netif *ifp, uint32_t dst);
 
 /* reass.c */
-int reass_init(void);
-struct pkt *reass_input(struct netif *ifp, struct pkt *p);
-void reass_release(uint32_t slot);
+int ipv4_reass_init(void);
+struct pkt *ipv4_reass_input(struct netif *ifp, struct pkt *p);
+void ipv4_reass_release(uint32_t slot);
 
 /* icmp.c */
 void icmp_input(struct netif *ifp, struct pkt *p);

@@ -60,7 +60,7 @@ static bool tx_put(struct netif *ifp, struct pkt *p)
 	return true;
 }
 
-void netif_output(struct netif *ifp, struct pkt *p)
+void net_if_output(struct netif *ifp, struct pkt *p)
 {
 	if (!ifp->txq.head && tx_put(ifp, p))
 		return;
@@ -122,7 +122,7 @@ static int pools(const struct ingot_boot_info *bi, unsigned nifs)
 		return -ENOMEM;
 	}
 	int rc = pkt_pool_init(n);
-	return rc < 0 ? rc : reass_init();
+	return rc < 0 ? rc : ipv4_reass_init();
 }
 
 /* Before the seal: pools, rings, and the rings handed to the host. */
@@ -156,7 +156,6 @@ int net_init(void)
 		rc = ingot_net_attach(d->handle, ifp->tx, ifp->rx);
 		if (rc < 0)
 			return rc;
-		poller.devices |= 1ULL << d->handle;
 		net_nifs++;
 	}
 	return net_nifs ? sched_poller_add(&poller) : 0;

@@ -41,7 +41,7 @@ void pkt_free(struct pkt *p)
 	if (!p)
 		return;
 	if (p->flags & PKT_REASSEMBLED)
-		reass_release(p->reass_slot);
+		ipv4_reass_release(p->reass_slot);
 	p->flags = 0;
 	p->next = free_list;
 	free_list = p;

@@ -36,7 +36,7 @@ static struct sched_timer timer;
 
 static void expire(struct sched_timer *t);
 
-int reass_init(void)
+int ipv4_reass_init(void)
 {
 	slots = calloc(CONFIG_NET_REASS_SLOTS, sizeof *slots);
 	if (!slots)
@@ -50,7 +50,7 @@ int reass_init(void)
 	return 0;
 }
 
-void reass_release(uint32_t slot) { slots[slot].delivered = false; }
+void ipv4_reass_release(uint32_t slot) { slots[slot].delivered = false; }
 
 static void discard(struct reass *r) { r->busy = false; }
 
@@ -123,7 +123,7 @@ static bool mark(struct reass *r, uint32_t first, uint32_t last)
 	return true;
 }
 
-struct pkt *reass_input(struct netif *ifp, struct pkt *p)
+struct pkt *ipv4_reass_input(struct netif *ifp, struct pkt *p)
 {
 	const uint8_t *h = p->data;
 	unsigned hlen = (h[0] & 0xf) * 4;

@@ -71,7 +71,7 @@ void udp_input(struct netif *ifp, struct pkt *p)
 	}
 	uint16_t len = get16(u + 4);
 	if (get16(u + 6) != 0 &&
-	    csum_fold(csum_add(csum_pseudo(p->src_ip, p->dst_ip, IPPROTO_UDP,
+	    net_csum_fold(net_csum_add(net_csum_pseudo(p->src_ip, p->dst_ip, IPPROTO_UDP,
 					   len),
 			       u, len)) != 0) {
 		ifp->count.udp_drop_bad_checksum++;
@@ -140,10 +140,10 @@ static void put_header(uint8_t *u, uint16_t sport, uint16_t dport,
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)len);
 	put16(u + 6, 0);
-	uint32_t sum = csum_pseudo(src, dst, IPPROTO_UDP, (uint32_t)len);
-	sum = csum_add(sum, u, UDP_HLEN);
-	sum = csum_add(sum, payload, plen);
-	uint16_t c = csum_fold(sum);
+	uint32_t sum = net_csum_pseudo(src, dst, IPPROTO_UDP, (uint32_t)len);
+	sum = net_csum_add(sum, u, UDP_HLEN);
+	sum = net_csum_add(sum, payload, plen);
+	uint16_t c = net_csum_fold(sum);
 	put16(u + 6, c ? c : 0xffff); /* 0 would mean "no checksum" */
 }
 
@@ -156,7 +156,7 @@ void udp_put_header(uint8_t *u, uint16_t sport, uint16_t dport, uint32_t src,
 static struct netif *source_for(uint32_t dst, uint32_t *src)
 {
 	uint32_t nh;
-	struct netif *ifp = ip_route(dst, &nh);
+	struct netif *ifp = ipv4_route(dst, &nh);
 	*src = ifp ? ifp->ip : 0;
 	return ifp;
 }
@@ -170,7 +170,7 @@ int udp_sendto(struct udp_sock *s, const void *buf, size_t len,
 	uint32_t src;
 	struct netif *ifp = source_for(to->ip, &src);
 	put_header(u, s->port, to->port, src, to->ip, buf, len);
-	int rc = ip_output_buf(u, UDP_HLEN, buf, len, IPPROTO_UDP, src, to->ip);
+	int rc = ipv4_output_buf(u, UDP_HLEN, buf, len, IPPROTO_UDP, src, to->ip);
 	if (rc == 0)
 		ifp->count.udp_out++;
 	return rc;
@@ -194,5 +194,5 @@ int udp_send_pkt(struct udp_sock *s, struct pkt *p, const struct net_addr *to)
 	size_t plen = p->len;
 	udp_put_header(pkt_push(p, UDP_HLEN), s->port, to->port, src, to->ip,
 		       plen);
-	return ip_output(p, IPPROTO_UDP, to->ip);
+	return ipv4_output(p, IPPROTO_UDP, to->ip);
 }
