@@ -2,6 +2,7 @@
 import pytest
 
 from conftest import EXIT_ABORT, EXIT_STOPPED, EXIT_WATCHDOG, boot
+from test_platform import slept_ns
 
 pytestmark = pytest.mark.kvm
 
@@ -38,6 +39,7 @@ def test_watchdog_stops_a_spinning_guest():
 def test_watchdog_ignores_a_sleeping_guest():
     r = boot("kvm", "sleep", ["2500"], test=True, mon_args=["--watchdog", "1"], timeout=60)
     assert r.rc == 0, r
+    slept_ns(r, 2500)  # slept through the watchdog's period, on time
 
 
 def test_large_memory_costs_only_touched_pages():
