@@ -62,6 +62,25 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], check=False)
 
 
+class NoNetns:
+    """Stands in for a Netns where no namespace is needed: the hosted
+    target's UDP backend moves frames over 127.0.0.1 only."""
+
+    def __init__(self):
+        self.procs = []
+
+    def popen(self, argv, **kw):
+        p = subprocess.Popen(argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 class Guest:
     """An image booted in a namespace, its output collected as it comes."""
 
@@ -92,32 +111,42 @@ class Guest:
 
     def wait_for(self, pattern, timeout=15, start=0):
         """The first stdout line from index start matching pattern (regex)."""
+        return self.out[self.wait_index(pattern, timeout, start)]
+
+    def wait_index(self, pattern, timeout=15, start=0):
+        """The index of the first stdout line from index start matching
+        pattern (regex); fails after timeout seconds or when the guest has
+        ended without printing it."""
         deadline = time.monotonic() + timeout
         rx = re.compile(pattern)
         with self.cond:
             while True:
-                for line in self.out[start:]:
-                    if rx.search(line):
-                        return line
+                for i in range(start, len(self.out)):
+                    if rx.search(self.out[i]):
+                        return i
                 left = deadline - time.monotonic()
                 if left <= 0 or (self.proc.poll() is not None and
                                  not any(t.is_alive() for t in self.readers)):
                     raise AssertionError(
                         f"no line matching {pattern!r} in {timeout} s; "
                         f"stdout: {self.out!r} stderr: {self.err!r}")
-                self.cond.wait(min(left, 0.2))
+                # Readers notify at every line and at end of file.
+                self.cond.wait(min(left, 1.0))
 
     def counters(self, name="service", timeout=10):
-        """Asks for a report (SIGUSR1) and returns the interface's counters."""
+        """Asks for a report (SIGUSR1) and returns the interface's counters.
+
+        The report has no end marker, so a second report marks the end of
+        the first: the guest takes the first request before it prints the
+        first header, so a request sent after that header is a new one,
+        answered only once the first report has been written out in full."""
+        header = rf"^net: counters of {re.escape(name)}:"
         start = len(self.out)
         self.proc.send_signal(signal.SIGUSR1)
-        self.wait_for(rf"^net: counters of {name}:", timeout, start)
-        # The report may come in several writes: wait until output stops.
-        n = -1
-        while n != len(self.out):
-            n = len(self.out)
-            time.sleep(0.2)
-        return self._parse_counters(name, start)
+        first = self.wait_index(header, timeout, start)
+        self.proc.send_signal(signal.SIGUSR1)
+        self.wait_index(header, timeout, first + 1)
+        return self._parse_counters(name, first)
 
     def _parse_counters(self, name, start):
         with self.cond:
