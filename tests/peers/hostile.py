@@ -3,7 +3,13 @@
 device: malformed headers, bad checksums, hostile fragments, ARP spoofing
 and unknown protocols.  Prints what it sent, one "kind count" per line.
   hostile.py IFACE GUEST_MAC GUEST_IP OUR_IP
+With "arp-strangers FIRST COUNT" it sends only COUNT ARP requests for the
+guest's address, each from a sender of its own: the addresses FIRST,
+FIRST+1, ... counted from the start of OUR_IP's /16 (so 256 is x.y.1.0),
+each with its own hardware address.
+  hostile.py IFACE GUEST_MAC GUEST_IP OUR_IP arp-strangers FIRST COUNT
 """
+import ipaddress
 import random
 import sys
 
@@ -12,8 +18,26 @@ from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw, conf, sendp
 conf.verb = 0
 
 
+def arp_strangers(iface, gmac, gip, our_ip, first, count):
+    """ARP requests for the guest from count distinct strangers: each one
+    asks for the guest, so the guest answers each and (RFC 826) may cache
+    each sender."""
+    our_mac = open(f"/sys/class/net/{iface}/address").read().strip()
+    base = int(ipaddress.ip_network(f"{our_ip}/16", strict=False).network_address)
+    frames = []
+    for k in range(first, first + count):
+        ip = str(ipaddress.ip_address(base + k))
+        mac = "02:5a:%02x:%02x:%02x:%02x" % tuple(k.to_bytes(4, "big"))
+        frames.append(Ether(dst="ff:ff:ff:ff:ff:ff", src=our_mac) /
+                      ARP(op=1, hwsrc=mac, psrc=ip, pdst=gip))
+    sendp(frames, iface=iface)
+    print("arp_strangers_ask", len(frames))
+
+
 def main():
     iface, gmac, gip, our_ip = sys.argv[1:5]
+    if sys.argv[5:6] == ["arp-strangers"]:
+        return arp_strangers(iface, gmac, gip, our_ip, int(sys.argv[6]), int(sys.argv[7]))
     our_mac = open(f"/sys/class/net/{iface}/address").read().strip()
     eth = Ether(dst=gmac, src=our_mac, type=0x0800)
     rnd = random.Random(1)
@@ -28,8 +52,11 @@ def main():
         """pkt with its checksums and lengths computed, as bytes."""
         return bytes(pkt)
 
-    # Ethernet: shorter than a header; an unknown EtherType.
-    send("eth_truncated", [Raw(bytes(eth)[:12])] * 20)  # the kernel may pad these
+    # Ethernet: shorter than a header; an unknown EtherType.  A packet
+    # socket cannot put less than a header on a tap: as root the kernel pads
+    # these 12 bytes to 14 (EtherType 0), so the guest sees an unknown type.
+    # test_net.py sends truly short frames over the hosted UDP backend.
+    send("eth_truncated", [Raw(bytes(eth)[:12])] * 20)
     send("eth_unknown_type", [Ether(dst=gmac, src=our_mac, type=0x88b5) / Raw(b"x" * 50)] * 300)
 
     # IPv4 headers: truncated, bad version or header length, total length
