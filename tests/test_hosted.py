@@ -1,4 +1,5 @@
 """The hosted target: a Linux process confined by seccomp after its seal."""
+import select
 import subprocess
 
 from conftest import EXIT_STOPPED, image, run
@@ -16,6 +17,9 @@ def test_no_mapping_is_writable_and_executable():
     proc = subprocess.Popen([image("hosted", "sleep", test=True), "--", "3000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        # The guest prints this from ingot_main, after its seal; bounded, so
+        # a guest that hangs silently fails here instead of hanging the run.
+        assert select.select([proc.stdout], [], [], 10)[0], "no output in 10 s"
         assert proc.stdout.readline() == b"sleeping for 3000 ms\n"
         with open(f"/proc/{proc.pid}/maps") as f:
             maps = [line.split() for line in f]
