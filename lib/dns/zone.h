@@ -21,9 +21,15 @@ enum {
 	DNS_TYPE_AAAA = 28,
 	DNS_TYPE_SRV = 33,
 	DNS_TYPE_OPT = 41,
+	DNS_TYPE_DS = 43,
+	DNS_TYPE_NSEC3 = 50,
+	DNS_TYPE_IXFR = 251,
+	DNS_TYPE_AXFR = 252,
 	DNS_TYPE_CAA = 257,
 	DNS_TYPE_ANY = 255,
 	DNS_CLASS_IN = 1,
+	DNS_CLASS_CH = 3,
+	DNS_CLASS_ANY = 255,
 };
 
 /* One RRset: count records, each [2-byte length][RDATA] at data + rdata. */

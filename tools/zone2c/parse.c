@@ -18,7 +18,7 @@ static const struct {
     {"A", DNS_TYPE_A},     {"NS", DNS_TYPE_NS},     {"CNAME", DNS_TYPE_CNAME},
     {"SOA", DNS_TYPE_SOA}, {"PTR", DNS_TYPE_PTR},   {"MX", DNS_TYPE_MX},
     {"TXT", DNS_TYPE_TXT}, {"AAAA", DNS_TYPE_AAAA}, {"SRV", DNS_TYPE_SRV},
-    {"CAA", DNS_TYPE_CAA},
+    {"CAA", DNS_TYPE_CAA}, {"DS", DNS_TYPE_DS},
 };
 
 static int type_of(const char *s)
@@ -143,6 +143,87 @@ static void put_charstring(struct rdata *r, struct token *t)
 	put(r, t->text, t->len);
 }
 
+/* DNSSEC algorithm mnemonics (RFC 4034 A.1 and the IANA registry). */
+static const struct {
+	const char *name;
+	uint8_t number;
+} algorithms[] = {
+    {"RSAMD5", 1},
+    {"DH", 2},
+    {"DSA", 3},
+    {"RSASHA1", 5},
+    {"DSA-NSEC3-SHA1", 6},
+    {"RSASHA1-NSEC3-SHA1", 7},
+    {"RSASHA256", 8},
+    {"RSASHA512", 10},
+    {"ECC-GOST", 12},
+    {"ECDSAP256SHA256", 13},
+    {"ECDSAP384SHA384", 14},
+    {"ED25519", 15},
+    {"ED448", 16},
+    {"INDIRECT", 252},
+    {"PRIVATEDNS", 253},
+    {"PRIVATEOID", 254},
+};
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* RFC 4034 5.3: key tag, algorithm (number or mnemonic), digest type, and
+ * the digest in hex, which may be split by white space. */
+static void parse_ds(struct source *s, struct rdata *r)
+{
+	struct token t;
+	need(s, &t, "a DS key tag");
+	put16(r, parse_u32(t.text, "a DS key tag", 65535));
+	need(s, &t, "a DS algorithm");
+	int alg = -1;
+	for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+		if (strcasecmp(t.text, algorithms[i].name) == 0)
+			alg = algorithms[i].number;
+	uint8_t b =
+	    (uint8_t)(alg >= 0 ? (uint32_t)alg
+			       : parse_u32(t.text, "a DS algorithm", 255));
+	put(r, &b, 1);
+	need(s, &t, "a DS digest type");
+	uint8_t dtype = (uint8_t)parse_u32(t.text, "a DS digest type", 255);
+	put(r, &dtype, 1);
+	need(s, &t, "a DS digest in hex");
+	size_t start = r->len;
+	int high = -1;
+	do {
+		for (size_t i = 0; i < t.len; i++) {
+			int d =
+			    t.quoted ? -1 : hex_digit((unsigned char)t.text[i]);
+			if (d < 0)
+				fail("expected a DS digest in hex, found '%s'",
+				     t.text);
+			if (high < 0) {
+				high = d;
+				continue;
+			}
+			b = (uint8_t)(high << 4 | d);
+			put(r, &b, 1);
+			high = -1;
+		}
+	} while (next_token(s, &t));
+	if (high >= 0)
+		fail("expected a DS digest of whole bytes (an even number of "
+		     "hex digits)");
+	/* The digest types whose length is known (RFC 4509, 5933, 6605). */
+	static const size_t want[] = {0, 20, 32, 32, 48};
+	size_t got = r->len - start;
+	if (dtype >= 1 && dtype <= 4 && got != want[dtype])
+		fail("expected a digest of %zu bytes for DS digest type %u, "
+		     "found %zu",
+		     want[dtype], dtype, got);
+}
+
 static void parse_rdata(struct source *s, uint16_t type,
 			const struct name *origin, struct rdata *r)
 {
@@ -210,6 +291,9 @@ static void parse_rdata(struct source *s, uint16_t type,
 		put(r, t.text, t.len);
 		break;
 	}
+	case DNS_TYPE_DS:
+		parse_ds(s, r);
+		return; /* the digest runs to the entry's end */
 	case DNS_TYPE_SOA:
 		need(s, &t, "the SOA's primary server name");
 		put_name(r, t.text, origin);
@@ -340,8 +424,7 @@ static void parse_entry(struct zone *z, struct source *s,
 			ttl = v;
 		} else if ((type = type_of(t.text)) < 0) {
 			fail("expected a record type (SOA, NS, A, AAAA, CNAME, "
-			     "MX, TXT, "
-			     "SRV, PTR or CAA), found '%s'",
+			     "MX, TXT, SRV, PTR, CAA or DS), found '%s'",
 			     t.text);
 		}
 		if (type < 0)
@@ -410,6 +493,23 @@ static int cmp_record(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A DS RRset lives on the parent's side of a zone cut (RFC 4035 2.4):
+ * beside NS records, below the apex.  Records are sorted by owner. */
+static void check_ds(const struct zone *z, size_t i)
+{
+	const struct record *r = &z->rrs[i];
+	if (name_equal(&r->owner, &z->origin))
+		fail("expected a DS record at a delegation, not at the zone's "
+		     "apex (its DS belongs in the parent zone)");
+	size_t k = i;
+	while (k > 0 && name_equal(&z->rrs[k - 1].owner, &r->owner))
+		k--;
+	for (; k < z->nrrs && name_equal(&z->rrs[k].owner, &r->owner); k++)
+		if (z->rrs[k].type == DNS_TYPE_NS)
+			return;
+	fail("expected a DS record at a delegation (a name with NS records)");
+}
+
 void check_zone(struct zone *z)
 {
 	char text[1024], apex[1024];
@@ -443,6 +543,8 @@ void check_zone(struct zone *z)
 		struct record *r = &z->rrs[i];
 		cur_file = r->file;
 		cur_line = r->line;
+		if (r->type == DNS_TYPE_DS)
+			check_ds(z, i);
 		for (size_t k = i + 1;
 		     k < z->nrrs && name_equal(&z->rrs[k].owner, &r->owner);
 		     k++)

@@ -6,8 +6,8 @@
  * example.test.); $ORIGIN changes it; the zone's apex is its SOA's owner.
  * Understood: $ORIGIN, $TTL, $INCLUDE, relative and absolute names, @,
  * omitted owner, TTL and class, parentheses across lines, quoted strings,
- * \X and \DDD escapes, comments; SOA, NS, A, AAAA, CNAME, MX, TXT, SRV, PTR
- * and CAA records; TTLs with units (1h30m).  An error names file:line and
+ * \X and \DDD escapes, comments; SOA, NS, A, AAAA, CNAME, MX, TXT, SRV, PTR,
+ * CAA and DS records; TTLs with units (1h30m).  An error names file:line and
  * what was expected, and fails the build.
  *
  * Written here rather than taken from a DNS library: the output is our own
