@@ -1,7 +1,8 @@
 /*
  * Answering queries from the compiled zones: RFC 1034 4.3.2's algorithm
  * for an authoritative server, with RFC 2308 negative answers, RFC 4592
- * wildcards, RFC 6891 EDNS and RFC 8482 ANY.  See ingot/dns.h.
+ * wildcards, RFC 4035 DS queries at zone cuts, RFC 6891 EDNS and RFC 8482
+ * ANY.  See ingot/dns.h.
  */
 #include <ingot/dns.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #define CNAME_CHAIN_MAX 8
 #define DICT_MAX        64
 #define OPT_LEN         11
+#define EDE_LEN         6 /* an Extended DNS Error option, no text */
 
 enum {
 	RCODE_NOERROR,
@@ -21,7 +23,15 @@ enum {
 	RCODE_NXDOMAIN,
 	RCODE_NOTIMP,
 	RCODE_REFUSED,
+	RCODE_NOTAUTH = 9,
 	RCODE_BADVERS = 16
+};
+
+/* RFC 8914 Extended DNS Errors */
+enum {
+	EDE_PROHIBITED = 18,
+	EDE_NOT_AUTHORITATIVE = 20,
+	EDE_NOT_SUPPORTED = 21
 };
 
 #define FLAG_QR 0x8000
@@ -35,16 +45,16 @@ enum {
 static const uint16_t counted_types[] = {
     DNS_TYPE_A,     DNS_TYPE_AAAA, DNS_TYPE_NS,  DNS_TYPE_SOA,
     DNS_TYPE_CNAME, DNS_TYPE_MX,   DNS_TYPE_TXT, DNS_TYPE_SRV,
-    DNS_TYPE_PTR,   DNS_TYPE_CAA,  DNS_TYPE_ANY,
+    DNS_TYPE_PTR,   DNS_TYPE_CAA,  DNS_TYPE_DS,  DNS_TYPE_ANY,
 };
-static const char *const type_names[] = {"A",     "AAAA", "NS",  "SOA",
-					 "CNAME", "MX",   "TXT", "SRV",
-					 "PTR",   "CAA",  "ANY", "other"};
+static const char *const type_names[] = {"A",  "AAAA", "NS",   "SOA", "CNAME",
+					 "MX", "TXT",  "SRV",  "PTR", "CAA",
+					 "DS", "ANY",  "other"};
 #define NTYPES (sizeof counted_types / sizeof counted_types[0])
 
 static struct {
 	uint64_t by_type[NTYPES + 1];
-	uint64_t by_rcode[6], badvers;
+	uint64_t by_rcode[11], badvers;
 	uint64_t truncated, referrals;
 	uint64_t drop_short, drop_response;
 } count;
@@ -59,15 +69,16 @@ static void count_type(uint16_t type)
 
 void dns_print_counters(void)
 {
-	static const char *const rcodes[] = {"noerror",  "formerr", "servfail",
-					     "nxdomain", "notimp",  "refused"};
+	static const char *const rcodes[] = {
+	    "noerror",  "formerr", "servfail", "nxdomain", "notimp", "refused",
+	    "yxdomain", "yxrrset", "nxrrset",  "notauth",  "notzone"};
 	printf("dns: queries by type:");
 	for (unsigned i = 0; i <= NTYPES; i++)
 		if (count.by_type[i])
 			printf(" %s=%lu", type_names[i],
 			       (unsigned long)count.by_type[i]);
 	printf("\ndns: answers by rcode:");
-	for (unsigned i = 0; i < 6; i++)
+	for (unsigned i = 0; i < 11; i++)
 		if (count.by_rcode[i])
 			printf(" %s=%lu", rcodes[i],
 			       (unsigned long)count.by_rcode[i]);
@@ -209,6 +220,7 @@ struct writer {
 	unsigned ndict;
 	uint16_t an, ns, ar;
 	bool tc;
+	int ede; /* an RFC 8914 info code for the OPT, or -1 */
 };
 
 /* Whether the packet's name at off equals the wire name n (ignoring case). */
@@ -425,8 +437,13 @@ static unsigned split(const uint8_t *name, uint8_t *labels)
 
 /* --- the algorithm -------------------------------------------------------- */
 
-static void negative(struct writer *w, const struct dns_zone *z)
+/* The SOA that makes an answer negative (RFC 2308).  Not for QCLASS *: an
+ * SOA of class IN proves nothing about the other classes (as NSD). */
+static void negative(struct writer *w, const struct dns_zone *z,
+		     const struct query *x)
 {
+	if (x->qclass == DNS_CLASS_ANY)
+		return;
 	const struct dns_rrset *soa = find_rrset(z, (int)z->apex, DNS_TYPE_SOA);
 	const uint8_t *rd = z->data + soa->rdata + 2;
 	unsigned m = name_len(rd);
@@ -503,18 +520,38 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 		unsigned apex_label;
 		const struct dns_zone *z =
 		    find_zone(name, len, labels, nlabels, &apex_label);
-		if (!z)
-			return step ? RCODE_NOERROR : RCODE_REFUSED;
-		*aa = true;
-		/* A delegation on the way down: the highest cut wins. */
+		if (!z) {
+			if (step)
+				return RCODE_NOERROR; /* a CNAME to elsewhere */
+			w->ede = EDE_NOT_AUTHORITATIVE;
+			return RCODE_REFUSED;
+		}
+		/* A DS RRset at a zone's apex is the parent zone's, when we
+		 * hold that too (RFC 4035 3.1.4.1). */
+		if (x->qtype == DNS_TYPE_DS && apex_label == 0 && nlabels > 0) {
+			unsigned up;
+			const struct dns_zone *p =
+			    find_zone(name, len, labels + 1, nlabels - 1, &up);
+			if (p) {
+				z = p;
+				apex_label = up + 1;
+			}
+		}
+		/* Our data, but QCLASS * asks for all classes' (RFC 6895
+		 * 3.2), and we know one. */
+		*aa = x->qclass != DNS_CLASS_ANY;
+		/* A delegation on the way down: the highest cut wins.  The cut
+		 * itself answers DS from this, the parent, side. */
 		for (unsigned i = apex_label; i-- > 0;) {
+			if (i == 0 && x->qtype == DNS_TYPE_DS)
+				break;
 			int cut =
 			    find_node(z, name + labels[i], len - labels[i]);
 			if (cut >= 0 && (z->nodes[cut].flags & DNS_NODE_CUT)) {
-				if (step)
-					return RCODE_NOERROR; /* CNAME to
-								 elsewhere */
-				*aa = false;
+				/* After a CNAME, the answer so far is ours
+				 * and authoritative (RFC 1034 4.3.2 step 3b,
+				 * as NSD does). */
+				*aa = step > 0;
 				referral(w, z, cut);
 				return RCODE_NOERROR;
 			}
@@ -536,9 +573,15 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 				node = find_node(z, wild, len - ce + 2);
 			}
 			if (node < 0) {
-				negative(w, z);
+				negative(w, z, x);
 				return RCODE_NXDOMAIN;
 			}
+		}
+		/* NSEC3 RRs live at hashed owner names (RFC 5155), never at
+		 * the name asked for, whose CNAME does not apply either. */
+		if (x->qtype == DNS_TYPE_NSEC3) {
+			negative(w, z, x);
+			return RCODE_NOERROR;
 		}
 		const struct dns_rrset *set =
 		    x->qtype == DNS_TYPE_ANY ? any_rrset(z, node)
@@ -552,7 +595,7 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 		const struct dns_rrset *cname =
 		    find_rrset(z, node, DNS_TYPE_CNAME);
 		if (!cname) {
-			negative(w, z);
+			negative(w, z, x);
 			return RCODE_NOERROR; /* NODATA */
 		}
 		required(w, z, cname, owner, &w->an, UINT32_MAX);
@@ -569,10 +612,39 @@ static int resolve(struct writer *w, struct query *x, bool *aa)
 	return RCODE_NOERROR; /* a chain too long (or a loop): what we have */
 }
 
+/* Classes we hold no data for: REFUSED.  Of a class we do not know we do
+ * not echo the question either (as NSD). */
+static int other_class(struct writer *w, struct query *x)
+{
+	w->ede = EDE_NOT_SUPPORTED;
+	if (x->qclass != DNS_CLASS_CH) {
+		w->len = HDR;
+		w->ndict = 0;
+		put16(w->p + 4, 0);
+	}
+	return RCODE_REFUSED;
+}
+
+/* We offer no zone transfers: IXFR of a zone we hold is refused, of any
+ * other name we are not the authority for (RFC 2136 NOTAUTH, as NSD). */
+static int ixfr(struct writer *w, struct query *x)
+{
+	unsigned apex_label;
+	if (find_zone(x->lname, x->nlen, x->labels, x->nlabels, &apex_label) &&
+	    apex_label == 0) {
+		w->ede = EDE_PROHIBITED;
+		return RCODE_REFUSED;
+	}
+	return RCODE_NOTAUTH;
+}
+
 static size_t finish(struct writer *w, struct query *x, int rcode, bool aa)
 {
 	uint8_t *h = w->p;
-	uint16_t flags = FLAG_QR | (x->flags & (0x7800 | FLAG_RD | FLAG_CD)) |
+	/* CD is cleared in an answer, which was never validated (RFC 4035
+	 * 3.1.6), and kept in BADVERS, which is no answer (as NSD does). */
+	uint16_t keep = rcode == RCODE_BADVERS ? FLAG_RD | FLAG_CD : FLAG_RD;
+	uint16_t flags = FLAG_QR | (x->flags & (0x7800 | keep)) |
 			 (aa ? FLAG_AA : 0) | (w->tc ? FLAG_TC : 0) |
 			 (rcode & 0xf);
 	put16(h, x->id);
@@ -586,17 +658,26 @@ static size_t finish(struct writer *w, struct query *x, int rcode, bool aa)
 		put16(o + 3, DNS_UDP_MAX);
 		o[5] = (uint8_t)(rcode >> 4);
 		o[6] = 0; /* version 0 */
-		o[7] = x->do_bit ? 0x80 : 0;
+		/* DO echoed (RFC 3225 3), except to a version whose flags we
+		 * do not know. */
+		o[7] = x->do_bit && rcode != RCODE_BADVERS ? 0x80 : 0;
 		o[8] = 0;
 		put16(o + 9, 0);
 		w->len += OPT_LEN;
+		if (w->ede >= 0 && w->len + EDE_LEN <= w->limit + OPT_LEN) {
+			put16(o + 9, EDE_LEN);
+			put16(o + 11, 15); /* EDE */
+			put16(o + 13, 2);
+			put16(o + 15, (uint16_t)w->ede);
+			w->len += EDE_LEN;
+		}
 		w->ar++;
 	}
 	put16(h + 10, w->ar);
 	if (rcode == RCODE_BADVERS)
 		count.badvers++;
 	else
-		count.by_rcode[rcode < 6 ? rcode : RCODE_SERVFAIL]++;
+		count.by_rcode[rcode < 11 ? rcode : RCODE_SERVFAIL]++;
 	if (w->tc)
 		count.truncated++;
 	return w->len;
@@ -643,7 +724,7 @@ size_t dns_answer(const uint8_t *q, size_t len, uint8_t *resp, size_t cap,
 		x.edns = false;
 	}
 
-	struct writer w = {.p = resp, .len = HDR};
+	struct writer w = {.p = resp, .len = HDR, .ede = -1};
 	size_t limit = tcp ? 65535 : 512;
 	if (x.edns && !tcp)
 		limit = x.udp_size < 512           ? 512
@@ -665,10 +746,12 @@ size_t dns_answer(const uint8_t *q, size_t len, uint8_t *resp, size_t cap,
 	if (rcode == RCODE_NOERROR) {
 		if (x.edns && x.edns_version != 0)
 			rcode = RCODE_BADVERS;
-		else if (x.qclass != DNS_CLASS_IN)
-			rcode = RCODE_REFUSED;
-		else if (x.qtype == 251 || x.qtype == 252) /* IXFR, AXFR */
-			rcode = RCODE_REFUSED;
+		else if (x.qclass != DNS_CLASS_IN && x.qclass != DNS_CLASS_ANY)
+			rcode = other_class(&w, &x);
+		else if (x.qtype == DNS_TYPE_AXFR)
+			rcode = RCODE_NOTIMP; /* a transfer needs TCP */
+		else if (x.qtype == DNS_TYPE_IXFR)
+			rcode = ixfr(&w, &x);
 		else
 			rcode = resolve(&w, &x, &aa);
 	}
