@@ -31,22 +31,21 @@
 #define NET_PKT_SIZE 2048
 #define NET_PKT_HEADROOM 64 /* room for Ethernet + IPv4 + UDP headers */
 
+/*
+ * A packet buffer from the pool.  The application reads and writes data
+ * and len, the payload on the UDP calls below; the rest of a packet (its
+ * buffer's bounds, where it came from) is the stack's own and out of
+ * sight.  Only the stack makes packets: a struct pkt declared elsewhere is
+ * not one.
+ */
 struct pkt {
-	struct pkt *next;
-	uint8_t *data; /* the current layer's start */
+	uint8_t *data; /* the payload's first byte */
 	uint32_t len;  /* bytes from data */
-	uint32_t flags;
-	uint8_t *buf; /* the whole buffer */
-	uint32_t cap;
-	struct netif *ifp; /* received on */
-	uint32_t src_ip, dst_ip; /* host order, set on receive */
-	uint16_t src_port, dst_port;
-	uint16_t ip_hlen; /* the IP header's length, set on receive */
-	uint32_t reass_slot;
 };
 
 /* A free packet with data at NET_PKT_HEADROOM and len 0, or NULL when the
- * pool is empty.  pkt_free() returns it (NULL is ignored). */
+ * pool is empty.  pkt_free() returns it (NULL is ignored); freeing a packet
+ * twice, or one the pool did not make, aborts. */
 struct pkt *pkt_alloc(void);
 void pkt_free(struct pkt *p);
 /* Bytes from p->data to the end of its buffer: how long a reply written in

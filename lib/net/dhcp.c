@@ -338,7 +338,7 @@ static void input(struct pkt *p, uint64_t now)
 {
 	struct dhcp *d = NULL;
 	for (unsigned i = 0; i < nclients; i++)
-		if (clients[i].ifp == p->ifp)
+		if (clients[i].ifp == pkt_meta(p)->ifp)
 			d = &clients[i];
 	struct reply r;
 	if (!d || !parse(p, d, &r)) {

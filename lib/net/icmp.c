@@ -24,7 +24,8 @@ void icmp_input(struct netif *ifp, struct pkt *p)
 		ifp->count.icmp_drop_bad_checksum++;
 		goto drop;
 	}
-	if (p->data[0] != ICMP_ECHO || p->dst_ip != ifp->ip)
+	const struct pkt_meta *m = pkt_meta(p);
+	if (p->data[0] != ICMP_ECHO || m->dst_ip != ifp->ip)
 		goto drop; /* nothing else needs an answer from a host */
 
 	/* Turn the request around in place. */
@@ -33,7 +34,7 @@ void icmp_input(struct netif *ifp, struct pkt *p)
 	put16(p->data + 2, net_csum_fold(net_csum_add(0, p->data, p->len)));
 	ifp->count.icmp_out++;
 	ifp->count.icmp_echo_replies++;
-	ipv4_output(p, IPPROTO_ICMP, p->src_ip);
+	ipv4_output(p, IPPROTO_ICMP, m->src_ip);
 	return;
 drop:
 	pkt_free(p);
@@ -55,12 +56,12 @@ static bool take_token(void)
 	return true;
 }
 
-void icmp_unreachable(struct netif *ifp, const struct pkt *p, uint8_t code)
+void icmp_unreachable(struct netif *ifp, const uint8_t *ip, size_t len,
+		      uint8_t code)
 {
-	const uint8_t *ip = p->data;
 	unsigned hlen = (ip[0] & 0xf) * 4;
-	if (p->dst_ip != ifp->ip || (get16(ip + 6) & 0x1fff) ||
-	    (ip[9] == IPPROTO_ICMP && (p->len < hlen + 1 || ip[hlen] != ICMP_ECHO)))
+	if (get32(ip + 16) != ifp->ip || (get16(ip + 6) & 0x1fff) ||
+	    (ip[9] == IPPROTO_ICMP && (len < hlen + 1 || ip[hlen] != ICMP_ECHO)))
 		return;
 	if (!take_token()) {
 		ifp->count.icmp_errors_rate_limited++;
@@ -68,7 +69,7 @@ void icmp_unreachable(struct netif *ifp, const struct pkt *p, uint8_t code)
 	}
 	/* The original header and the first 8 bytes of its payload. */
 	uint8_t msg[ICMP_HLEN + 60 + 8];
-	size_t quote = hlen + 8 < p->len ? hlen + 8 : p->len;
+	size_t quote = hlen + 8 < len ? hlen + 8 : len;
 	memset(msg, 0, ICMP_HLEN);
 	msg[0] = ICMP_UNREACHABLE;
 	msg[1] = code;
@@ -77,5 +78,5 @@ void icmp_unreachable(struct netif *ifp, const struct pkt *p, uint8_t code)
 	ifp->count.icmp_out++;
 	ifp->count.icmp_errors_sent++;
 	ipv4_output_buf(msg, ICMP_HLEN + quote, NULL, 0, IPPROTO_ICMP, ifp->ip,
-		      p->src_ip);
+			get32(ip + 12));
 }

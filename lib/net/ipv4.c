@@ -58,8 +58,8 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		goto drop;
 	}
 	p->len = total; /* trim Ethernet padding */
-	p->src_ip = src;
-	p->dst_ip = dst;
+	pkt_meta(p)->src_ip = src;
+	pkt_meta(p)->dst_ip = dst;
 	if (get16(h + 6) & (IP_MF | IP_OFFMASK)) {
 		ifp->count.ip_frag_in++;
 		p = ipv4_reass_input(ifp, p);
@@ -68,7 +68,7 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		h = p->data;
 		hlen = (h[0] & 0xf) * 4;
 	}
-	p->ip_hlen = (uint16_t)hlen;
+	pkt_meta(p)->ip_hlen = (uint16_t)hlen;
 	uint8_t proto = h[9];
 	switch (proto) {
 	case IPPROTO_ICMP:
@@ -82,7 +82,8 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 	default:
 		ifp->count.ip_drop_unknown_protocol++;
 		if (dst == ifp->ip)
-			icmp_unreachable(ifp, p, 2); /* protocol unreachable */
+			icmp_unreachable(ifp, p->data, p->len,
+					 2); /* protocol unreachable */
 	}
 drop:
 	pkt_free(p);

@@ -18,8 +18,6 @@
 #define IP_BROADCAST 0xffffffffu
 #define NET_RX_OFFSET 2 /* aligns the IP header on 4 bytes */
 
-#define PKT_REASSEMBLED 1 /* data lives in a reassembly slot */
-
 /* Counters: every drop has a reason.  X(name) lists them in print order. */
 #define NET_COUNTERS(X)                                                        \
 	X(eth_frames_in) X(eth_bytes_in) X(eth_frames_out) X(eth_bytes_out)    \
@@ -48,7 +46,31 @@ struct net_counters {
 #undef NET_COUNTER_FIELD
 };
 
-/* A FIFO of packets, linked through pkt->next. */
+/*
+ * A packet as the stack holds it: the application's struct pkt first, so
+ * that every struct pkt * the pool hands out is the start of one, then
+ * what the layers note about it on its way up.
+ */
+struct pkt_meta {
+	struct pkt pkt;
+	struct pkt *next; /* on the free list or in a pkt_queue */
+	uint8_t *buf;	  /* the whole buffer */
+	uint32_t cap;
+	bool free;	  /* on the free list */
+	bool reassembled; /* data lives in reassembly slot reass_slot */
+	uint32_t reass_slot;
+	struct netif *ifp;	 /* received on */
+	uint32_t src_ip, dst_ip; /* host order, set on receive */
+	uint16_t src_port, dst_port;
+	uint16_t ip_hlen; /* the IP header's length, set on receive */
+};
+
+static inline struct pkt_meta *pkt_meta(struct pkt *p)
+{
+	return (struct pkt_meta *)p;
+}
+
+/* A FIFO of packets, linked through their meta's next. */
 struct pkt_queue {
 	struct pkt *head, *tail;
 	unsigned len;
@@ -56,9 +78,9 @@ struct pkt_queue {
 
 static inline void pkt_queue_push(struct pkt_queue *q, struct pkt *p)
 {
-	p->next = NULL;
+	pkt_meta(p)->next = NULL;
 	if (q->tail)
-		q->tail->next = p;
+		pkt_meta(q->tail)->next = p;
 	else
 		q->head = p;
 	q->tail = p;
@@ -69,7 +91,7 @@ static inline struct pkt *pkt_queue_pop(struct pkt_queue *q)
 {
 	struct pkt *p = q->head;
 	if (p) {
-		q->head = p->next;
+		q->head = pkt_meta(p)->next;
 		if (!q->head)
 			q->tail = NULL;
 		q->len--;
@@ -98,7 +120,8 @@ extern unsigned net_nifs;
 /* Counters not tied to one interface (outbound without a route, say). */
 extern struct net_counters net_global;
 
-/* pkt.c */
+/* pkt.c.  Pushing more than the headroom or pulling more than len aborts
+ * (assert): both are bugs in the stack, never bad input. */
 int pkt_pool_init(unsigned n);
 void pkt_reserve(struct pkt *p, uint32_t headroom); /* empty, data at it */
 uint8_t *pkt_push(struct pkt *p, uint32_t n); /* prepend n header bytes */
@@ -106,6 +129,9 @@ void pkt_pull(struct pkt *p, uint32_t n);
 /* Bytes before data the packet may push headers into (0 for a reassembled
  * datagram, whose data lives in a reassembly slot). */
 uint32_t pkt_headroom(const struct pkt *p);
+/* Packets allocated and not yet freed: the fuzz harness checks that the
+ * stack gives every one back. */
+unsigned pkt_pool_in_use(void);
 
 /* netif.c */
 int net_init(void); /* the start-of-day hook; public for the fuzzer */
@@ -152,9 +178,10 @@ void ipv4_reass_release(uint32_t slot);
 
 /* icmp.c */
 void icmp_input(struct netif *ifp, struct pkt *p);
-/* Destination unreachable (code) about the IP packet p (data at its IP
- * header, length whole); rate-limited.  Does not consume p. */
-void icmp_unreachable(struct netif *ifp, const struct pkt *p, uint8_t code);
+/* Destination unreachable (code) about the IP datagram whose first len
+ * bytes are at ip (its header first); rate-limited. */
+void icmp_unreachable(struct netif *ifp, const uint8_t *ip, size_t len,
+		      uint8_t code);
 
 /* udp.c */
 void udp_input(struct netif *ifp, struct pkt *p);

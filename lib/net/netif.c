@@ -35,10 +35,11 @@ static void rx_refill(struct netif *ifp)
 		struct pkt *p = pkt_alloc();
 		if (!p)
 			break;
+		struct pkt_meta *m = pkt_meta(p);
 		uint32_t i = avail & (r->size - 1);
 		ifp->rx_pkt[i] = p;
-		r->slot[i].addr = (uintptr_t)(p->buf + NET_RX_OFFSET);
-		r->slot[i].len = p->cap - NET_RX_OFFSET;
+		r->slot[i].addr = (uintptr_t)(m->buf + NET_RX_OFFSET);
+		r->slot[i].len = m->cap - NET_RX_OFFSET;
 		avail++;
 	}
 	__atomic_store_n(&r->avail, avail, __ATOMIC_RELEASE);
@@ -88,9 +89,9 @@ static int netif_poll(void *arg, uint64_t now)
 		for (; ifp->rx_done != used; ifp->rx_done++, work++) {
 			uint32_t i = ifp->rx_done & (ifp->rx->size - 1);
 			struct pkt *p = ifp->rx_pkt[i];
-			p->data = p->buf + NET_RX_OFFSET;
+			p->data = pkt_meta(p)->buf + NET_RX_OFFSET;
 			p->len = ifp->rx->slot[i].len;
-			p->ifp = ifp;
+			pkt_meta(p)->ifp = ifp;
 			eth_input(ifp, p);
 		}
 		rx_refill(ifp);

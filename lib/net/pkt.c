@@ -1,26 +1,43 @@
 /* The packet pool: CONFIG_NET_PKTS buffers reserved at start of day, handed
  * out and back with no allocation on the fast path. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
 #include "net_internal.h"
 
 static struct pkt *free_list;
-static struct pkt *pkts;
+static struct pkt_meta *pool;
+static unsigned pool_size, in_use;
 
 int pkt_pool_init(unsigned n)
 {
 	uint8_t *bufs = aligned_alloc(64, (size_t)n * NET_PKT_SIZE);
-	pkts = calloc(n, sizeof *pkts);
-	if (!bufs || !pkts)
+	pool = calloc(n, sizeof *pool);
+	if (!bufs || !pool)
 		return -ENOMEM;
+	pool_size = n;
 	for (int i = (int)n - 1; i >= 0; i--) {
-		pkts[i].buf = bufs + (size_t)i * NET_PKT_SIZE;
-		pkts[i].cap = NET_PKT_SIZE;
-		pkts[i].next = free_list;
-		free_list = &pkts[i];
+		struct pkt_meta *m = &pool[i];
+		m->buf = bufs + (size_t)i * NET_PKT_SIZE;
+		m->cap = NET_PKT_SIZE;
+		m->free = true;
+		m->next = free_list;
+		free_list = &m->pkt;
 	}
 	return 0;
+}
+
+static const struct pkt_meta *cmeta(const struct pkt *p)
+{
+	return (const struct pkt_meta *)p;
+}
+
+static bool from_pool(const struct pkt *p)
+{
+	uintptr_t a = (uintptr_t)p, base = (uintptr_t)pool;
+	return a >= base && a - base < pool_size * sizeof *pool &&
+	       (a - base) % sizeof *pool == 0;
 }
 
 struct pkt *pkt_alloc(void)
@@ -28,10 +45,13 @@ struct pkt *pkt_alloc(void)
 	struct pkt *p = free_list;
 	if (!p)
 		return NULL;
-	free_list = p->next;
-	p->next = NULL;
-	p->flags = 0;
-	p->ifp = NULL;
+	struct pkt_meta *m = pkt_meta(p);
+	assert(m->free);
+	free_list = m->next;
+	m->next = NULL;
+	m->free = false;
+	m->ifp = NULL;
+	in_use++;
 	pkt_reserve(p, NET_PKT_HEADROOM);
 	return p;
 }
@@ -40,21 +60,34 @@ void pkt_free(struct pkt *p)
 {
 	if (!p)
 		return;
-	if (p->flags & PKT_REASSEMBLED)
-		ipv4_reass_release(p->reass_slot);
-	p->flags = 0;
-	p->next = free_list;
+	struct pkt_meta *m = pkt_meta(p);
+	/* A packet on the free list twice would later go to two owners at
+	 * once; one that is not the pool's would take its meta from
+	 * whatever memory follows it. */
+	assert(from_pool(p));
+	assert(!m->free);
+	if (m->reassembled)
+		ipv4_reass_release(m->reass_slot);
+	m->reassembled = false;
+	m->free = true;
+	m->next = free_list;
 	free_list = p;
+	in_use--;
 }
+
+unsigned pkt_pool_in_use(void) { return in_use; }
 
 void pkt_reserve(struct pkt *p, uint32_t headroom)
 {
-	p->data = p->buf + headroom;
+	struct pkt_meta *m = pkt_meta(p);
+	assert(headroom <= m->cap);
+	p->data = m->buf + headroom;
 	p->len = 0;
 }
 
 uint8_t *pkt_push(struct pkt *p, uint32_t n)
 {
+	assert(n <= pkt_headroom(p));
 	p->data -= n;
 	p->len += n;
 	return p->data;
@@ -62,17 +95,19 @@ uint8_t *pkt_push(struct pkt *p, uint32_t n)
 
 void pkt_pull(struct pkt *p, uint32_t n)
 {
+	assert(n <= p->len);
 	p->data += n;
 	p->len -= n;
 }
 
 uint32_t pkt_headroom(const struct pkt *p)
 {
-	return p->flags & PKT_REASSEMBLED ? 0 : (uint32_t)(p->data - p->buf);
+	const struct pkt_meta *m = cmeta(p);
+	return m->reassembled ? 0 : (uint32_t)(p->data - m->buf);
 }
 
 size_t pkt_tailroom(const struct pkt *p)
 {
-	return p->flags & PKT_REASSEMBLED ? 0
-					  : (size_t)(p->buf + p->cap - p->data);
+	const struct pkt_meta *m = cmeta(p);
+	return m->reassembled ? 0 : (size_t)(m->buf + m->cap - p->data);
 }

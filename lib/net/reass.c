@@ -125,13 +125,14 @@ static bool mark(struct reass *r, uint32_t first, uint32_t last)
 
 struct pkt *ipv4_reass_input(struct netif *ifp, struct pkt *p)
 {
+	const struct pkt_meta *m = pkt_meta(p);
 	const uint8_t *h = p->data;
 	unsigned hlen = (h[0] & 0xf) * 4;
 	uint16_t frag = get16(h + 6);
 	uint32_t off = (uint32_t)(frag & 0x1fff) * 8, len = p->len - hlen;
 	bool more = frag & 0x2000;
 
-	struct reass *r = find_slot(ifp, p->src_ip, p->dst_ip, get16(h + 4), h[9]);
+	struct reass *r = find_slot(ifp, m->src_ip, m->dst_ip, get16(h + 4), h[9]);
 	if (!r) {
 		ifp->count.drop_no_buffer++;
 		pkt_free(p);
@@ -175,12 +176,13 @@ struct pkt *ipv4_reass_input(struct netif *ifp, struct pkt *p)
 	r->buf[0] = 0x45;
 	put16(r->buf + 2, (uint16_t)(IP_HLEN + r->total));
 	put16(r->buf + 6, 0);
-	whole->flags |= PKT_REASSEMBLED;
-	whole->reass_slot = (uint32_t)(r - slots);
+	struct pkt_meta *w = pkt_meta(whole);
+	w->reassembled = true;
+	w->reass_slot = (uint32_t)(r - slots);
+	w->ifp = ifp;
+	w->src_ip = r->src;
+	w->dst_ip = r->dst;
 	whole->data = r->buf;
 	whole->len = IP_HLEN + r->total;
-	whole->ifp = ifp;
-	whole->src_ip = r->src;
-	whole->dst_ip = r->dst;
 	return whole;
 }

@@ -62,6 +62,7 @@ uint16_t udp_port(const struct udp_sock *s) { return s->port; }
 
 void udp_input(struct netif *ifp, struct pkt *p)
 {
+	struct pkt_meta *m = pkt_meta(p);
 	const uint8_t *u = p->data;
 	ifp->count.udp_in++;
 	if (p->len < UDP_HLEN || get16(u + 4) < UDP_HLEN ||
@@ -71,22 +72,20 @@ void udp_input(struct netif *ifp, struct pkt *p)
 	}
 	uint16_t len = get16(u + 4);
 	if (get16(u + 6) != 0 &&
-	    net_csum_fold(net_csum_add(net_csum_pseudo(p->src_ip, p->dst_ip, IPPROTO_UDP,
+	    net_csum_fold(net_csum_add(net_csum_pseudo(m->src_ip, m->dst_ip, IPPROTO_UDP,
 					   len),
 			       u, len)) != 0) {
 		ifp->count.udp_drop_bad_checksum++;
 		goto drop;
 	}
-	p->src_port = get16(u);
-	p->dst_port = get16(u + 2);
-	struct udp_sock *s = p->dst_port ? by_port(p->dst_port) : NULL;
+	m->src_port = get16(u);
+	m->dst_port = get16(u + 2);
+	struct udp_sock *s = m->dst_port ? by_port(m->dst_port) : NULL;
 	if (!s) {
 		ifp->count.udp_drop_no_port++;
 		/* Back to the IP header for the quote. */
-		struct pkt q = *p;
-		q.data = p->data - p->ip_hlen;
-		q.len = p->len + p->ip_hlen;
-		icmp_unreachable(ifp, &q, 3); /* port unreachable */
+		icmp_unreachable(ifp, p->data - m->ip_hlen, p->len + m->ip_hlen,
+				 3); /* port unreachable */
 		goto drop;
 	}
 	if (s->queue.len >= CONFIG_NET_UDP_QUEUE) {
@@ -113,7 +112,8 @@ struct pkt *udp_recv_pkt(struct udp_sock *s, struct net_addr *from,
 	}
 	struct pkt *p = pkt_queue_pop(&s->queue);
 	if (from)
-		*from = (struct net_addr){p->src_ip, p->src_port};
+		*from = (struct net_addr){pkt_meta(p)->src_ip,
+					  pkt_meta(p)->src_port};
 	return p;
 }
 
