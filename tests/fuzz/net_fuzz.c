@@ -12,6 +12,12 @@
  * An input is a sequence of frames, each [advance][len: 2 bytes BE][frame]:
  * advance moves the clock by advance * 10 ms first, so that timers (ARP
  * retries, reassembly timeouts) fire too.
+ *
+ * After each input the harness lets the stack come to rest (no more
+ * frames, the host sending everything, the clock running on until every
+ * resolution waiting for ARP gave up) and then requires the packet pool to
+ * be whole again: every buffer free but those posted on the RX ring.  A
+ * packet still out is a leak, and aborts like any other finding.
  *   make fuzz-net              (long run, by hand)
  *   build/fuzz/net_fuzz -max_total_time=20 CORPUS
  */
@@ -167,6 +173,50 @@ static void deliver(const uint8_t *frame, size_t len)
 	rx_ring->used++;
 }
 
+/* The fibers' turn: the echo server answers all it has, the DHCP client
+ * takes dhcp_turns turns (one reply each, at most). */
+static void run_fibers(int dhcp_turns)
+{
+	struct net_addr from;
+	struct pkt *p;
+	while ((p = udp_recv_pkt(echo, &from, 0)))
+		udp_send_pkt(echo, p, &from);
+#ifdef FUZZ_DHCP
+	for (int turns = 0; turns < dhcp_turns; turns++)
+		dhcp_turn(now, 0);
+#else
+	(void)dhcp_turns;
+#endif
+}
+
+/* Buffers the host holds, posted for frames to come. */
+static unsigned rx_posted(void) { return rx_ring->avail - rx_ring->used; }
+
+/*
+ * Lets the clock run, a second a turn, with no frame arriving: ARP gives
+ * up on unanswered addresses (dropping what waited for them) after a few
+ * seconds and the TX queue drains into the ring, so within a minute every
+ * buffer must be back.  The DHCP client takes no turn meanwhile: it would
+ * keep sending, and it has read every reply queued for it first.
+ */
+static void check_pool_whole(void)
+{
+	run_fibers(CONFIG_NET_UDP_QUEUE);
+	for (int s = 0; s < 60 && pkt_pool_in_use() != rx_posted(); s++) {
+		now += 1000000000ULL;
+		fire_timers();
+		host_drains_tx();
+		poller->poll(poller->arg, now);
+	}
+	if (pkt_pool_in_use() != rx_posted()) {
+		fprintf(stderr, "net_fuzz: %u packets in use, %u of them on the "
+				"RX ring: the stack leaked %u\n",
+			pkt_pool_in_use(), rx_posted(),
+			pkt_pool_in_use() - rx_posted());
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!echo)
@@ -183,18 +233,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fire_timers();
 		deliver(data, len);
 		poller->poll(poller->arg, now);
-		struct net_addr from;
-		struct pkt *p;
-		while ((p = udp_recv_pkt(echo, &from, 0)))
-			udp_send_pkt(echo, p, &from);
-#ifdef FUZZ_DHCP
-		for (int turns = 0; turns < 4; turns++)
-			dhcp_turn(now, 0);
-#endif
+		run_fibers(4);
 		host_drains_tx();
 		poller->poll(poller->arg, now);
 		data += len;
 		size -= len;
 	}
+	check_pool_whole();
 	return 0;
 }
