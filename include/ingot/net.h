@@ -73,8 +73,6 @@ int net_start(int argc, char **argv);
 /* Blocks until interface NAME (NULL: the first) has an address, or the
  * deadline (monotonic ns) passes: 0 or -ETIMEDOUT. */
 int net_wait_configured(const char *name, uint64_t deadline_ns);
-/* The first interface's address (0 if none yet). */
-uint32_t net_ipv4_address(void);
 
 /* --- UDP ------------------------------------------------------------------ */
 
@@ -85,7 +83,6 @@ struct udp_sock;
  * use (-ENOSPC), the error in *err if err is not NULL. */
 struct udp_sock *udp_open(uint16_t port, int *err);
 void udp_close(struct udp_sock *s);
-uint16_t udp_port(const struct udp_sock *s);
 
 /*
  * Receives one datagram: copies up to cap bytes to buf and returns the

@@ -154,8 +154,6 @@ int net_wait_configured(const char *name, uint64_t deadline_ns)
 	return -ENODEV;
 }
 
-uint32_t net_ipv4_address(void) { return net_nifs ? net_ifs[0].ip : 0; }
-
 static void print_counters(const char *name, const struct net_counters *c)
 {
 	static const struct {

@@ -58,8 +58,6 @@ void udp_close(struct udp_sock *s)
 	s->port = 0;
 }
 
-uint16_t udp_port(const struct udp_sock *s) { return s->port; }
-
 void udp_input(struct netif *ifp, struct pkt *p)
 {
 	struct pkt_meta *m = pkt_meta(p);
