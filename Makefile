@@ -1,5 +1,5 @@
 # ingot: `make` builds the monitor, the libraries and every image for both
-# targets into $(BUILD).  `make run` boots the main appliance, `make test`
+# targets into $(BUILD).  `make run` boots the DNS appliance, `make test`
 # runs every test.  See README.md.
 
 BUILD ?= build
@@ -24,7 +24,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 # Guest code: freestanding, no SSE (nested KVM here does not emulate it in
 # every path), position-independent so the link can place it anywhere,
 # frame pointers for backtraces, one section per function for --gc-sections
-# and the randomised layout.
+# and the randomised layout.  The build options come last (set_cflags).
 GUEST_CFLAGS := -std=c11 -O2 $(WARN) -ffreestanding -nostdinc \
 	-isystem $(GCC_INCLUDE) -Iinclude -Ilib/libc/include \
 	-fpie -mgeneral-regs-only -mno-red-zone -fno-omit-frame-pointer \
@@ -33,7 +33,7 @@ GUEST_CFLAGS := -std=c11 -O2 $(WARN) -ffreestanding -nostdinc \
 	-ffunction-sections -fdata-sections -fno-common -fno-plt \
 	-fstack-protector-strong -mstack-protector-guard=global \
 	-fcf-protection=none -ffile-prefix-map=$(CURDIR)/= \
-	-include ingot/visibility.h -include ingot/options.h
+	-include ingot/visibility.h
 GUEST_ASFLAGS := -Iinclude -fpie -D__ASSEMBLY__
 
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE
@@ -41,22 +41,53 @@ HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE
 GUEST_LDFLAGS := -nostdlib -static --gc-sections -z max-page-size=4096 \
 	-z noexecstack --orphan-handling=error --build-id=none
 
-# --- sources -------------------------------------------------------------
+# --- sources and option sets ----------------------------------------------
 
 LIBS := $(notdir $(wildcard lib/*))
-lib_objs = $(patsubst %,$(BUILD)/obj/%.o,$(basename \
-	$(wildcard lib/$(1)/*.c lib/$(1)/*.S)))
-LIB_ARCHIVES := $(foreach l,$(LIBS),$(BUILD)/lib/lib$(l).a)
-LIB_OBJS := $(foreach l,$(LIBS),$(call lib_objs,$(l)))
-
-COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard platform/common/*.c))
-platform_objs = $(patsubst %,$(BUILD)/obj/%.o,$(basename \
-	$(wildcard platform/$(1)/*.c platform/$(1)/*.S))) $(COMMON_OBJS)
-KVM_OBJS := $(call platform_objs,kvm)
-HOSTED_OBJS := $(call platform_objs,hosted) $(BUILD)/obj/hosted_seccomp.o
-
 APPS := $(notdir $(wildcard apps/*))
-TEST_IMAGES := $(basename $(notdir $(wildcard tests/guest/*.c tests/unit/*.c)))
+
+# Each target's platform sources; generated sources live in $(BUILD)/gen.
+COMMON_SRCS := $(wildcard platform/common/*.c)
+KVM_SRCS := $(wildcard platform/kvm/*.c platform/kvm/*.S) $(COMMON_SRCS)
+HOSTED_SRCS := $(wildcard platform/hosted/*.c platform/hosted/*.S) \
+	$(COMMON_SRCS) $(BUILD)/gen/hosted_seccomp.c
+
+# Every object of an image is compiled under one option set (the build
+# options of include/ingot/options.h): an app's set is its
+# apps/APP/options.h, then the CONFIG_* keys given on make's command line;
+# the test images share the defaults, set "test".  Each set has its own
+# objects ($(BUILD)/obj/SET/) and library archives ($(BUILD)/lib/SET/), so
+# an option reaches every library, platform file and app file of the image,
+# and no image links an object compiled under another's options.
+SETS := $(APPS) test
+$(if $(filter test,$(APPS)),$(error apps/test: "test" names the test images' option set))
+
+# objs SET, SOURCES: SET's objects of SOURCES.
+objs = $(foreach s,$(basename $(2)),$(BUILD)/obj/$(1)/$(s:$(BUILD)/%=%).o)
+lib_srcs = $(wildcard lib/$(1)/*.c lib/$(1)/*.S)
+lib_objs = $(foreach l,$(LIBS),$(call objs,$(1),$(call lib_srcs,$(l))))
+lib_archives = $(LIBS:%=$(BUILD)/lib/$(1)/lib%.a)
+
+# An app's options reach the compiler as one generated header,
+# $(BUILD)/gen/APP/options.h (below), forced in before the defaults.
+set_header = $(if $(filter test,$(1)),,$(BUILD)/gen/$(1)/options.h)
+set_cflags = $(GUEST_CFLAGS) $(addprefix -include ,$(call set_header,$(1))) \
+	-include ingot/options.h
+
+# The CONFIG_* keys of make's command line.  A key that ingot/options.h
+# does not define would change nothing, silently: refuse it, and the same
+# in an app's options.h.
+CONFIG_KNOWN := $(shell sed -n 's/^.ifndef \(CONFIG_[A-Z0-9_]*\)$$/\1/p' \
+	include/ingot/options.h)
+CONFIG_KEYS := $(sort $(foreach v,$(filter CONFIG_%,$(.VARIABLES)),$(if \
+	$(filter command line,$(origin $(v))),$(v))))
+$(foreach k,$(filter-out $(CONFIG_KNOWN),$(CONFIG_KEYS)),$(error \
+	$(k): no such build option (include/ingot/options.h lists them)))
+$(foreach f,$(wildcard apps/*/options.h),$(foreach k,$(filter-out \
+	$(CONFIG_KNOWN),$(shell sed -n 's/^.define \(CONFIG_[A-Z0-9_]*\).*/\1/p' \
+	$(f))),$(error $(f): $(k) is not a build option (see include/ingot/options.h))))
+# KEY=VALUE words, quoted for the shell.
+CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 
 MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
 	platform/common/fault.c platform/common/net_host.c
@@ -87,8 +118,6 @@ $(BUILD)/tools/seccomp-gen: tools/seccomp_gen.c platform/hosted/hosted_fds.h inc
 $(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen
 	@mkdir -p $(@D)
 	$(call quiet,GEN,$@)$< > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/hosted_seccomp.o: $(BUILD)/gen/hosted_seccomp.c platform/hosted/hosted.h
-	$(call quiet,CC,$@)$(CC) $(GUEST_CFLAGS) -I. -c -o $@ $<
 
 # Host-built differential test of lib/libc against glibc (tests/host).
 LIBC_RENAME := $(foreach f,strtol strtoul strtoll strtoull atoi atol strerror,\
@@ -131,56 +160,88 @@ fuzzers: $(FUZZERS)
 
 # --- guest objects --------------------------------------------------------
 
-$(BUILD)/obj/%.o: %.c Makefile
-	@mkdir -p $(@D)
-	$(call quiet,CC,$<)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
-$(BUILD)/obj/%.o: %.S Makefile
-	@mkdir -p $(@D)
-	$(call quiet,AS,$<)$(CC) $(GUEST_ASFLAGS) -MMD -MP -c -o $@ $<
+# Stamps and generated headers that depend on make's command line are
+# remade every run but rewritten only when their text changes, so what
+# depends on them is rebuilt exactly when that text does.
+.PHONY: FORCE
+FORCE:
 
-$(BUILD)/lib/lib%.a:
+# An app's options header: apps/APP/options.h, then the command line's keys
+# (#undef first, so they win).  A value that is not an integer, a
+# parenthesised expression or a C string becomes a C string, so
+# CONFIG_NET_IPV4=10.0.0.2/24 works unquoted.
+$(APPS:%=$(BUILD)/gen/%/options.h): $(BUILD)/gen/%/options.h: FORCE
+	@mkdir -p $(@D)
+	@{ echo '/* Generated by make: the build options of apps/$*. */'; \
+	[ ! -f apps/$*/options.h ] || \
+		echo '#include "$(CURDIR)/apps/$*/options.h"'; \
+	for kv in $(CONFIG_ARGS); do \
+		k=$${kv%%=*} v=$${kv#*=}; \
+		case $$v in \"*|\(*) ;; ''|[!0-9]*|*[!0-9A-Za-z]*) \
+			v="\"$$(printf %s "$$v" | sed 's/[\\"]/\\&/g')\"" ;; \
+		esac; \
+		printf '#undef %s\n#define %s %s\n' "$$k" "$$k" "$$v"; \
+	done; } > $@.tmp && \
+	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+# option_set SET: how SET's objects are made; generated C has -I. for the
+# tree's internal headers.
+define option_set
+$(BUILD)/obj/$(1)/%.o: %.c Makefile $(call set_header,$(1))
+	@mkdir -p $$(@D)
+	$$(call quiet,CC,$$@)$(CC) $(call set_cflags,$(1)) -MMD -MP -c -o $$@ $$<
+$(BUILD)/obj/$(1)/gen/%.o: $(BUILD)/gen/%.c Makefile $(call set_header,$(1))
+	@mkdir -p $$(@D)
+	$$(call quiet,CC,$$@)$(CC) $(call set_cflags,$(1)) -I. -MMD -MP -c -o $$@ $$<
+$(BUILD)/obj/$(1)/%.o: %.S Makefile
+	@mkdir -p $$(@D)
+	$$(call quiet,AS,$$@)$(CC) $(GUEST_ASFLAGS) -MMD -MP -c -o $$@ $$<
+endef
+$(foreach s,$(SETS),$(eval $(call option_set,$(s))))
+
+$(BUILD)/lib/%.a:
 	@mkdir -p $(@D)
 	@rm -f $@
 	$(call quiet,AR,$@)ar rcsD $@ $^
-$(foreach l,$(LIBS),$(eval $(BUILD)/lib/lib$(l).a: $(call lib_objs,$(l))))
+$(foreach s,$(SETS),$(foreach l,$(LIBS),$(eval \
+	$(BUILD)/lib/$(s)/lib$(l).a: $(call objs,$(s),$(call lib_srcs,$(l))))))
 
 # --- images ---------------------------------------------------------------
 
 # Images relink when the seed given by INGOT_SEED changes.
 SEED_STAMP := $(BUILD)/seed.stamp
-.PHONY: $(SEED_STAMP)
-$(SEED_STAMP):
+$(SEED_STAMP): FORCE
 	@mkdir -p $(@D)
 	@want='$(or $(INGOT_SEED),random)'; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$want" ] || echo "$$want" > $@
 
-# link TARGET, IMAGE-NAME, PLATFORM-OBJS, APP-OBJS
+# link TARGET, IMAGE-NAME, SET, OBJS (the platform's, then the image's):
+# the objects, then only the archive members they need.
 define link_image
 	@mkdir -p $(@D)
 	@base=$$($(BUILD)/tools/ldgen --target $(1) --seed $(SEED) --name $(2) \
-		-o $@.ld $(3) $(4) $(LIB_OBJS)) && \
+		-o $@.ld $(4) $(call lib_objs,$(3))) && \
 	echo "  LINK $@ (seed $(SEED), $$base)"
-	$(Q)$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@ $(3) $(4) \
-		--start-group $(LIB_ARCHIVES) $(LIBGCC) --end-group
+	$(Q)$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@ $(4) \
+		--start-group $(call lib_archives,$(3)) $(LIBGCC) --end-group
 	@printf '  SIZE %-36s %7d bytes\n' $@ $$(stat -c %s $@)
 endef
 
-# image NAME, SOURCE-FILES, OUTPUT-DIR
+# image SET, NAME, SOURCE-FILES, OUTPUT-DIR
 define image
-$(3)/kvm/$(1).kvm: $(2:%.c=$(BUILD)/obj/%.o) $(KVM_OBJS) $(LIB_ARCHIVES) \
-		$(BUILD)/tools/ldgen $(SEED_STAMP)
-	$$(call link_image,kvm,$(1),$(KVM_OBJS),$(2:%.c=$(BUILD)/obj/%.o))
-$(3)/hosted/$(1): $(2:%.c=$(BUILD)/obj/%.o) $(HOSTED_OBJS) $(LIB_ARCHIVES) \
-		$(BUILD)/tools/ldgen $(SEED_STAMP)
-	$$(call link_image,hosted,$(1),$(HOSTED_OBJS),$(2:%.c=$(BUILD)/obj/%.o))
-IMAGE_FILES += $(3)/kvm/$(1).kvm $(3)/hosted/$(1)
+$(4)/kvm/$(2).kvm: $(call objs,$(1),$(KVM_SRCS) $(3)) \
+		$(call lib_archives,$(1)) $(BUILD)/tools/ldgen $(SEED_STAMP)
+	$$(call link_image,kvm,$(2),$(1),$(call objs,$(1),$(KVM_SRCS) $(3)))
+$(4)/hosted/$(2): $(call objs,$(1),$(HOSTED_SRCS) $(3)) \
+		$(call lib_archives,$(1)) $(BUILD)/tools/ldgen $(SEED_STAMP)
+	$$(call link_image,hosted,$(2),$(1),$(call objs,$(1),$(HOSTED_SRCS) $(3)))
+IMAGE_FILES += $(4)/kvm/$(2).kvm $(4)/hosted/$(2)
 endef
 
 # apps/dns serves the zones in ZONES, compiled to C by tools/zone2c.
 ZONES ?= apps/dns/example.test.zone
 ZONES_STAMP := $(BUILD)/zones.stamp
-.PHONY: $(ZONES_STAMP)
-$(ZONES_STAMP):
+$(ZONES_STAMP): FORCE
 	@mkdir -p $(@D)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(ZONES)" ] || echo "$(ZONES)" > $@
 $(BUILD)/tools/zone2c: $(wildcard tools/zone2c/*.c tools/zone2c/*.h) lib/dns/zone.h
@@ -189,13 +250,12 @@ $(BUILD)/tools/zone2c: $(wildcard tools/zone2c/*.c tools/zone2c/*.h) lib/dns/zon
 $(BUILD)/gen/dns_zones.c: $(BUILD)/tools/zone2c $(ZONES) $(ZONES_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp $(ZONES) && mv $@.tmp $@
-$(BUILD)/obj/$(BUILD)/gen/dns_zones.o: GUEST_CFLAGS += -I.
 APP_EXTRA_dns := $(BUILD)/gen/dns_zones.c
 
-$(foreach a,$(APPS),$(eval $(call image,$(a),$(wildcard apps/$(a)/*.c) \
+$(foreach a,$(APPS),$(eval $(call image,$(a),$(a),$(wildcard apps/$(a)/*.c) \
 	$(APP_EXTRA_$(a)),$(BUILD))))
 $(foreach t,$(wildcard tests/guest/*.c tests/unit/*.c),$(eval $(call \
-	image,$(basename $(notdir $(t))),$(t),$(BUILD)/test)))
+	image,test,$(basename $(notdir $(t))),$(t),$(BUILD)/test)))
 
 images: $(IMAGE_FILES)
 
@@ -205,6 +265,7 @@ deps:
 	@tools/deps build
 
 run: deps
+	@tools/deps run
 	@$(MAKE) --no-print-directory all
 	@tools/run-main
 
