@@ -1,15 +1,23 @@
 /*
  * Build-time options of every library, with their defaults.  An application
- * overrides one by defining it in apps/APP/options.h, which the build
- * includes before this file when compiling that application's libraries.
- * Sizes are fixed here so that nothing on a hot path allocates.
+ * overrides one by defining it in apps/APP/options.h, or for one build on
+ * make's command line (make build/kvm/APP.kvm CONFIG_NET_PKTS=256, which wins
+ * over the app's file); the build compiles each application's libraries,
+ * platform and own files under that application's options, and the test
+ * images under these defaults.  Sizes are fixed here so that nothing on a
+ * hot path allocates; every constraint on a value is checked below, so a bad
+ * one fails the build instead of the guest.
  */
 #ifndef INGOT_OPTIONS_H
 #define INGOT_OPTIONS_H
 
+#include <ingot/abi.h> /* INGOT_NET_RING_MAX */
+
 /* --- sched --------------------------------------------------------------- */
 
-/* Fibers that may exist at once, the boot fiber (ingot_main) included. */
+/* Fibers that may exist at once, the boot fiber (ingot_main) included.  Each
+ * but the boot fiber has a stack of CONFIG_SCHED_STACK_SIZE reserved at start
+ * of day. */
 #ifndef CONFIG_SCHED_FIBERS_MAX
 #define CONFIG_SCHED_FIBERS_MAX 16
 #endif
@@ -29,14 +37,25 @@
 #define CONFIG_SCHED_POLLERS_MAX 8
 #endif
 
-#if CONFIG_SCHED_STACK_SIZE % 4096 != 0
-#error "CONFIG_SCHED_STACK_SIZE must be a multiple of 4096"
+/* Functions sched_on_report() registers (run on SIGUSR1 and at exit). */
+#ifndef CONFIG_SCHED_REPORTERS_MAX
+#define CONFIG_SCHED_REPORTERS_MAX 8
 #endif
+
 #if CONFIG_SCHED_FIBERS_MAX < 1
 #error "CONFIG_SCHED_FIBERS_MAX must be at least 1 (the boot fiber)"
 #endif
+#if CONFIG_SCHED_STACK_SIZE < 4096 || CONFIG_SCHED_STACK_SIZE % 4096 != 0
+#error "CONFIG_SCHED_STACK_SIZE must be a positive multiple of 4096"
+#endif
 #if CONFIG_SCHED_TIMERS_MAX < CONFIG_SCHED_FIBERS_MAX
 #error "CONFIG_SCHED_TIMERS_MAX must allow every fiber to sleep at once"
+#endif
+#if CONFIG_SCHED_POLLERS_MAX < 1
+#error "CONFIG_SCHED_POLLERS_MAX must be at least 1 (a device has one)"
+#endif
+#if CONFIG_SCHED_REPORTERS_MAX < 1
+#error "CONFIG_SCHED_REPORTERS_MAX must be at least 1"
 #endif
 
 /* --- libc ---------------------------------------------------------------- */
@@ -46,43 +65,96 @@
 #define CONFIG_LIBC_STDOUT_BUFFER 1024
 #endif
 
-#ifndef CONFIG_SCHED_REPORTERS_MAX
-#define CONFIG_SCHED_REPORTERS_MAX 8 /* sched_on_report() functions */
+#if CONFIG_LIBC_STDOUT_BUFFER < 1
+#error "CONFIG_LIBC_STDOUT_BUFFER must be at least 1"
 #endif
 
 /* --- net ----------------------------------------------------------------- */
+
+/* Packet buffers of NET_PKT_SIZE (2 KiB) each, reserved at start of day: the
+ * largest single reservation of a network app. */
 #ifndef CONFIG_NET_PKTS
-#define CONFIG_NET_PKTS 1024 /* packet buffers of NET_PKT_SIZE bytes, at most */
+#define CONFIG_NET_PKTS 1024
 #endif
+
+/* Slots of each ring, each way, per interface: the most frames one exit to
+ * the host moves each way.  A power of two. */
 #ifndef CONFIG_NET_RING_SLOTS
-#define CONFIG_NET_RING_SLOTS 256 /* per ring, each way, per interface, at most */
+#define CONFIG_NET_RING_SLOTS 256
 #endif
+
+/* Frames waiting for room on a TX ring. */
 #ifndef CONFIG_NET_TXQ_MAX
-#define CONFIG_NET_TXQ_MAX 512 /* frames waiting for room on a TX ring */
+#define CONFIG_NET_TXQ_MAX 512
 #endif
+
 #ifndef CONFIG_NET_ARP_ENTRIES
 #define CONFIG_NET_ARP_ENTRIES 64
 #endif
+
+/* Datagrams in reassembly at once, 64 KiB of buffer each. */
 #ifndef CONFIG_NET_REASS_SLOTS
-#define CONFIG_NET_REASS_SLOTS 4 /* datagrams in reassembly, 64 KiB each */
+#define CONFIG_NET_REASS_SLOTS 4
 #endif
+
 #ifndef CONFIG_NET_REASS_TIMEOUT_MS
 #define CONFIG_NET_REASS_TIMEOUT_MS 5000
 #endif
+
+/* ICMP errors sent per second at most; 0 sends none. */
 #ifndef CONFIG_NET_ICMP_ERRORS_PER_S
 #define CONFIG_NET_ICMP_ERRORS_PER_S 100
 #endif
+
 #ifndef CONFIG_NET_UDP_SOCKETS
 #define CONFIG_NET_UDP_SOCKETS 16
 #endif
+
+/* Datagrams waiting per socket. */
 #ifndef CONFIG_NET_UDP_QUEUE
-#define CONFIG_NET_UDP_QUEUE 256 /* datagrams waiting per socket */
+#define CONFIG_NET_UDP_QUEUE 256
 #endif
+
+/* The address: "dhcp", or "ADDR/PREFIX"; the image's --ipv4 overrides it. */
 #ifndef CONFIG_NET_IPV4
-#define CONFIG_NET_IPV4 "dhcp" /* or "ADDR/PREFIX" */
+#define CONFIG_NET_IPV4 "dhcp"
 #endif
+
+/* The default route, "" for none; --ipv4-gateway overrides it. */
 #ifndef CONFIG_NET_IPV4_GATEWAY
-#define CONFIG_NET_IPV4_GATEWAY "" /* none */
+#define CONFIG_NET_IPV4_GATEWAY ""
+#endif
+
+#if CONFIG_NET_RING_SLOTS < 8 || CONFIG_NET_RING_SLOTS > INGOT_NET_RING_MAX || \
+	(CONFIG_NET_RING_SLOTS & (CONFIG_NET_RING_SLOTS - 1)) != 0
+#error "CONFIG_NET_RING_SLOTS must be a power of two from 8 to INGOT_NET_RING_MAX"
+#endif
+/* A full RX ring can be refilled while the frames it delivered wait for the
+ * app, and as many again wait on the TX ring and its queue: below that,
+ * batches shrink for want of buffers, not of ring slots. */
+#if CONFIG_NET_PKTS < 4 * CONFIG_NET_RING_SLOTS
+#error "CONFIG_NET_PKTS must be at least 4 * CONFIG_NET_RING_SLOTS"
+#endif
+#if CONFIG_NET_TXQ_MAX < 0
+#error "CONFIG_NET_TXQ_MAX must not be negative"
+#endif
+#if CONFIG_NET_ARP_ENTRIES < 1
+#error "CONFIG_NET_ARP_ENTRIES must be at least 1"
+#endif
+#if CONFIG_NET_REASS_SLOTS < 1
+#error "CONFIG_NET_REASS_SLOTS must be at least 1"
+#endif
+#if CONFIG_NET_REASS_TIMEOUT_MS < 1
+#error "CONFIG_NET_REASS_TIMEOUT_MS must be at least 1"
+#endif
+#if CONFIG_NET_ICMP_ERRORS_PER_S < 0
+#error "CONFIG_NET_ICMP_ERRORS_PER_S must not be negative"
+#endif
+#if CONFIG_NET_UDP_SOCKETS < 1
+#error "CONFIG_NET_UDP_SOCKETS must be at least 1"
+#endif
+#if CONFIG_NET_UDP_QUEUE < 1
+#error "CONFIG_NET_UDP_QUEUE must be at least 1"
 #endif
 
 #endif
