@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../platform/common/elf64.h"
+#include "../host/elf64.h"
 #include "monitor.h"
 
 #define IMAGE_FILE_MAX (256UL << 20)
@@ -26,7 +26,8 @@ static bool in_file(const struct image *img, uint64_t off, uint64_t len)
 
 static void read_file(struct image *img)
 {
-	int fd = open(img->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(img->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 
 	if (fd < 0)
@@ -50,8 +51,7 @@ static void read_file(struct image *img)
 	close(fd);
 }
 
-/* The ingot notes: the ABI note, which says this is an image for this
- * monitor, and the address of the trap table the IDT is built from. */
+/* The ingot ABI note, which says this is an image for this monitor. */
 static void check_note(struct image *img, const struct elf64_phdr *ph)
 {
 	uint64_t off = ph->p_offset, end;
@@ -61,21 +61,18 @@ static void check_note(struct image *img, const struct elf64_phdr *ph)
 		bad_image(img, "note outside the file");
 	end = ph->p_offset + ph->p_filesz;
 	while (end - off >= sizeof(struct elf64_nhdr)) {
-		const struct elf64_nhdr *nh = (const void *)(img->file + off);
-		uint64_t name = off + sizeof *nh;
-		uint64_t desc = name + ((nh->n_namesz + 3ULL) & ~3ULL);
-		uint64_t next = desc + ((nh->n_descsz + 3ULL) & ~3ULL);
+		struct elf64_nhdr nh; /* copied: the file need not align it */
+		memcpy(&nh, img->file + off, sizeof nh);
+		uint64_t name = off + sizeof nh;
+		uint64_t desc = name + ((nh.n_namesz + 3ULL) & ~3ULL);
+		uint64_t next = desc + ((nh.n_descsz + 3ULL) & ~3ULL);
 		if (next > end)
 			bad_image(img, "truncated note");
-		bool ours = nh->n_namesz == sizeof INGOT_NOTE_NAME &&
+		bool ours = nh.n_namesz == sizeof INGOT_NOTE_NAME &&
 			    memcmp(img->file + name, INGOT_NOTE_NAME,
 				   sizeof INGOT_NOTE_NAME) == 0;
-		if (ours && nh->n_type == INGOT_NOTE_KVM_TRAPS &&
-		    nh->n_descsz == sizeof img->trap_table)
-			memcpy(&img->trap_table, img->file + desc,
-			       sizeof img->trap_table);
-		if (ours && nh->n_type == INGOT_NOTE_ABI &&
-		    nh->n_descsz == sizeof(struct ingot_note_abi)) {
+		if (ours && nh.n_type == INGOT_NOTE_ABI &&
+		    nh.n_descsz == sizeof(struct ingot_note_abi)) {
 			struct ingot_note_abi abi;
 			memcpy(&abi, img->file + desc, sizeof abi);
 			if (abi.target != INGOT_TARGET_KVM)
@@ -93,8 +90,6 @@ static void check_note(struct image *img, const struct elf64_phdr *ph)
 	}
 	if (!abi_seen)
 		bad_image(img, "no ingot ABI note");
-	if (!img->trap_table)
-		bad_image(img, "no trap table note");
 }
 
 static bool note_present(struct image *img, const struct elf64_ehdr *eh)
@@ -130,7 +125,7 @@ static void add_segment(struct image *img, const struct elf64_phdr *ph)
 		if (ph->p_paddr != INGOT_KVM_IMAGE_BASE)
 			bad_image(img, "first segment not at the image base");
 		if (offset % (2UL << 20) || ph->p_vaddr < ph->p_paddr ||
-		    offset + INGOT_KVM_MEM_MAX > (1ULL << 47))
+		    offset > (1ULL << 47) - INGOT_KVM_MEM_MAX)
 			bad_image(img, "unusable virtual address");
 		img->offset = offset;
 	} else {
@@ -158,7 +153,7 @@ static void find_manifest(struct image *img, const struct elf64_ehdr *eh)
 	if (eh->e_shentsize != sizeof(struct elf64_shdr) ||
 	    !in_file(img, eh->e_shoff,
 		     (uint64_t)eh->e_shnum * sizeof(struct elf64_shdr)) ||
-	    eh->e_shstrndx >= eh->e_shnum)
+	    eh->e_shoff % 8 || eh->e_shstrndx >= eh->e_shnum)
 		bad_image(img, "bad section headers");
 	const struct elf64_shdr *sh = (const void *)(img->file + eh->e_shoff);
 	const struct elf64_shdr *names = &sh[eh->e_shstrndx];
@@ -184,7 +179,7 @@ static void find_manifest(struct image *img, const struct elf64_ehdr *eh)
 		const struct ingot_manifest_entry *e = &img->manifest[i];
 		if (!memchr(e->name, '\0', sizeof e->name) || !e->name[0])
 			bad_image(img, "device name not terminated");
-		if (e->type != INGOT_DEVICE_NET && e->type != INGOT_DEVICE_BLOCK)
+		if (e->type != INGOT_DEVICE_NET)
 			bad_image(img, "unknown device type in the manifest");
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(img->manifest[j].name, e->name) == 0)

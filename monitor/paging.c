@@ -1,13 +1,14 @@
 /*
- * The guest's initial page tables (layout in abi_kvm.h).  Every page gets
- * the permissions of what it holds and nothing is both writable and
- * executable.  Large stretches of plain heap use 2 MiB pages, so even a
- * 4 GiB guest needs a handful of table pages, all in the low region that
- * becomes read-only at the seal.
+ * The guest's page tables (layout and rules in abi_kvm.h).  Only the
+ * monitor writes them: they live in a read-only slot the guest cannot see,
+ * every page is mapped by the flags of what it holds, and nothing is both
+ * writable and executable.  Whole 2 MiB stretches of heap use large pages,
+ * split on demand when the guest asks to protect a page in one; the table
+ * area has room to split every one of them.
  */
 #include <string.h>
 
-#include "../platform/common/elf64.h"
+#include "../host/elf64.h"
 #include "monitor.h"
 
 #define PAGE 4096UL
@@ -20,48 +21,47 @@
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
 #define PTE_NX (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
 
-enum kind { NONE, READ, EXEC, WRITE, CPU_READ };
-
-struct builder {
-	struct guest *g;
-	uint64_t next; /* physical address of the next free table page */
-	uint64_t heap_start, heap_end;
-};
+enum kind { NONE, READ, EXEC, WRITE, CPU_READ, CPU_EXEC, CPU_WRITE };
 
 static uint64_t leaf_flags(enum kind k)
 {
-	/* Accessed and dirty are preset so the CPU never writes to these
-	 * tables once they are read-only. */
+	/* Accessed and dirty are preset so the CPU never writes to the
+	 * tables, which are in a read-only slot. */
+	const uint64_t p = PTE_P | PTE_A | PTE_D;
 	switch (k) {
 	case READ:
-		return PTE_P | PTE_U | PTE_A | PTE_D | PTE_NX;
+		return p | PTE_U | PTE_NX;
 	case EXEC:
-		return PTE_P | PTE_U | PTE_A | PTE_D;
+		return p | PTE_U;
 	case WRITE:
-		return PTE_P | PTE_U | PTE_W | PTE_A | PTE_D | PTE_NX;
-	case CPU_READ: /* descriptor tables: supervisor only */
-		return PTE_P | PTE_A | PTE_D | PTE_NX;
+		return p | PTE_U | PTE_W | PTE_NX;
+	case CPU_READ: /* descriptor tables */
+		return p | PTE_NX;
+	case CPU_EXEC: /* the exception stubs */
+		return p;
+	case CPU_WRITE: /* the exception stack */
+		return p | PTE_W | PTE_NX;
 	default:
 		return 0;
 	}
 }
 
-static enum kind page_kind(const struct builder *b, uint64_t pa)
+static enum kind page_kind(const struct guest *g, uint64_t pa)
 {
-	const struct image *img = &b->g->img;
-	uint64_t mem = b->g->mem_size;
+	const struct image *img = &g->img;
 
 	if (pa < INGOT_KVM_BOOT_BASE)
 		return NONE; /* so that NULL faults */
-	if (pa < INGOT_KVM_GDT_BASE)
-		return READ; /* boot info */
-	if (pa < INGOT_KVM_GDT_BASE + PAGE)
-		return CPU_READ; /* GDT, TSS and IDT */
-	if (pa < INGOT_KVM_PT_BASE)
-		return NONE;
+	if (pa < INGOT_KVM_BOOT_BASE + INGOT_KVM_BOOT_SIZE)
+		return READ;
+	if (pa == INGOT_KVM_GDT_BASE)
+		return CPU_READ;
+	if (pa == INGOT_KVM_STUBS_BASE)
+		return CPU_EXEC;
 	if (pa < INGOT_KVM_IMAGE_BASE)
-		return WRITE; /* page tables, until the seal */
+		return NONE;
 	if (pa < img->end) {
 		for (unsigned i = 0; i < img->nseg; i++) {
 			const struct image_segment *s = &img->seg[i];
@@ -72,75 +72,149 @@ static enum kind page_kind(const struct builder *b, uint64_t pa)
 		}
 		return NONE;
 	}
-	if (pa < b->heap_end)
+	if (pa < g->heap_end)
 		return WRITE;
-	/* From the top: boot stack, guard, exception stack, guard. */
-	if (pa >= mem - MON_BOOT_STACK_SIZE)
+	if (pa < g->tables_end)
+		return NONE; /* the tables themselves, never mapped */
+	if (pa == g->ist_top - PAGE)
+		return CPU_WRITE;
+	if (pa >= g->stack_start)
 		return WRITE;
-	if (pa >= mem - MON_BOOT_STACK_SIZE - PAGE)
-		return NONE;
-	if (pa >= mem - MON_BOOT_STACK_SIZE - PAGE - MON_IST_STACK_SIZE)
-		return WRITE;
-	return NONE;
+	return NONE; /* the guard page below the boot stack */
 }
 
-static uint64_t *table(struct builder *b, uint64_t pa)
+static uint64_t *table(struct guest *g, uint64_t pa)
 {
-	return (uint64_t *)(b->g->mem + pa);
+	return (uint64_t *)(g->mem + pa);
 }
 
-static uint64_t alloc_table(struct builder *b)
+static uint64_t alloc_table(struct guest *g)
 {
-	if (b->next >= INGOT_KVM_IMAGE_BASE)
-		mon_fail("guest page tables do not fit below the image");
-	uint64_t pa = b->next;
-	b->next += PAGE;
-	return pa; /* fresh guest memory is already zero */
+	/* paging_tables_needed() bounds every allocation: running out is a
+	 * bug in the monitor, not the guest's doing. */
+	if (g->tables_next >= g->tables_end)
+		mon_fail("guest page tables: the table area is too small");
+	uint64_t pa = g->tables_next;
+	g->tables_next += PAGE;
+	memset(table(g, pa), 0, PAGE);
+	return pa;
 }
 
 /* The next-level table behind entry idx of table pa, created if absent. */
-static uint64_t descend(struct builder *b, uint64_t pa, unsigned idx)
+static uint64_t descend(struct guest *g, uint64_t pa, unsigned idx)
 {
-	uint64_t *t = table(b, pa);
+	uint64_t *t = table(g, pa);
 	if (!(t[idx] & PTE_P))
-		t[idx] = alloc_table(b) | PTE_P | PTE_W | PTE_U | PTE_A;
-	return t[idx] & 0x000ffffffffff000ULL;
+		t[idx] = alloc_table(g) | PTE_P | PTE_W | PTE_U | PTE_A;
+	return t[idx] & PTE_ADDR;
 }
 
-/* Maps the 2 MiB chunk at physical pa, with one large page if it is all
- * heap, else with a table of 512 pages. */
-static void map_chunk(struct builder *b, uint64_t pml4, uint64_t pa)
+static bool all_heap(const struct guest *g, uint64_t pa)
 {
-	uint64_t va = pa + b->g->img.offset;
-	uint64_t pdpt = descend(b, pml4, va >> 39 & 511);
-	uint64_t pd = descend(b, pdpt, va >> 30 & 511);
+	return pa >= g->heap_start && pa + LARGE <= g->heap_end;
+}
+
+/* Spans of the virtual range [offset, offset + mem) at each level. */
+static uint64_t spans(const struct guest *g, unsigned shift)
+{
+	uint64_t va = g->img.offset, end = va + g->mem_size - 1;
+	return (end >> shift) - (va >> shift) + 1;
+}
+
+uint64_t paging_tables_needed(const struct guest *g)
+{
+	/* The PML4 and its copy for the seal, the PDPTs and PDs, and a page
+	 * table for every 2 MiB chunk: either built now or kept for a split. */
+	return 2 + spans(g, 39) + spans(g, 30) + spans(g, 21);
+}
+
+/* Maps the 2 MiB chunk at physical pa: one large page if it is all heap,
+ * else a table of 512 pages. */
+static void map_chunk(struct guest *g, uint64_t pa)
+{
+	uint64_t va = pa + g->img.offset;
+	uint64_t pdpt = descend(g, g->cr3, va >> 39 & 511);
+	uint64_t pd = descend(g, pdpt, va >> 30 & 511);
 	unsigned pdi = va >> 21 & 511;
 
-	if (pa >= b->heap_start && pa + LARGE <= b->heap_end &&
-	    pa >= INGOT_KVM_IMAGE_BASE) {
-		table(b, pd)[pdi] = pa | leaf_flags(WRITE) | PTE_PS;
+	if (all_heap(g, pa)) {
+		table(g, pd)[pdi] = pa | leaf_flags(WRITE) | PTE_PS;
 		return;
 	}
-	uint64_t pt = descend(b, pd, pdi);
-	uint64_t *pte = table(b, pt);
+	uint64_t *pte = table(g, descend(g, pd, pdi));
 	for (unsigned i = 0; i < 512; i++) {
 		uint64_t p = pa + i * PAGE;
-		enum kind k = p < b->g->mem_size ? page_kind(b, p) : NONE;
+		enum kind k = p < g->mem_size ? page_kind(g, p) : NONE;
 		pte[i] = k == NONE ? 0 : p | leaf_flags(k);
 	}
 }
 
-uint64_t paging_build(struct guest *g, uint64_t heap_start, uint64_t heap_end)
+void paging_build(struct guest *g)
 {
-	struct builder b = {
-	    .g = g,
-	    .next = INGOT_KVM_PT_BASE,
-	    .heap_start = heap_start,
-	    .heap_end = heap_end,
-	};
-	uint64_t pml4 = alloc_table(&b);
-
+	g->tables_next = g->tables_start;
+	g->cr3 = alloc_table(g);
+	alloc_table(g); /* the PML4's copy, loaded at the seal */
 	for (uint64_t pa = 0; pa < g->mem_size; pa += LARGE)
-		map_chunk(&b, pml4, pa);
-	return b.next;
+		map_chunk(g, pa);
+}
+
+/* The page directory entry for va; every chunk of guest memory has one. */
+static uint64_t *pde_of(struct guest *g, uint64_t va)
+{
+	uint64_t e = table(g, g->cr3)[va >> 39 & 511];
+	e = table(g, e & PTE_ADDR)[va >> 30 & 511];
+	return &table(g, e & PTE_ADDR)[va >> 21 & 511];
+}
+
+/* The leaf entry for va, splitting a large page into 512 small ones. */
+static uint64_t *pte_of(struct guest *g, uint64_t va)
+{
+	uint64_t *pde = pde_of(g, va);
+	if (*pde & PTE_PS) {
+		uint64_t base = *pde & PTE_ADDR;
+		uint64_t pt = alloc_table(g);
+		for (unsigned i = 0; i < 512; i++)
+			table(g, pt)[i] = (base + i * PAGE) | leaf_flags(WRITE);
+		*pde = pt | PTE_P | PTE_W | PTE_U | PTE_A;
+	}
+	return &table(g, *pde & PTE_ADDR)[va >> 12 & 511];
+}
+
+const char *paging_protect(struct guest *g, uint64_t gva, uint64_t len,
+			   uint64_t prot)
+{
+	enum kind k;
+
+	switch (prot) {
+	case INGOT_PROT_NONE:
+		k = NONE;
+		break;
+	case INGOT_PROT_READ:
+		k = READ;
+		break;
+	case INGOT_PROT_RW:
+		k = WRITE;
+		break;
+	default:
+		return "a protection other than none, read or read-write";
+	}
+	if (gva % PAGE || len % PAGE || !len)
+		return "a range that is not whole pages";
+	uint64_t pa = gva - g->img.offset;
+	if (gva < g->img.offset || pa < g->heap_start || pa > g->heap_end ||
+	    len > g->heap_end - pa)
+		return "a range outside the heap";
+	for (uint64_t off = 0; off < len; off += PAGE)
+		*pte_of(g, gva + off) = k == NONE ? 0 : (pa + off) | leaf_flags(k);
+	return NULL;
+}
+
+bool paging_user_readable(struct guest *g, uint64_t va)
+{
+	if (va < g->img.offset || va - g->img.offset >= g->mem_size)
+		return false;
+	uint64_t *e = pde_of(g, va);
+	if (!(*e & PTE_PS))
+		e = &table(g, *e & PTE_ADDR)[va >> 12 & 511];
+	return (*e & (PTE_P | PTE_U)) == (PTE_P | PTE_U);
 }

@@ -33,12 +33,12 @@ static const char *region_name(struct guest *g, uint64_t pa)
 {
 	if (pa < INGOT_KVM_GDT_BASE)
 		return "its boot information";
-	if (pa < INGOT_KVM_PT_BASE)
-		return "its descriptor tables";
 	if (pa < INGOT_KVM_IMAGE_BASE)
-		return "its sealed page tables";
+		return "the monitor's descriptor tables or stubs";
 	if (pa < g->img.ro_end)
 		return "its read-only code or data";
+	if (pa >= g->tables_start && pa < g->tables_end)
+		return "its page tables";
 	return "memory that does not exist";
 }
 
@@ -59,6 +59,8 @@ static void io_exit(struct guest *g)
 	unsigned nr = r->io.port - INGOT_KVM_HC_BASE;
 	char buf[160];
 
+	if (r->io.port == INGOT_KVM_TRAP_PORT)
+		trap_report(g);
 	if (r->io.port < INGOT_KVM_HC_BASE || nr >= INGOT_KVM_HC_COUNT ||
 	    r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4 ||
 	    r->io.count != 1)

@@ -1,16 +1,30 @@
 /*
  * The monitor's own confinement, installed before the guest's first
- * instruction: only the system calls that serving the guest needs, each
- * narrowed to its file descriptor and request where libseccomp allows.
- * Anything else kills the whole monitor (a compromised monitor must not
- * get further).
+ * instruction: no capabilities, and only the system calls that serving the
+ * guest needs, each narrowed to its file descriptor and request where
+ * libseccomp allows.  At the seal a second filter takes away the calls
+ * that only sealing needed (changing memory slots and the CPU's special
+ * registers).  Anything else kills the whole monitor (a compromised
+ * monitor must not get further).
  */
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "monitor.h"
+
+/* The seal's filter, compiled before the first filter forbids the memory
+ * allocation that compiling takes. */
+static struct sock_fprog sealed_filter;
 
 static void allow(scmp_filter_ctx ctx, int nr, unsigned n,
 		  const struct scmp_arg_cmp *args)
@@ -37,8 +51,67 @@ static void allow_tap(void *ctx, int fd)
 	allow(ctx, SCMP_SYS(readv), 1, &a);
 }
 
+/* Root is needed only to open /dev/kvm and the tap devices, done by now. */
+static void drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = {.version =
+						 _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct none[2] = {{0}};
+
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap) < 0 && errno != EPERM)
+			mon_fail("cannot drop capability %d: %m", cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
+		mon_fail("cannot clear ambient capabilities: %m");
+	if (syscall(SYS_capset, &h, none) < 0)
+		mon_fail("cannot drop capabilities: %m");
+}
+
+static void compile_sealed_filter(struct guest *g)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		mon_fail("seccomp_init failed");
+	const unsigned long taken[][2] = {
+	    {g->vm_fd, KVM_SET_USER_MEMORY_REGION},
+	    {g->vcpu_fd, KVM_SET_SREGS},
+	};
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+		struct scmp_arg_cmp a[] = {
+		    SCMP_A0(SCMP_CMP_EQ, (unsigned)taken[i][0]),
+		    SCMP_A1(SCMP_CMP_EQ, taken[i][1])};
+		if (seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS,
+					   SCMP_SYS(ioctl), 2, a) < 0)
+			mon_fail("seccomp: cannot build the seal's filter");
+	}
+	/* libseccomp 2.5 exports BPF only to a file descriptor. */
+	int fd = memfd_create("ingot-seal-filter", MFD_CLOEXEC);
+	if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0)
+		mon_fail("seccomp: cannot export the seal's filter: %m");
+	off_t size = lseek(fd, 0, SEEK_END);
+	struct sock_filter *prog = malloc(size > 0 ? size : 1);
+	if (size <= 0 || size % sizeof *prog || !prog ||
+	    pread(fd, prog, size, 0) != size)
+		mon_fail("seccomp: cannot read the seal's filter back");
+	close(fd);
+	seccomp_release(ctx);
+	sealed_filter.len = size / sizeof *prog;
+	sealed_filter.filter = prog;
+}
+
+void seccomp_seal(struct guest *g)
+{
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &sealed_filter) != 0)
+		mon_stop(g, "cannot seal the monitor's system calls: %m");
+}
+
 void seccomp_confine(struct guest *g)
 {
+	compile_sealed_filter(g);
+	drop_capabilities();
+
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		mon_fail("seccomp_init failed");
@@ -48,9 +121,15 @@ void seccomp_confine(struct guest *g)
 
 	allow_ioctl(ctx, g->vcpu_fd, KVM_RUN);
 	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_REGS);
-	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS);   /* seal: new CR3 */
-	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);
+	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS);   /* faults; seal */
+	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);   /* seal: new CR3 */
 	allow_ioctl(ctx, g->vm_fd, KVM_SET_USER_MEMORY_REGION); /* seal */
+	struct scmp_arg_cmp filter = SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER);
+	allow(ctx, SCMP_SYS(seccomp), 1, &filter); /* the seal's filter */
+	/* Signals only to its own threads: the watchdog's to the vCPU. */
+	struct scmp_arg_cmp self[] = {SCMP_A0(SCMP_CMP_EQ, getpid()),
+				      SCMP_A2(SCMP_CMP_EQ, SIGUSR2)};
+	allow(ctx, SCMP_SYS(tgkill), 2, self);
 
 	struct scmp_arg_cmp out = SCMP_A0(SCMP_CMP_EQ, 1);
 	struct scmp_arg_cmp err = SCMP_A0(SCMP_CMP_EQ, 2);
@@ -64,7 +143,7 @@ void seccomp_confine(struct guest *g)
 	    SCMP_SYS(clock_nanosleep), SCMP_SYS(exit_group),
 	    SCMP_SYS(exit),	     SCMP_SYS(rt_sigreturn),
 	    SCMP_SYS(futex),	     SCMP_SYS(getpid),
-	    SCMP_SYS(tgkill),	     SCMP_SYS(rt_sigprocmask),
+	    SCMP_SYS(rt_sigprocmask),
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		allow(ctx, plain[i], 0, NULL);

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../platform/common/elf64.h"
+#include "../host/elf64.h"
 #include "monitor.h"
 
 #define PAGE 4096UL
@@ -31,17 +31,15 @@
 #define CR0_PG (1UL << 31)
 #define CR4_PAE (1UL << 5)
 #define RFLAGS_FIXED (1UL << 1)
-/* Port I/O from CPL 3: kvm-pvm forces IOPL to 0 and checks the TSS bitmap,
- * which opens only the hypercall ports; QEMU's emulated CPU (tools/kvmvm)
- * rejects the busy TSS that VMX requires when it checks the bitmap, so
- * IOPL 3 lets it through.  Either way every port but the hypercalls' is
- * refused by the monitor, which is what guards the host. */
+/* Port I/O from CPL 3 (abi_kvm.h, "Privilege"). */
 #define RFLAGS_IOPL3 (3UL << 12)
 #define EFER_LME (1UL << 8)
 #define EFER_LMA (1UL << 10)
 #define EFER_NXE (1UL << 11)
 
-enum slot { SLOT_LOW, SLOT_IMAGE_RO, SLOT_RW };
+/* Memory slots, bottom up; the read-only ones hold what the guest must
+ * never write (a write is an exit the monitor reports). */
+enum slot { SLOT_LOW, SLOT_IMAGE_RO, SLOT_RW, SLOT_TABLES, SLOT_TOP };
 
 struct tss64 {
 	uint32_t reserved0;
@@ -53,23 +51,27 @@ struct tss64 {
 	uint16_t iomap_base;
 	/* The I/O permission bitmap: a clear bit lets CPL 3 use the port.
 	 * Only the hypercall ports are open; the last byte ends it. */
-	uint8_t iomap[(INGOT_KVM_HC_BASE + INGOT_KVM_HC_PORTS) / 8 + 1];
+	uint8_t iomap[(INGOT_KVM_HC_BASE + INGOT_KVM_HC_PORTS) / 8 + 2];
 } __attribute__((packed));
 
 #define GDT_ENTRIES 7
 #define TSS_OFFSET 0x80	 /* from the GDT's start, in the same page */
 #define IDT_OFFSET 0x800 /* likewise */
 
+static bool inside(uint64_t pa, uint64_t len, uint64_t start, uint64_t end)
+{
+	return pa >= start && pa <= end && len <= end - pa;
+}
+
 void *vm_guest_ptr(struct guest *g, uint64_t gva, uint64_t len, bool writable)
 {
-	uint64_t lowest = writable ? g->img.rw_start : 0;
-
 	if (gva < g->img.offset)
 		return NULL;
 	uint64_t pa = gva - g->img.offset;
-	if (pa < lowest || pa > g->mem_size || len > g->mem_size - pa)
-		return NULL;
-	return g->mem + pa;
+	bool ok = writable ? inside(pa, len, g->img.rw_start, g->heap_end) ||
+				 inside(pa, len, g->stack_start, g->mem_size)
+			   : inside(pa, len, 0, g->mem_size);
+	return ok ? g->mem + pa : NULL;
 }
 
 static void set_slot(struct guest *g, enum slot slot, uint64_t start,
@@ -116,42 +118,40 @@ static void create_memory(struct guest *g)
 	for (unsigned i = 0; i < img->nseg; i++)
 		memcpy(g->mem + img->seg[i].paddr, img->file + img->seg[i].offset,
 		       img->seg[i].filesz);
-	set_slot(g, SLOT_LOW, 0, INGOT_KVM_IMAGE_BASE, false);
+	set_slot(g, SLOT_LOW, 0, INGOT_KVM_IMAGE_BASE, true);
 	set_slot(g, SLOT_IMAGE_RO, INGOT_KVM_IMAGE_BASE, img->ro_end, true);
-	set_slot(g, SLOT_RW, img->ro_end, g->mem_size, false);
+	set_slot(g, SLOT_RW, img->ro_end, g->tables_start, false);
+	set_slot(g, SLOT_TABLES, g->tables_start, g->tables_end, true);
+	set_slot(g, SLOT_TOP, g->tables_end, g->mem_size, false);
 }
 
+/*
+ * The protection requests the monitor carried out changed the tables behind
+ * KVM's back (the guest never writes them, so KVM does not track them):
+ * re-adding their slot drops every translation KVM derived from them, and
+ * loading CR3 with a copy of the PML4 is a CR3 change, which flushes the
+ * guest's TLB (no page is global) on any KVM.
+ */
 void vm_seal(struct guest *g)
 {
-	struct kvm_userspace_memory_region r = {.slot = SLOT_LOW};
-
-	if (g->sealed)
-		return;
-	/* A slot's flags cannot change in place: delete it, add it back. */
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		mon_stop(g, "cannot seal the guest: %m");
-	r.flags = KVM_MEM_READONLY;
-	r.memory_size = INGOT_KVM_IMAGE_BASE;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		mon_stop(g, "cannot seal the guest: %m");
-
-	/* The guest's page-table edits bind from here: loading CR3 with a
-	 * copy of the PML4 is a CR3 change, which flushes the TLB (no page
-	 * is global), on any KVM. */
+	struct kvm_userspace_memory_region r = {.slot = SLOT_TABLES};
 	struct kvm_sregs sr;
-	memcpy(g->mem + g->pt_used_end, g->mem + INGOT_KVM_PT_BASE, PAGE);
+
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		mon_stop(g, "cannot seal the guest: %m");
+	set_slot(g, SLOT_TABLES, g->tables_start, g->tables_end, true);
+	memcpy(g->mem + g->cr3 + PAGE, g->mem + g->cr3, PAGE);
 	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
 		mon_stop(g, "cannot seal the guest: KVM_GET_SREGS: %m");
-	sr.cr3 = g->pt_used_end;
+	sr.cr3 = g->cr3 + PAGE;
 	if (ioctl(g->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
 		mon_stop(g, "cannot seal the guest: KVM_SET_SREGS: %m");
 	g->sealed = true;
+	seccomp_seal(g);
 }
 
 /* The boot info page: struct ingot_kvm_boot, argv, the argument strings. */
-static void write_boot_info(struct guest *g, int argc, char **argv,
-			    uint64_t heap_start, uint64_t heap_end)
+static void write_boot_info(struct guest *g, int argc, char **argv)
 {
 	const struct image *img = &g->img;
 	unsigned char *page = g->mem + INGOT_KVM_BOOT_BASE;
@@ -175,8 +175,8 @@ static void write_boot_info(struct guest *g, int argc, char **argv,
 	av[argc] = 0;
 
 	b->info.mem_size = g->mem_size;
-	b->info.heap_start = heap_start + img->offset;
-	b->info.heap_size = heap_end - heap_start;
+	b->info.heap_start = g->heap_start + img->offset;
+	b->info.heap_size = g->heap_end - g->heap_start;
 	b->info.argc = argc;
 	b->info.argv = (char *const *)(va + argv_at);
 	if (getrandom(&b->info.random_seed, sizeof b->info.random_seed, 0) !=
@@ -192,10 +192,7 @@ static void write_boot_info(struct guest *g, int argc, char **argv,
 			d->attached = net_device_info(i, &d->u.net);
 	}
 	b->offset = img->offset;
-	b->pt_pool_start = g->pt_used_end + PAGE + img->offset;
-	b->pt_pool_end = INGOT_KVM_IMAGE_BASE + img->offset;
 	b->stack_top = g->mem_size + img->offset;
-	b->ist_stack_top = g->mem_size - MON_BOOT_STACK_SIZE - PAGE + img->offset;
 	g->boot = b;
 }
 
@@ -206,25 +203,10 @@ struct idt_gate {
 	uint32_t offset_high, reserved;
 };
 
-/* The entry point for vector v, from the image's trap table; each must lie
- * in an executable segment. */
-static uint64_t trap_entry(struct guest *g, unsigned v)
+/* Vector v's stub (or the syscall stub's), guest-virtual. */
+static uint64_t stub(struct guest *g, unsigned v)
 {
-	const struct image *img = &g->img;
-	const uint64_t *table = vm_guest_ptr(
-	    g, img->trap_table, INGOT_KVM_TRAP_ENTRIES * sizeof(uint64_t),
-	    false);
-	if (!table)
-		mon_fail("%s: the trap table is outside the image", img->path);
-	uint64_t va = table[v];
-	for (unsigned i = 0; i < img->nseg; i++) {
-		const struct image_segment *s = &img->seg[i];
-		if ((s->flags & ELF_PF_X) && va >= s->paddr + img->offset &&
-		    va - (s->paddr + img->offset) < s->memsz)
-			return va;
-	}
-	mon_fail("%s: trap table entry %u is not in the image's code",
-		 img->path, v);
+	return INGOT_KVM_STUBS_BASE + v * INGOT_KVM_STUB_SIZE + g->img.offset;
 }
 
 static void write_descriptors(struct guest *g)
@@ -238,7 +220,8 @@ static void write_descriptors(struct guest *g)
 	uint64_t limit = sizeof *tss - 1;
 
 	_Static_assert(TSS_OFFSET + sizeof *tss <= IDT_OFFSET, "TSS size");
-	_Static_assert(INGOT_KVM_HC_BASE % 8 == 0, "hypercall port base");
+	_Static_assert(INGOT_KVM_HC_BASE % 8 == 0 && INGOT_KVM_HC_PORTS % 8 == 0,
+		       "hypercall ports");
 
 	/* Accessed (and TSS busy) bits are preset: the CPU never has to write
 	 * these tables, which become read-only at the seal. */
@@ -252,16 +235,18 @@ static void write_descriptors(struct guest *g)
 		 ((tss_va >> 24 & 0xff) << 56);
 	gdt[6] = tss_va >> 32;
 	memset(tss, 0, sizeof *tss);
-	tss->rsp[0] = g->boot->ist_stack_top;
-	tss->ist[0] = g->boot->ist_stack_top;
+	tss->rsp[0] = g->ist_top + g->img.offset;
+	tss->ist[0] = g->ist_top + g->img.offset;
 	tss->iomap_base = offsetof(struct tss64, iomap);
 	memset(tss->iomap, 0xff, sizeof tss->iomap);
 	memset(tss->iomap + INGOT_KVM_HC_BASE / 8, 0, INGOT_KVM_HC_PORTS / 8);
+	/* A 4-byte access checks the bits of all four ports it covers. */
+	tss->iomap[(INGOT_KVM_HC_BASE + INGOT_KVM_HC_PORTS) / 8] &= ~0x07;
 
-	/* Interrupt gates to CPL 0 on IST1, DPL 0: the guest cannot raise
-	 * them with int. */
+	/* Interrupt gates to the monitor's stubs at CPL 0 on IST1, DPL 0: the
+	 * guest cannot raise them with int. */
 	for (unsigned v = 0; v < INGOT_KVM_VECTORS; v++) {
-		uint64_t a = trap_entry(g, v);
+		uint64_t a = stub(g, v);
 		idt[v] = (struct idt_gate){
 		    .offset_low = a & 0xffff,
 		    .selector = INGOT_KVM_SEL_KERNEL_CODE,
@@ -346,7 +331,7 @@ static void setup_vcpu(struct guest *g)
 	sr.idt.base = INGOT_KVM_GDT_BASE + IDT_OFFSET + va;
 	sr.idt.limit = INGOT_KVM_VECTORS * sizeof(struct idt_gate) - 1;
 	sr.cr0 = CR0_PE | CR0_MP | CR0_EM | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sr.cr3 = INGOT_KVM_PT_BASE;
+	sr.cr3 = g->cr3;
 	sr.cr4 = CR4_PAE;
 	sr.efer = EFER_LME | EFER_LMA | EFER_NXE;
 	if (ioctl(g->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
@@ -366,7 +351,7 @@ static void setup_vcpu(struct guest *g)
 		struct kvm_msr_entry e;
 	} msrs = {.hdr.nmsrs = 1,
 		  .e = {.index = MSR_LSTAR,
-			.data = trap_entry(g, INGOT_KVM_TRAP_SYSCALL)}};
+			.data = stub(g, INGOT_KVM_STUB_SYSCALL)}};
 	if (ioctl(g->vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
 		mon_fail("KVM_SET_MSRS (LSTAR): %m");
 }
@@ -394,21 +379,34 @@ static void start_clock(struct guest *g)
 	g->boot->info.clock_hz = g->boot->tsc_hz;
 }
 
+/*
+ * The top of memory, from the top down: the boot stack, a guard page, the
+ * exception stack, the page tables; the heap ends below them.
+ */
+static void lay_out(struct guest *g, uint64_t mem_size)
+{
+	g->mem_size = mem_size;
+	uint64_t top = MON_BOOT_STACK_SIZE + 2 * PAGE +
+		       paging_tables_needed(g) * PAGE;
+	if (mem_size < g->img.end || mem_size - g->img.end < top + PAGE)
+		mon_fail("%s needs more than %lu KiB of memory (--mem)",
+			 g->img.path, (unsigned long)(mem_size >> 10));
+	g->heap_start = g->img.end;
+	g->stack_start = mem_size - MON_BOOT_STACK_SIZE;
+	g->ist_top = g->stack_start - PAGE;
+	g->tables_end = g->ist_top - PAGE;
+	g->tables_start = mem_size - top;
+	g->heap_end = g->tables_start;
+}
+
 void vm_create(struct guest *g, uint64_t mem_size, int argc, char **argv)
 {
-	const struct image *img = &g->img;
-	uint64_t heap_start = img->end, heap_end = mem_size - MON_STACKS_SIZE;
-
-	if (heap_end < heap_start || heap_end - heap_start < PAGE)
-		mon_fail("%s needs more than %lu MiB of memory (--mem)",
-			 img->path, (unsigned long)(mem_size >> 20));
-	g->mem_size = mem_size;
+	lay_out(g, mem_size);
 	open_kvm(g);
 	create_memory(g);
-	g->pt_used_end = paging_build(g, heap_start, heap_end);
-	if (g->pt_used_end + PAGE > INGOT_KVM_IMAGE_BASE)
-		mon_fail("guest page tables do not fit below the image");
-	write_boot_info(g, argc, argv, heap_start, heap_end);
+	paging_build(g);
+	trap_write_stubs(g);
+	write_boot_info(g, argc, argv);
 	write_descriptors(g);
 	setup_vcpu(g);
 	start_clock(g);

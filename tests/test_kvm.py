@@ -7,14 +7,6 @@ from test_platform import slept_ns
 pytestmark = pytest.mark.kvm
 
 
-def test_sealed_page_tables_cannot_be_edited():
-    r = boot("kvm", "sealed_pt_write", test=True)
-    assert r.rc == EXIT_STOPPED, r
-    assert "the page tables were not sealed" not in r.out
-    assert "wrote to its sealed page tables" in r.err
-    assert "<ingot_main+" in r.err
-
-
 def test_bad_hypercall_argument_stops_the_guest_not_the_monitor():
     r = boot("kvm", "bad_hypercall", test=True)
     # A clean exit with the ABI's status, not a crash of the monitor.

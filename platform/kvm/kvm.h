@@ -22,13 +22,4 @@ static inline void kvm_hypercall(enum ingot_kvm_hc nr, volatile void *arg)
 void kvm_clock_init(void);
 uint64_t kvm_clock_observe(uint64_t ns);
 
-/* kvm_paging.c: page-table entries as the CPU sees them, and edits to
- * them before the seal. */
-enum kvm_page_kind { KVM_PAGE_NONE, KVM_PAGE_READ, KVM_PAGE_RW };
-bool kvm_page_readable(uintptr_t va);
-int kvm_page_set(uintptr_t va, enum kvm_page_kind kind);
-
-/* kvm_calls.c */
-bool kvm_sealed(void);
-
 #endif

@@ -5,8 +5,6 @@
 
 static bool sealed;
 
-bool kvm_sealed(void) { return sealed; }
-
 const struct ingot_boot_info *ingot_boot_info(void) { return &kvm_boot->info; }
 
 int ingot_console_write(const char *buf, size_t len)
@@ -28,36 +26,33 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 	return 0;
 }
 
+/*
+ * Protection requests wait here and go to the monitor in batches: one exit
+ * per batch rather than per request, and the last batch rides on the seal.
+ */
+static struct ingot_kvm_protect pending[INGOT_KVM_PROTECT_BATCH_MAX];
+static struct ingot_kvm_protect_batch batch = {.ranges = (uintptr_t)pending};
+
 int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
 {
 	const struct ingot_boot_info *bi = &kvm_boot->info;
 	uintptr_t a = (uintptr_t)addr;
-	enum kvm_page_kind kind;
 
 	if (sealed)
 		return -EPERM;
-	switch (prot) {
-	case INGOT_PROT_NONE:
-		kind = KVM_PAGE_NONE;
-		break;
-	case INGOT_PROT_READ:
-		kind = KVM_PAGE_READ;
-		break;
-	case INGOT_PROT_RW:
-		kind = KVM_PAGE_RW;
-		break;
-	default:
+	if (prot != INGOT_PROT_NONE && prot != INGOT_PROT_READ &&
+	    prot != INGOT_PROT_RW)
 		return -EINVAL;
-	}
 	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
 	    a < bi->heap_start || len > bi->heap_size ||
 	    a - bi->heap_start > bi->heap_size - len)
 		return -EINVAL;
-	for (size_t off = 0; off < len; off += INGOT_PAGE_SIZE) {
-		int rc = kvm_page_set(a + off, kind);
-		if (rc < 0)
-			return rc;
+	if (batch.count == INGOT_KVM_PROTECT_BATCH_MAX) {
+		kvm_hypercall(INGOT_KVM_HC_PROTECT, &batch);
+		batch.count = 0;
 	}
+	pending[batch.count++] =
+	    (struct ingot_kvm_protect){.addr = a, .len = len, .prot = prot};
 	return 0;
 }
 
@@ -65,7 +60,8 @@ int ingot_seal(void)
 {
 	if (sealed)
 		return -EPERM;
-	kvm_hypercall(INGOT_KVM_HC_SEAL, NULL);
+	kvm_hypercall(INGOT_KVM_HC_SEAL, &batch);
+	batch.count = 0;
 	sealed = true;
 	return 0;
 }

@@ -25,13 +25,4 @@ _start:
 	.long INGOT_ABI_VERSION
 	.long INGOT_TARGET_KVM
 
-	/* Where the monitor finds the entry points for the IDT. */
-	.balign 4
-	.long 6
-	.long 8
-	.long INGOT_NOTE_KVM_TRAPS
-	.asciz "ingot"
-	.balign 4
-	.quad kvm_trap_stubs
-
 	.section .note.GNU-stack, "", @progbits
