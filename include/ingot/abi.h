@@ -58,11 +58,6 @@ struct ingot_net_info {
 	uint16_t mtu; /* largest IP packet the link carries, e.g. 1500 */
 };
 
-struct ingot_block_info {
-	uint64_t capacity;   /* bytes */
-	uint32_t block_size; /* bytes per I/O unit, a power of two */
-};
-
 struct ingot_device {
 	char name[INGOT_DEVICE_NAME_MAX + 1];
 	uint32_t type;	 /* enum ingot_device_type */
@@ -70,7 +65,6 @@ struct ingot_device {
 	bool attached;
 	union {
 		struct ingot_net_info net;
-		struct ingot_block_info block;
 	} u;
 };
 
