@@ -23,7 +23,8 @@ INGOT_DEVICE(INGOT_DEVICE_NET, service);
 int ingot_main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (strncmp(argv[i], "--ipv4", 6) != 0) {
+		if (strcmp(argv[i], "--") != 0 /* net.h */ &&
+		    strncmp(argv[i], "--ipv4", 6) != 0) {
 			fprintf(stderr, "usage: dns [--ipv4=ADDR/PREFIX|dhcp] "
 					"[--ipv4-gateway=ADDR]\n");
 			return 2;

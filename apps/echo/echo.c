@@ -26,6 +26,8 @@ int ingot_main(int argc, char **argv)
 {
 	unsigned long exit_after = 0;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			continue; /* the usual end of options (net.h) */
 		if (strncmp(argv[i], "--exit-after=", 13) == 0) {
 			char *end;
 			exit_after = strtoul(argv[i] + 13, &end, 10);

@@ -15,6 +15,11 @@
  *   --ipv4=dhcp              DHCP (RFC 2131)
  *   --ipv4-gateway=ADDR      the default route
  * With several interfaces, --ipv4:NAME=... configures interface NAME.
+ * Other arguments are the application's.  A "--" is skipped, here and by
+ * the apps: it is the usual end of options a user puts before the image's
+ * arguments, and an image's arguments are all options, so the ones after
+ * it count as well (ingot-kvm IMAGE -- --ipv4=... reaches the image as
+ * "--", "--ipv4=..."; build/hosted/APP -- --ipv4=... as "--ipv4=...").
  *
  * Packets: fixed pools reserved at start of day (CONFIG_NET_PKTS buffers
  * of NET_PKT_SIZE bytes, fewer if that would take more than a quarter of
