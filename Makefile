@@ -48,9 +48,11 @@ APPS := $(notdir $(wildcard apps/*))
 
 # Each target's platform sources; generated sources live in $(BUILD)/gen.
 COMMON_SRCS := $(wildcard platform/common/*.c)
+# The host side, shared by ingot-kvm and the hosted target (host/).
+HOST_SRCS := $(wildcard host/*.c)
 KVM_SRCS := $(wildcard platform/kvm/*.c platform/kvm/*.S) $(COMMON_SRCS)
 HOSTED_SRCS := $(wildcard platform/hosted/*.c platform/hosted/*.S) \
-	$(COMMON_SRCS) $(BUILD)/gen/hosted_seccomp.c
+	$(COMMON_SRCS) $(HOST_SRCS) $(BUILD)/gen/hosted_seccomp.c
 
 # Every object of an image is compiled under one option set (the build
 # options of include/ingot/options.h): an app's set is its
@@ -89,8 +91,7 @@ $(foreach f,$(wildcard apps/*/options.h),$(foreach k,$(filter-out \
 # KEY=VALUE words, quoted for the shell.
 CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 
-MONITOR_SRCS := $(wildcard monitor/*.c) platform/common/elfsym.c \
-	platform/common/fault.c platform/common/net_host.c
+MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
 .PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net bench-dns \
@@ -101,7 +102,7 @@ all: monitor images host-tests
 
 monitor: $(BUILD)/ingot-kvm
 $(BUILD)/ingot-kvm: $(MONITOR_SRCS) $(wildcard monitor/*.h include/ingot/*.h \
-		platform/common/*.h)
+		host/*.h)
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -static -pthread -o $@ \
 		$(MONITOR_SRCS) -lseccomp
@@ -112,7 +113,7 @@ $(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
 
 # The hosted target's seccomp allowlist, compiled by libseccomp at build time
 # into a BPF program the freestanding image can load itself.
-$(BUILD)/tools/seccomp-gen: tools/seccomp_gen.c platform/hosted/hosted_fds.h include/ingot/abi.h
+$(BUILD)/tools/seccomp-gen: tools/seccomp_gen.c host/fds.h include/ingot/abi.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
 $(BUILD)/gen/hosted_seccomp.c: $(BUILD)/tools/seccomp-gen

@@ -5,11 +5,11 @@
  * guest cannot have the monitor write into its own code).
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "../host/console.h"
+#include "../host/exit.h"
+#include "../host/wait.h"
 #include "monitor.h"
 
 static const char *const hc_names[INGOT_KVM_HC_COUNT] = {
@@ -45,19 +45,6 @@ static void put_args(struct guest *g, unsigned nr, uint32_t phys,
 	memcpy(p, args, size);
 }
 
-static void write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the reader went away: drop, as a console does */
-		buf += n;
-		len -= n;
-	}
-}
-
 static const unsigned char *guest_buffer(struct guest *g, unsigned nr,
 					 const struct ingot_kvm_console *c)
 {
@@ -75,62 +62,16 @@ static void hc_console(struct guest *g, uint32_t phys)
 	struct ingot_kvm_console c;
 
 	get_args(g, INGOT_KVM_HC_CONSOLE, phys, &c, sizeof c);
-	write_all(1, guest_buffer(g, INGOT_KVM_HC_CONSOLE, &c), c.len);
+	host_console_write(guest_buffer(g, INGOT_KVM_HC_CONSOLE, &c), c.len);
 }
 
-/*
- * Serves the devices, then waits until one has news or the deadline.
- * Under load the wait spins for a while before it sleeps: waking a
- * sleeping thread costs ~55 us here, more than a client takes to send its
- * next request.  It spins only while news keeps coming within the spin
- * time, so an idle guest never spins.
- */
-#define POLL_SPIN_NS 150000
-
+/* Serves the devices, then waits until one has news or the deadline. */
 static void hc_poll(struct guest *g, uint32_t phys)
 {
-	static bool busy; /* the last wait ended with news within the spin */
 	struct ingot_kvm_poll p;
-	struct pollfd fds[INGOT_DEVICES_MAX];
-	sigset_t unblocked;
-	bool blocked = false;
-	uint64_t ready;
 
 	get_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
-	g->stats.polls++;
-	uint64_t start = mon_now() - g->host_mono_at_boot;
-	for (;;) {
-		ready = net_service() | requests_take();
-		uint64_t now = mon_now() - g->host_mono_at_boot;
-		if (ready || now >= p.deadline_ns)
-			break;
-		if (busy && now - start < POLL_SPIN_NS)
-			continue;
-		busy = false;
-		if (!blocked) {
-			/* Requests block from here to ppoll, which unblocks
-			 * them atomically; check once more first. */
-			requests_block(&unblocked);
-			blocked = true;
-			continue;
-		}
-		uint64_t wait = p.deadline_ns - now;
-		struct timespec ts = {
-		    .tv_sec = wait / 1000000000ULL,
-		    .tv_nsec = wait % 1000000000ULL,
-		};
-		unsigned n = net_pollfds(fds);
-		g->stats.sleeps++;
-		int r = ppoll(fds, n, p.deadline_ns == UINT64_MAX ? NULL : &ts,
-			      &unblocked);
-		if (r < 0 && errno != EINTR)
-			mon_stop(g, "ppoll: %m");
-	}
-	if (blocked)
-		requests_restore(&unblocked);
-	p.now_ns = mon_now() - g->host_mono_at_boot;
-	busy = ready && p.now_ns - start < POLL_SPIN_NS;
-	p.ready_set = ready;
+	p.ready_set = host_poll(p.deadline_ns, g->host_mono_at_boot, &p.now_ns);
 	put_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
 }
 
@@ -153,7 +94,7 @@ static _Noreturn void hc_exit(struct guest *g, uint32_t phys)
 	struct ingot_kvm_exit e;
 
 	get_args(g, INGOT_KVM_HC_EXIT, phys, &e, sizeof e);
-	mon_exit(e.status & 0xff);
+	mon_exit(host_guest_status((int64_t)e.status));
 }
 
 static _Noreturn void hc_abort(struct guest *g, uint32_t phys)

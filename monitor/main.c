@@ -10,55 +10,60 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../host/exit.h"
+#include "../host/msg.h"
+#include "../host/net.h"
+#include "../host/option.h"
+#include "../host/requests.h"
+#include "../host/wait.h"
 #include "monitor.h"
+
+/* The one guest, for the exit report. */
+static struct guest guest;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: ingot-kvm [--mem SIZE] [--watchdog SECONDS] "
-		"[--net NAME=TAP[,mac=MAC]]...\n"
-		"                 [--] IMAGE [ARGS...]\n"
-		"Boots the ingot kvm image IMAGE on /dev/kvm; ARGS are the "
-		"guest's.\n"
-		"  --mem SIZE          guest memory, with a K, M or G suffix "
-		"(default 32M,\n"
-		"                      4M to 4G); only pages the guest "
-		"touches cost memory\n"
-		"  --watchdog SECONDS  stop the guest if it makes no hypercall "
-		"for this long\n"
-		"  --net NAME=TAP      attach the image's network device NAME "
-		"to tap device TAP;\n"
-		"                      mac=MAC overrides its address (default: "
-		"stable per TAP)\n"
-		"  --help              print this and exit\n"
-		"SIGTERM or SIGINT asks the guest to stop (twice: stop it at "
-		"once); SIGUSR1\n"
-		"asks it to print its counters.\n"
-		"Exit status: the guest's own (0-249); 251 stopped by the "
-		"watchdog; 252 the\n"
-		"guest could not be started; 254 the guest broke the ABI and "
-		"was stopped;\n"
-		"255 the guest aborted or took a CPU exception; 2 bad usage.\n");
-}
-
-/* Messages go out in one write so concurrent threads do not interleave. */
-static void vmsg(const char *fmt, va_list ap)
-{
-	char buf[1024];
-	int n = snprintf(buf, sizeof buf, MON_PREFIX);
-	n += vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
-	if (n > (int)sizeof buf - 2)
-		n = sizeof buf - 2;
-	buf[n++] = '\n';
-	if (write(2, buf, n) < 0)
-		return;
+	fprintf(
+	    f,
+	    "usage: ingot-kvm [--mem SIZE] [--watchdog SECONDS] "
+	    "[--net NAME=BACKEND]...\n"
+	    "                 [--] IMAGE [ARGS...]\n"
+	    "Boots the ingot kvm image IMAGE on /dev/kvm; ARGS are the "
+	    "guest's.\n"
+	    "  --mem SIZE          guest memory, with a K, M or G suffix "
+	    "(default 32M,\n"
+	    "                      at most 4G); only pages the guest "
+	    "touches cost memory\n"
+	    "  --watchdog SECONDS  stop the guest if it makes no hypercall "
+	    "for this long\n"
+	    "  --net NAME=TAP[,mac=MAC]\n"
+	    "                      attach the image's network device NAME "
+	    "to the existing\n"
+	    "                      tap device TAP; MAC overrides its address "
+	    "(default:\n"
+	    "                      stable per TAP)\n"
+	    "  --net NAME=udp:LPORT:RPORT[,mac=MAC]\n"
+	    "                      ... to frames in UDP datagrams on "
+	    "127.0.0.1, sent\n"
+	    "                      from port LPORT to port RPORT\n"
+	    "  --help              print this and exit\n"
+	    "SIGTERM or SIGINT asks the guest to stop (twice: stop it at "
+	    "once); SIGUSR1\n"
+	    "asks it to print its counters.\n"
+	    "Exit status: the guest's own (0-249); 250 the guest asked for "
+	    "another; 251\n"
+	    "stopped by the watchdog; 252 the guest could not be started; "
+	    "254 the guest\n"
+	    "broke the ABI and was stopped; 255 the guest aborted or took a "
+	    "CPU exception;\n"
+	    "2 bad usage.\n");
 }
 
 void mon_msg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg(fmt, ap);
+	host_vmsg(fmt, ap);
 	va_end(ap);
 }
 
@@ -66,9 +71,7 @@ void mon_fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	_exit(INGOT_EXIT_SETUP);
+	host_vfail(fmt, ap);
 }
 
 void mon_stop(struct guest *g, const char *fmt, ...)
@@ -76,16 +79,14 @@ void mon_stop(struct guest *g, const char *fmt, ...)
 	va_list ap;
 	(void)g;
 	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	mon_msg("guest stopped");
-	_exit(INGOT_EXIT_STOPPED);
+	host_vstop(fmt, ap);
 }
 
 void mon_exit(int status)
 {
-	net_report();
-	_exit(status);
+	if (host_net_count())
+		mon_msg("vcpu: %lu exits", (unsigned long)guest.stats.exits);
+	host_exit(status);
 }
 
 uint64_t mon_now(void)
@@ -95,41 +96,17 @@ uint64_t mon_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static _Noreturn void bad_usage(const char *fmt, const char *arg)
+/* The host layer's clock: glibc reads it without a system call. */
+uint64_t host_now(void)
 {
-	fprintf(stderr, MON_PREFIX);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	exit(2);
+	return mon_now();
 }
 
-/* "64M" -> bytes; K, M and G are powers of two. */
-static uint64_t parse_size(const char *s)
+static _Noreturn void bad_usage(const char *fmt, const char *arg)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	unsigned shift = 0;
-
-	if (errno || end == s || *s == '-')
-		bad_usage("--mem: '%s' is not a size", s);
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	else if (*end)
-		bad_usage("--mem: '%s' is not a size (use K, M or G)", s);
-	if (shift && end[1])
-		bad_usage("--mem: '%s' is not a size", s);
-	if (v > (INGOT_KVM_MEM_MAX >> shift) ||
-	    (v << shift) < INGOT_KVM_MEM_MIN)
-		bad_usage("--mem: '%s' is outside 4M..4G", s);
-	if ((v << shift) % 4096)
-		bad_usage("--mem: '%s' is not a multiple of 4 KiB", s);
-	return v << shift;
+	host_msg(fmt, arg);
+	usage(stderr);
+	exit(2);
 }
 
 static unsigned parse_seconds(const char *s)
@@ -153,22 +130,26 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	static struct guest g;
 	uint64_t mem = MON_MEM_DEFAULT;
 	unsigned watchdog = 0;
 	int c;
 
+	host_msg_init("ingot-kvm");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-			mem = parse_size(optarg);
+		case 'm': {
+			const char *err = host_parse_size(
+			    optarg, INGOT_KVM_MEM_MIN, INGOT_KVM_MEM_MAX, &mem);
+			if (err)
+				bad_usage("%s", err);
 			break;
+		}
 		case 'w':
 			watchdog = parse_seconds(optarg);
 			break;
 		case 'n': {
-			const char *err = net_parse_option(optarg);
+			const char *err = host_net_option(optarg);
 			if (err)
 				bad_usage("%s", err);
 			break;
@@ -184,12 +165,12 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		bad_usage("%s", "no image given");
 
-	image_load(&g.img, argv[optind]);
-	net_setup(&g);
-	requests_init();
-	vm_create(&g, mem, argc - optind, argv + optind);
+	image_load(&guest.img, argv[optind]);
+	net_setup(&guest);
+	host_requests_init();
+	vm_create(&guest, mem, argc - optind, argv + optind);
 	if (watchdog)
-		watchdog_start(&g, watchdog);
-	seccomp_confine(&g);
-	run_guest(&g);
+		watchdog_start(&guest, watchdog);
+	seccomp_confine(&guest);
+	run_guest(&guest);
 }

@@ -11,10 +11,8 @@
 
 #include <ingot/abi_kvm.h>
 
-#include "../platform/common/fault.h"
-#include "../platform/common/net_host.h"
+#include "../host/fault.h"
 
-#define MON_PREFIX "ingot-kvm: "
 #define MON_MEM_DEFAULT (32UL << 20)
 #define MON_BOOT_STACK_SIZE (128UL << 10)
 #define MON_IST_STACK_SIZE (16UL << 10)
@@ -60,9 +58,7 @@ struct guest {
 	uint64_t pt_used_end;	     /* physical end of the built page tables */
 	unsigned watchdog_s;	     /* 0: no watchdog */
 	struct {
-		uint64_t exits;	 /* KVM_RUN returns */
-		uint64_t polls;	 /* poll hypercalls */
-		uint64_t sleeps; /* ... that slept in ppoll */
+		uint64_t exits; /* KVM_RUN returns */
 	} stats;
 };
 
@@ -102,23 +98,11 @@ void watchdog_enter_host(void);
 void watchdog_leave_host(void);
 bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
 
-/* requests.c: the operator's stop and report requests (signals).  A
- * thread other than the vCPU's blocks them (requests_block). */
-void requests_init(void);
-void requests_block(sigset_t *old);
-void requests_restore(const sigset_t *old);
-uint64_t requests_take(void); /* INGOT_READY_STOP / _REPORT bits */
-
-/* net.c: network devices on tap interfaces (--net). */
-const char *net_parse_option(const char *arg); /* NULL or the error */
-void net_setup(struct guest *g);		  /* after image_load */
+/* net.c: the network devices (host/net.h, --net) of this guest. */
+void net_setup(struct guest *g); /* after image_load */
 bool net_device_info(unsigned handle, struct ingot_net_info *info);
 int net_attach(unsigned handle, uint64_t tx, uint64_t rx);
-uint64_t net_service(void); /* the poll bits of devices with news */
-struct pollfd;
-unsigned net_pollfds(struct pollfd *fds); /* what to wait on; returns n */
 void net_allow_fds(void (*allow)(void *ctx, int fd), void *ctx);
-void net_report(void); /* counters, on stderr */
 
 /* seccomp.c */
 void seccomp_confine(struct guest *g);

@@ -13,6 +13,7 @@
 
 #include <linux/kvm.h>
 
+#include "../host/requests.h"
 #include "monitor.h"
 
 static struct guest *watched;
@@ -21,7 +22,10 @@ static pthread_t vcpu_thread;
 static _Atomic uint64_t last_hypercall_ns;
 static atomic_bool in_host, fired, started;
 
-void watchdog_enter_host(void) { atomic_store(&in_host, true); }
+void watchdog_enter_host(void)
+{
+	atomic_store(&in_host, true);
+}
 
 void watchdog_leave_host(void)
 {
@@ -31,7 +35,10 @@ void watchdog_leave_host(void)
 	atomic_store(&in_host, false);
 }
 
-bool watchdog_fired(void) { return atomic_load(&fired); }
+bool watchdog_fired(void)
+{
+	return atomic_load(&fired);
+}
 
 static void sleep_until(uint64_t t)
 {
@@ -43,9 +50,8 @@ static void sleep_until(uint64_t t)
 
 static void *watch(void *arg)
 {
-	sigset_t ignored;
 	(void)arg;
-	requests_block(&ignored); /* they are the vCPU thread's */
+	host_requests_block(); /* they are the vCPU thread's */
 	atomic_store(&started, true);
 	for (;;) {
 		uint64_t due = atomic_load(&last_hypercall_ns) + limit_ns;
@@ -71,7 +77,10 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-static void kick(int sig) { (void)sig; }
+static void kick(int sig)
+{
+	(void)sig;
+}
 
 void watchdog_start(struct guest *g, unsigned seconds)
 {

@@ -324,7 +324,7 @@ def test_hosted_net_option_errors():
     r = subprocess.run([echo, "--net", "other=udp:1:2"], capture_output=True, text=True)
     assert r.returncode == 252 and "declares no network device" in r.stderr, r
     r = subprocess.run([echo, "--net", "service=udp:1"], capture_output=True, text=True)
-    assert r.returncode == 252 and "expected udp:LPORT:RPORT" in r.stderr, r
+    assert r.returncode == 2 and "expected udp:LPORT:RPORT" in r.stderr, r
 
 
 def ping_barrier(ns):

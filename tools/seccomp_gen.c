@@ -3,7 +3,9 @@
  * on the build host with libseccomp, which compiles the rules into a BPF
  * program, and prints that program as C for the freestanding image to load
  * at its seal.  The allowlist is what serving the ABI needs and no more:
- * nothing that changes memory maps, opens files or makes processes.
+ * nothing that changes memory maps, opens files or makes processes, and
+ * nothing that makes a file descriptor: the seal closes the device numbers
+ * no device uses (hosted_calls.c), and they must stay closed.
  */
 #include <seccomp.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../platform/hosted/hosted_fds.h"
+#include "../host/fds.h"
 #include <ingot/abi.h>
 
 static void check(int rc, const char *what)
@@ -32,26 +34,26 @@ int main(void)
 
 	/* The console: standard output and error only. */
 	check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-			       SCMP_A0(SCMP_CMP_EQ, HOSTED_FD_STDOUT)),
+			       SCMP_A0(SCMP_CMP_EQ, HOST_FD_STDOUT)),
 	      "write");
 	check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-			       SCMP_A0(SCMP_CMP_EQ, HOSTED_FD_STDERR)),
+			       SCMP_A0(SCMP_CMP_EQ, HOST_FD_STDERR)),
 	      "write");
 	/* Network devices: frames in and out of their backends' fds. */
 	for (int h = 0; h < INGOT_DEVICES_MAX; h++) {
-		check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-				       SCMP_A0(SCMP_CMP_EQ,
-					       HOSTED_NET_FD_BASE + h)),
+		check(seccomp_rule_add(
+			  ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+			  SCMP_A0(SCMP_CMP_EQ, HOST_NET_FD_BASE + h)),
 		      "write");
-		check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(readv), 1,
-				       SCMP_A0(SCMP_CMP_EQ,
-					       HOSTED_NET_FD_BASE + h)),
+		check(seccomp_rule_add(
+			  ctx, SCMP_ACT_ALLOW, SCMP_SYS(readv), 1,
+			  SCMP_A0(SCMP_CMP_EQ, HOST_NET_FD_BASE + h)),
 		      "readv");
 	}
 	static const int plain[] = {
-	    SCMP_SYS(ppoll),	  /* ingot_poll */
+	    SCMP_SYS(ppoll),         /* ingot_poll */
 	    SCMP_SYS(clock_gettime), /* the clocks */
-	    SCMP_SYS(exit_group),	  /* ingot_exit, ingot_abort */
+	    SCMP_SYS(exit_group),    /* ingot_exit, ingot_abort */
 	    SCMP_SYS(rt_sigreturn),
 	    SCMP_SYS(rt_sigprocmask), /* ingot_poll, around its sleep */
 	};
@@ -77,8 +79,8 @@ int main(void)
 	       n);
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *b = bpf + 8 * i;
-		printf("\t{0x%02x%02x, %u, %u, 0x%02x%02x%02x%02x},\n", b[1], b[0],
-		       b[2], b[3], b[7], b[6], b[5], b[4]);
+		printf("\t{0x%02x%02x, %u, %u, 0x%02x%02x%02x%02x},\n", b[1],
+		       b[0], b[2], b[3], b[7], b[6], b[5], b[4]);
 	}
 	printf("};\n");
 	seccomp_release(ctx);

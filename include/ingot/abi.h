@@ -13,7 +13,7 @@
  *    boot; wall-clock time counts from the Unix epoch.
  *  - A call given an address the guest does not own, or a length that runs
  *    past guest memory, does not return: the host stops the guest and reports
- *    it (on kvm, exit status INGOT_EXIT_STOPPED).  A host never reads or
+ *    it (exit status INGOT_EXIT_STOPPED).  A host never reads or
  *    writes outside guest memory on a guest's behalf.
  *  - Calls marked "noreturn" end the guest; their status is the status of the
  *    host process (ingot-kvm, or the hosted process).
@@ -25,10 +25,12 @@
 
 /*
  * Exit statuses of the host process.  0..249 are the guest's own (its
- * ingot_exit() argument or ingot_main()'s result, truncated to 8 bits); the
- * rest say who ended the guest and why.  A one-line message on stderr always
- * accompanies 250..255.
+ * ingot_exit() argument or ingot_main()'s result); the rest are the host's,
+ * saying who ended the guest and why, and no guest can give one as its own:
+ * any other status it asks for ends it with INGOT_EXIT_BAD_STATUS.  A
+ * one-line message on stderr always accompanies 250..255.
  */
+#define INGOT_EXIT_BAD_STATUS 250 /* the guest asked for another status */
 #define INGOT_EXIT_WATCHDOG 251 /* no ABI call for --watchdog seconds */
 #define INGOT_EXIT_SETUP 252    /* the host could not start the guest */
 #define INGOT_EXIT_STOPPED 254  /* the host stopped a guest that broke the ABI */
@@ -96,8 +98,9 @@ const struct ingot_boot_info *ingot_boot_info(void);
 /*
  * Writes len bytes to the guest's console (the host's standard output).
  * The host writes all of them before returning; console output is never
- * reordered or dropped.  Returns 0.  On kvm: one exit per call, so callers
- * buffer (libc's stdout is line-buffered).
+ * reordered or dropped, unless nobody reads it any more (a closed pipe): then
+ * it is dropped and counted, and the guest runs on.  Returns 0.  On kvm: one
+ * exit per call, so callers buffer (libc's stdout is line-buffered).
  */
 int ingot_console_write(const char *buf, size_t len);
 
@@ -159,8 +162,7 @@ int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot);
  */
 int ingot_seal(void);
 
-/* Ends the guest with status (0..249; larger values are truncated to 8 bits
- * and collide with the host's own codes). */
+/* Ends the guest with status, 0..249 (any other: INGOT_EXIT_BAD_STATUS). */
 _Noreturn void ingot_exit(int status);
 
 /*

@@ -1,32 +1,36 @@
 /* The ABI calls on the hosted target: each is at most a system call or two,
- * all of them on the seccomp allowlist. */
+ * all of them on the seccomp allowlist, and checks the addresses it is
+ * given as ingot-kvm does (abi.h). */
 #include <errno.h>
 
+#include "../../host/console.h"
+#include "../../host/exit.h"
+#include "../../host/fds.h"
+#include "../../host/msg.h"
+#include "../../host/net.h"
+#include "../../host/wait.h"
 #include "hosted.h"
-#include "hosted_syscall.h"
 
-/* Pages the guest made inaccessible (guard pages), so that a backtrace
- * never reads one. */
-#define NOACCESS_MAX 512
-static struct {
-	uintptr_t start, end;
-} noaccess[NOACCESS_MAX];
-static unsigned nnoaccess;
-static bool noaccess_overflow;
+const struct ingot_boot_info *ingot_boot_info(void)
+{
+	return &hosted.info;
+}
 
-const struct ingot_boot_info *ingot_boot_info(void) { return &hosted.info; }
+/* A buffer the guest hands over to be read. */
+static const void *guest_buffer(const char *call, const void *buf, size_t len)
+{
+	const void *p = hosted_guest_ptr((uintptr_t)buf, len, false);
+	if (!p)
+		host_stop("%s with a buffer outside guest memory (0x%lx, %lu "
+			  "bytes)",
+			  call, (unsigned long)(uintptr_t)buf,
+			  (unsigned long)len);
+	return p;
+}
 
 int ingot_console_write(const char *buf, size_t len)
 {
-	while (len) {
-		long n = syscall3(SYS_write, 1, buf, len);
-		if (n == -EINTR)
-			continue;
-		if (n <= 0)
-			return 0; /* the reader went away: drop, as a console does */
-		buf += n;
-		len -= n;
-	}
+	host_console_write(guest_buffer("console write", buf, len), len);
 	return 0;
 }
 
@@ -37,40 +41,24 @@ uint64_t hosted_clock(int clock)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+uint64_t host_now(void)
+{
+	return hosted_clock(CLOCK_MONOTONIC);
+}
+
 uint64_t ingot_clock_monotonic(void)
 {
 	return hosted_clock(CLOCK_MONOTONIC) - hosted.mono_at_boot;
 }
 
-uint64_t ingot_clock_wall(void) { return hosted_clock(CLOCK_REALTIME); }
+uint64_t ingot_clock_wall(void)
+{
+	return hosted_clock(CLOCK_REALTIME);
+}
 
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
-	struct kernel_pollfd fds[INGOT_DEVICES_MAX];
-	uint64_t now = ingot_clock_monotonic(), ready, unblocked = 0;
-	const uint64_t requests = SIGMASK(SIGTERM) | SIGMASK(SIGINT) |
-				  SIGMASK(SIGUSR1);
-	bool blocked = false;
-	for (;;) {
-		ready = hosted_net_service() | hosted_requests_take();
-		if (ready || now >= deadline_ns)
-			break;
-		if (!blocked) { /* then check again before sleeping */
-			syscall4(SYS_rt_sigprocmask, SIG_BLOCK, &requests,
-				 &unblocked, 8);
-			blocked = true;
-			continue;
-		}
-		uint64_t wait = deadline_ns - now;
-		struct kernel_timespec ts = {wait / 1000000000ULL,
-					     wait % 1000000000ULL};
-		syscall6(SYS_ppoll, (long)fds, hosted_net_pollfds(fds),
-			 (long)(deadline_ns == UINT64_MAX ? NULL : &ts),
-			 (long)&unblocked, 8, 0);
-		now = ingot_clock_monotonic();
-	}
-	if (blocked)
-		syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &unblocked, 0, 8);
+	uint64_t now, ready = host_poll(deadline_ns, hosted.mono_at_boot, &now);
 	if (ready_set)
 		*ready_set = ready;
 	if (now_ns)
@@ -78,72 +66,26 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 	return 0;
 }
 
-static void note_noaccess(uintptr_t a, size_t len, bool none)
+int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
+		     struct ingot_net_ring *rx)
 {
-	/* Remove the range, then add it back if it is now inaccessible. */
-	for (unsigned i = 0; i < nnoaccess; i++)
-		if (noaccess[i].start < a + len && a < noaccess[i].end) {
-			noaccess[i] = noaccess[--nnoaccess];
-			i--;
-		}
-	if (!none)
-		return;
-	if (nnoaccess == NOACCESS_MAX) {
-		noaccess_overflow = true;
-		return;
-	}
-	noaccess[nnoaccess].start = a;
-	noaccess[nnoaccess++].end = a + len;
-}
-
-int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
-{
-	const struct ingot_boot_info *bi = &hosted.info;
-	uintptr_t a = (uintptr_t)addr;
-	int p;
-
 	if (hosted.sealed)
 		return -EPERM;
-	switch (prot) {
-	case INGOT_PROT_NONE:
-		p = PROT_NONE;
-		break;
-	case INGOT_PROT_READ:
-		p = PROT_READ;
-		break;
-	case INGOT_PROT_RW:
-		p = PROT_READ | PROT_WRITE;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
-	    a < bi->heap_start || len > bi->heap_size ||
-	    a - bi->heap_start > bi->heap_size - len)
-		return -EINVAL;
-	long rc = syscall3(SYS_mprotect, a, len, p);
-	if (rc < 0)
-		return (int)rc;
-	note_noaccess(a, len, prot == INGOT_PROT_NONE);
-	return 0;
+	return host_net_attach(handle, (uintptr_t)tx, (uintptr_t)rx);
 }
 
-bool hosted_readable(uintptr_t addr)
+/*
+ * The allowlist lets the sealed guest use the descriptor of every device
+ * handle, attached or not: one that no device uses is closed here, so that
+ * a descriptor inherited at that number is not the guest's to write.  Past
+ * the seal no system call makes a descriptor, so none can reappear there.
+ */
+static void close_unused_device_fds(void)
 {
-	const struct ingot_boot_info *bi = &hosted.info;
-	bool in_heap = addr >= bi->heap_start &&
-		       addr + 16 <= bi->heap_start + bi->heap_size;
-	/* The process stack: at most 8 MiB below where it started. */
-	bool in_stack = addr < hosted.stack_top &&
-			addr + (8UL << 20) >= hosted.stack_top;
-	if (!in_heap)
-		return in_stack;
-	if (noaccess_overflow)
-		return false;
-	for (unsigned i = 0; i < nnoaccess; i++)
-		if (addr < noaccess[i].end && addr + 16 > noaccess[i].start)
-			return false;
-	return true;
+	struct ingot_net_info info;
+	for (unsigned h = 0; h < INGOT_DEVICES_MAX; h++)
+		if (!host_net_info(h, &info))
+			syscall3(SYS_close, HOST_NET_FD_BASE + h, 0, 0);
 }
 
 int ingot_seal(void)
@@ -152,6 +94,7 @@ int ingot_seal(void)
 
 	if (hosted.sealed)
 		return -EPERM;
+	close_unused_device_fds();
 	long rc = syscall6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	if (rc == 0)
 		rc = syscall3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
@@ -163,16 +106,14 @@ int ingot_seal(void)
 
 void ingot_exit(int status)
 {
-	for (;;)
-		syscall3(SYS_exit_group, status & 0xff, 0, 0);
+	host_exit(host_guest_status(status));
 }
 
 void ingot_abort(const char *msg, size_t len)
 {
-	static const char prefix[] = "ingot: guest aborted: ";
-	syscall3(SYS_write, 2, prefix, sizeof prefix - 1);
-	syscall3(SYS_write, 2, msg, len);
-	syscall3(SYS_write, 2, "\n", 1);
-	for (;;)
-		syscall3(SYS_exit_group, INGOT_EXIT_ABORT, 0, 0);
+	const char *p = guest_buffer("abort", msg, len);
+	if (len > 900)
+		len = 900;
+	host_msg("guest aborted: %.*s", (int)len, p);
+	host_exit(INGOT_EXIT_ABORT);
 }

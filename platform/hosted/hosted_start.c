@@ -6,13 +6,16 @@
  */
 #include <string.h>
 
+#include "../../host/msg.h"
+#include "../../host/net.h"
+#include "../../host/option.h"
+#include "../../host/requests.h"
 #include "../common/boot.h"
 #include "hosted.h"
-#include "hosted_syscall.h"
 
 #define MEM_DEFAULT (32UL << 20)
-#define MEM_MIN (4UL << 20)
-#define MEM_MAX (64UL << 30)
+#define MEM_MIN     (4UL << 20)
+#define MEM_MAX     (64UL << 30)
 
 struct hosted hosted;
 
@@ -20,58 +23,34 @@ extern uintptr_t __stack_chk_guard;
 
 _Noreturn void hosted_start(uintptr_t *sp);
 
-static void say_to(int fd, const char *s) { syscall3(SYS_write, fd, s, strlen(s)); }
-
-void hosted_say(const char *s) { say_to(2, s); }
-
-#define say hosted_say
+static void say_to(int fd, const char *s)
+{
+	syscall3(SYS_write, fd, s, strlen(s));
+}
 
 /* --help goes to standard output, a usage error to standard error. */
 static _Noreturn void usage(const char *prog, const char *error)
 {
 	int fd = error ? 2 : 1;
-	if (error) {
-		say("ingot: ");
-		say(error);
-		say("\n");
-	}
+	if (error)
+		host_msg("%s", error);
 	say_to(fd, "usage: ");
 	say_to(fd, prog);
-	say_to(fd, " [--mem SIZE] [--net NAME=BACKEND]... [--] [ARGS...]\n"
+	say_to(
+	    fd,
+	    " [--mem SIZE] [--net NAME=BACKEND]... [--] [ARGS...]\n"
 	    "Runs this ingot image as a Linux process (the hosted target).\n"
-	    "  --mem SIZE  guest memory, with a K, M or G suffix (default 32M)\n"
+	    "  --mem SIZE  guest memory, with a K, M or G suffix (default "
+	    "32M)\n"
 	    "  --net NAME=TAP[,mac=MAC]\n"
 	    "              attach network device NAME to tap device TAP\n"
 	    "  --net NAME=udp:LPORT:RPORT[,mac=MAC]\n"
 	    "              ... to frames in UDP datagrams on 127.0.0.1, sent\n"
-	    "              from port LPORT to port RPORT (no privilege needed)\n"
+	    "              from port LPORT to port RPORT (no privilege "
+	    "needed)\n"
 	    "  --help      print this and exit\n");
 	syscall3(SYS_exit_group, error ? 2 : 0, 0, 0);
 	__builtin_unreachable();
-}
-
-/* "64M" -> bytes, 0 if malformed. */
-static uint64_t parse_size(const char *s)
-{
-	uint64_t v = 0;
-	const char *p = s;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (MEM_MAX >> 0) / 10)
-			return 0;
-		v = v * 10 + (*p - '0');
-	}
-	if (p == s)
-		return 0;
-	unsigned shift = 0;
-	switch (*p) {
-	case 'K': case 'k': shift = 10; p++; break;
-	case 'M': case 'm': shift = 20; p++; break;
-	case 'G': case 'g': shift = 30; p++; break;
-	}
-	if (*p || v > (MEM_MAX >> shift))
-		return 0;
-	v <<= shift;
-	return v >= MEM_MIN && v % 4096 == 0 ? v : 0;
 }
 
 /* Consumes the platform's options; returns the index of the first
@@ -89,7 +68,7 @@ static int parse_options(int argc, char **argv, uint64_t *mem)
 			if (!a[5] && i + 1 >= argc)
 				usage(argv[0], "--net needs NAME=BACKEND");
 			const char *err =
-			    hosted_net_option(a[5] ? a + 6 : argv[++i]);
+			    host_net_option(a[5] ? a + 6 : argv[++i]);
 			if (err)
 				usage(argv[0], err);
 			continue;
@@ -103,20 +82,11 @@ static int parse_options(int argc, char **argv, uint64_t *mem)
 		} else {
 			return i;
 		}
-		*mem = parse_size(val);
-		if (!*mem)
-			usage(argv[0], "--mem: not a size from 4M to 64G "
-				       "(a multiple of 4K)");
+		const char *err = host_parse_size(val, MEM_MIN, MEM_MAX, mem);
+		if (err)
+			usage(argv[0], err);
 	}
 	return i;
-}
-
-static void die(const char *what)
-{
-	say("ingot: cannot start: ");
-	say(what);
-	say("\n");
-	syscall3(SYS_exit_group, INGOT_EXIT_SETUP, 0, 0);
 }
 
 /* Maps the image file itself, read-only, for symbol names in fault
@@ -129,26 +99,51 @@ static void map_symbols(void)
 		return;
 	long size = syscall3(SYS_lseek, fd, 0, 2 /* SEEK_END */);
 	if (size > 0) {
-		long p = syscall6(SYS_mmap, 0, size, PROT_READ, MAP_PRIVATE, fd,
-				  0);
+		long p =
+		    syscall6(SYS_mmap, 0, size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p > 0 || p < -4095)
 			elfsym_init(&hosted.syms, (void *)p, size);
 	}
 	syscall3(SYS_close, fd, 0, 0);
 }
 
-static void setup_manifest(void)
+/* The image's devices (its manifest) in the boot info, each network
+ * device attached to its --net backend. */
+static void setup_devices(void)
 {
 	extern const struct ingot_manifest_entry __ingot_manifest_start[],
 	    __ingot_manifest_end[];
+	const struct ingot_manifest_entry *m = __ingot_manifest_start;
 	struct ingot_boot_info *bi = &hosted.info;
-	for (const struct ingot_manifest_entry *e = __ingot_manifest_start;
-	     e < __ingot_manifest_end && bi->ndevices < INGOT_DEVICES_MAX; e++) {
-		struct ingot_device *d = &bi->devices[bi->ndevices];
-		memcpy(d->name, e->name, sizeof d->name);
-		d->type = e->type;
-		d->handle = bi->ndevices++;
+	size_t n = (size_t)(__ingot_manifest_end - m);
+
+	if (n > INGOT_DEVICES_MAX)
+		n = INGOT_DEVICES_MAX;
+	host_net_setup(m, (unsigned)n, hosted_guest_ptr);
+	for (unsigned i = 0; i < n; i++) {
+		struct ingot_device *d = &bi->devices[i];
+		memcpy(d->name, m[i].name, sizeof d->name);
+		d->type = m[i].type;
+		d->handle = i;
+		if (d->type == INGOT_DEVICE_NET)
+			d->attached = host_net_info(i, &d->u.net);
 	}
+	bi->ndevices = (uint32_t)n;
+}
+
+/* The end of the arguments and environment strings above the stack, which
+ * the kernel put at the top of the stack's last page. */
+static uintptr_t strings_end(char **argv)
+{
+	uintptr_t end = (uintptr_t)argv;
+	char **p = argv;
+	for (int list = 0; list < 2; list++, p++) /* argv, then envp */
+		for (; *p; p++) {
+			uintptr_t e = (uintptr_t)*p + strlen(*p) + 1;
+			if (e > end)
+				end = e;
+		}
+	return (end + INGOT_PAGE_SIZE - 1) & ~(uintptr_t)(INGOT_PAGE_SIZE - 1);
 }
 
 /* Runs before the stack-protector canary is set, so it has none. */
@@ -159,16 +154,19 @@ __attribute__((no_stack_protector)) void hosted_start(uintptr_t *sp)
 	uint64_t seed[2], mem = MEM_DEFAULT;
 
 	if (syscall3(SYS_getrandom, seed, sizeof seed, 0) != sizeof seed)
-		die("getrandom failed");
+		host_fail("cannot start: getrandom failed");
 	__stack_chk_guard = boot_canary(seed[0]);
 
+	host_msg_init("ingot");
 	hosted.stack_top = (uintptr_t)sp;
+	hosted.stack_end = strings_end(argv);
 	hosted.mono_at_boot = hosted_clock(CLOCK_MONOTONIC);
 	int first = parse_options(argc, argv, &mem);
-	long heap = syscall6(SYS_mmap, 0, mem, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long heap =
+	    syscall6(SYS_mmap, 0, mem, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (heap < 0 && heap > -4096)
-		die("cannot map guest memory");
+		host_fail("cannot start: cannot map guest memory");
 
 	/* The application's argv: the image name, then its own arguments
 	 * (argv[first - 1] is overwritten; the platform is done with it). */
@@ -182,9 +180,9 @@ __attribute__((no_stack_protector)) void hosted_start(uintptr_t *sp)
 	    .clock_hz = 1000000000,
 	    .random_seed = seed[1],
 	};
-	setup_manifest();
-	hosted_net_setup();
+	setup_devices();
 	map_symbols();
+	host_requests_init();
 	hosted_signals_init();
 	boot_run(hosted.info.argc, (char **)hosted.info.argv);
 }

@@ -14,16 +14,6 @@ _start:
 	ud2
 	.size _start, . - _start
 
-	/* Signal handlers return through rt_sigreturn. */
-	.section .text.hosted_sigreturn, "ax"
-	.globl hosted_sigreturn
-	.type hosted_sigreturn, @function
-hosted_sigreturn:
-	movl $15, %eax		/* __NR_rt_sigreturn */
-	syscall
-	ud2
-	.size hosted_sigreturn, . - hosted_sigreturn
-
 	/* Identifies the file as an ingot image for the hosted target. */
 	.section .note.ingot, "a"
 	.balign 4
@@ -34,5 +24,8 @@ hosted_sigreturn:
 	.balign 4
 	.long INGOT_ABI_VERSION
 	.long INGOT_TARGET_HOSTED
+	/* The end of the image's read-only data (hosted_mem.c). */
+	.globl hosted_note_end
+hosted_note_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "elf64.h"
-#include "fault.h"
+#include "elfsym.h"
 
 int elfsym_init(struct elfsym *s, const void *elf, size_t len)
 {
@@ -21,14 +21,16 @@ int elfsym_init(struct elfsym *s, const void *elf, size_t len)
 	if (eh->e_shentsize != sizeof(struct elf64_shdr) || eh->e_shoff > len ||
 	    (len - eh->e_shoff) / sizeof(struct elf64_shdr) < eh->e_shnum)
 		return -1;
-	const struct elf64_shdr *sh = (const struct elf64_shdr *)(buf + eh->e_shoff);
+	const struct elf64_shdr *sh =
+	    (const struct elf64_shdr *)(buf + eh->e_shoff);
 	for (unsigned i = 0; i < eh->e_shnum; i++) {
 		if (sh[i].sh_type != ELF_SHT_SYMTAB)
 			continue;
 		if (sh[i].sh_link >= eh->e_shnum)
 			return -1;
 		const struct elf64_shdr *st = &sh[sh[i].sh_link];
-		if (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset ||
+		if (sh[i].sh_offset > len ||
+		    sh[i].sh_size > len - sh[i].sh_offset ||
 		    st->sh_offset > len || st->sh_size > len - st->sh_offset ||
 		    sh[i].sh_offset % 8 != 0)
 			return -1;
@@ -49,7 +51,8 @@ const char *elfsym_lookup(const struct elfsym *s, uint64_t addr,
 	if (!s)
 		return NULL;
 	for (size_t i = 0; i < s->nsyms; i++) {
-		const struct elf64_sym *sym = (const struct elf64_sym *)s->syms + i;
+		const struct elf64_sym *sym =
+		    (const struct elf64_sym *)s->syms + i;
 		if (ELF_ST_TYPE(sym->st_info) != ELF_STT_FUNC ||
 		    sym->st_name >= s->strtab_size || addr < sym->st_value)
 			continue;

@@ -54,9 +54,16 @@ static void symbolize(const struct elfsym *syms, uint64_t addr,
 {
 	uint64_t off = 0, at = return_address ? addr - 1 : addr;
 	const char *name = syms ? elfsym_lookup(syms, at, &off) : NULL;
+	char clean[128];
+	size_t n = 0;
+
+	/* The image could name a function with terminal escapes. */
+	for (; name && name[n] && n < sizeof clean - 1; n++)
+		clean[n] = name[n] >= 0x20 && name[n] < 0x7f ? name[n] : '?';
+	clean[n] = '\0';
 	if (name)
 		snprintf(buf, size, "0x%lx <%s+0x%lx>", (unsigned long)addr,
-			 name, (unsigned long)(off + (addr - at)));
+			 clean, (unsigned long)(off + (addr - at)));
 	else
 		snprintf(buf, size, "0x%lx", (unsigned long)addr);
 }
@@ -75,7 +82,7 @@ void fault_report(const struct ingot_fault *f, const struct elfsym *syms,
 	if (f->vector == 14) {
 		snprintf(line, sizeof line, "%s  %s address 0x%lx: %s", prefix,
 			 (f->error_code & 0x10) ? "executing"
-			 : (f->error_code & 2)	? "writing"
+			 : (f->error_code & 2)  ? "writing"
 						: "reading",
 			 (unsigned long)f->address,
 			 page_fault_cause(f->error_code));
@@ -104,12 +111,13 @@ void fault_report(const struct ingot_fault *f, const struct elfsym *syms,
 	    {"r12", f->r12}, {"r13", f->r13}, {"r14", f->r14}, {"r15", f->r15},
 	};
 	for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i += 4) {
-		snprintf(line, sizeof line,
-			 "%s  %-3s %016lx  %-3s %016lx  %-3s %016lx  %-3s %016lx",
-			 prefix, regs[i].name, (unsigned long)regs[i].v,
-			 regs[i + 1].name, (unsigned long)regs[i + 1].v,
-			 regs[i + 2].name, (unsigned long)regs[i + 2].v,
-			 regs[i + 3].name, (unsigned long)regs[i + 3].v);
+		snprintf(
+		    line, sizeof line,
+		    "%s  %-3s %016lx  %-3s %016lx  %-3s %016lx  %-3s %016lx",
+		    prefix, regs[i].name, (unsigned long)regs[i].v,
+		    regs[i + 1].name, (unsigned long)regs[i + 1].v,
+		    regs[i + 2].name, (unsigned long)regs[i + 2].v,
+		    regs[i + 3].name, (unsigned long)regs[i + 3].v);
 		out(ctx, line);
 	}
 	snprintf(line, sizeof line, "%s  rip %016lx  rflags %08lx", prefix,

@@ -1,30 +1,31 @@
 /*
  * The ELF64 structures ingot reads (images and their symbols).  Written out
- * here because the hosted platform is freestanding and cannot use the host's
- * <elf.h>; field names follow the ELF specification.
+ * here because host/ also builds into freestanding hosted images, which
+ * cannot use the build host's <elf.h>; field names follow the ELF
+ * specification.
  */
-#ifndef PLATFORM_ELF64_H
-#define PLATFORM_ELF64_H
+#ifndef HOST_ELF64_H
+#define HOST_ELF64_H
 
 #include <stdint.h>
 
-#define ELF_MAGIC "\177ELF"
-#define ELF_EI_CLASS 4
-#define ELF_EI_DATA 5
-#define ELF_CLASS64 2
-#define ELF_DATA2LSB 1
-#define ELF_ET_EXEC 2
+#define ELF_MAGIC     "\177ELF"
+#define ELF_EI_CLASS  4
+#define ELF_EI_DATA   5
+#define ELF_CLASS64   2
+#define ELF_DATA2LSB  1
+#define ELF_ET_EXEC   2
 #define ELF_EM_X86_64 62
 
 #define ELF_PT_LOAD 1
 #define ELF_PT_NOTE 4
-#define ELF_PF_X 1
-#define ELF_PF_W 2
-#define ELF_PF_R 4
+#define ELF_PF_X    1
+#define ELF_PF_W    2
+#define ELF_PF_R    4
 
-#define ELF_SHT_SYMTAB 2
-#define ELF_STT_FUNC 2
-#define ELF_ST_TYPE(info) ((info) & 0xf)
+#define ELF_SHT_SYMTAB    2
+#define ELF_STT_FUNC      2
+#define ELF_ST_TYPE(info) ((info)&0xf)
 
 struct elf64_ehdr {
 	unsigned char e_ident[16];

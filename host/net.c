@@ -1,0 +1,118 @@
+/* The network devices, by handle: see net.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "fds.h"
+#include "msg.h"
+#include "net.h"
+#include "net_dev.h"
+#include "sys.h"
+
+void host_net_setup(const struct ingot_manifest_entry *manifest,
+		    unsigned nmanifest, host_guest_ptr_fn *guest_ptr)
+{
+	if (nmanifest > INGOT_DEVICES_MAX)
+		nmanifest = INGOT_DEVICES_MAX;
+	for (unsigned i = 0; i < host_net_ndevs; i++) {
+		struct host_net_dev *d = &host_net_devs[i];
+		for (unsigned m = 0; m < nmanifest; m++)
+			if (manifest[m].type == INGOT_DEVICE_NET &&
+			    strncmp(manifest[m].name, d->name,
+				    sizeof manifest[m].name) == 0)
+				d->handle = (int)m;
+		if (d->handle < 0)
+			host_fail("--net %s: the image declares no network "
+				  "device of that name",
+				  d->name);
+		int fd = host_net_open(d);
+		d->fd = HOST_NET_FD_BASE + d->handle;
+		if (fd != d->fd) {
+			long rc = syscall4(SYS_dup3, fd, d->fd, O_CLOEXEC, 0);
+			if (rc < 0)
+				host_fail("--net %s: cannot move its "
+					  "descriptor: %s",
+					  d->name, strerror((int)-rc));
+			syscall3(SYS_close, fd, 0, 0);
+		}
+		d->ring = (struct host_ring_dev){
+		    .name = d->name,
+		    .ops = &host_net_backend_ops,
+		    .ctx = d,
+		    .guest_ptr = guest_ptr,
+		};
+	}
+}
+
+unsigned host_net_count(void)
+{
+	return host_net_ndevs;
+}
+
+static struct host_net_dev *find(unsigned handle)
+{
+	for (unsigned i = 0; i < host_net_ndevs; i++)
+		if (host_net_devs[i].handle == (int)handle)
+			return &host_net_devs[i];
+	return NULL;
+}
+
+bool host_net_info(unsigned handle, struct ingot_net_info *info)
+{
+	const struct host_net_dev *d = find(handle);
+	if (!d)
+		return false;
+	memcpy(info->mac, d->mac, 6);
+	info->mtu = 1500;
+	return true;
+}
+
+int host_net_attach(unsigned handle, uint64_t tx_va, uint64_t rx_va)
+{
+	struct host_net_dev *d = find(handle);
+	return d ? host_ring_attach(&d->ring, tx_va, rx_va) : -ENODEV;
+}
+
+uint64_t host_net_service(void)
+{
+	uint64_t ready = 0;
+	for (unsigned i = 0; i < host_net_ndevs; i++)
+		if (host_ring_service(&host_net_devs[i].ring))
+			ready |= 1ULL << host_net_devs[i].handle;
+	return ready;
+}
+
+unsigned host_net_pollfds(struct kernel_pollfd *fds)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < host_net_ndevs; i++) {
+		short ev = host_ring_poll_events(&host_net_devs[i].ring);
+		if (ev)
+			fds[n++] =
+			    (struct kernel_pollfd){host_net_devs[i].fd, ev, 0};
+	}
+	return n;
+}
+
+void host_net_fds(void (*fn)(void *ctx, int fd), void *ctx)
+{
+	for (unsigned i = 0; i < host_net_ndevs; i++)
+		fn(ctx, host_net_devs[i].fd);
+}
+
+void host_net_report(void)
+{
+	for (unsigned i = 0; i < host_net_ndevs; i++) {
+		const struct host_net_dev *d = &host_net_devs[i];
+		const struct host_ring_counters *c = &d->ring.count;
+		host_msg("net %s (%s): in %lu frames %lu bytes, out %lu frames "
+			 "%lu bytes, dropped %lu too big %lu refused, %lu "
+			 "receive errors",
+			 d->name, d->backend, (unsigned long)c->frames_in,
+			 (unsigned long)c->bytes_in,
+			 (unsigned long)c->frames_out,
+			 (unsigned long)c->bytes_out,
+			 (unsigned long)c->dropped_in_too_big,
+			 (unsigned long)c->dropped_out_error,
+			 (unsigned long)c->errors_in);
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * Network devices on the host side, the same on every target:
+ *   --net NAME=TAP[,mac=MAC]              an existing tap device
+ *   --net NAME=udp:LPORT:RPORT[,mac=MAC]  frames as UDP datagrams on
+ *                                         127.0.0.1, from LPORT to RPORT
+ * The UDP backend needs no privilege: two guests with mirrored ports are
+ * joined by a virtual cable, and a test can be the other end.  Frames move
+ * between the backend and the guest's rings at every poll (net_ring.h).
+ *
+ * Errors: a malformed option is a usage error (exit 2, from the caller);
+ * a device the image does not declare or a backend that cannot be opened
+ * (a tap device that does not exist, a port in use) ends the host with
+ * INGOT_EXIT_SETUP.  ingot never creates a tap device: one it created
+ * would vanish with it, and the operator could not have configured it.
+ */
+#ifndef HOST_NET_H
+#define HOST_NET_H
+
+#include <ingot/abi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net_ring.h"
+
+#define HOST_NET_SYNTAX                                                        \
+	"NAME=TAP or NAME=udp:LPORT:RPORT, then optionally ,mac=MAC"
+
+/* One --net option's text.  Returns NULL, or what is wrong with it. */
+const char *host_net_option(const char *spec);
+
+/* Attaches each --net device to the image's device of its name (the
+ * manifest's index is the handle) and opens its backend at file
+ * descriptor HOST_NET_FD_BASE + handle (fds.h). */
+void host_net_setup(const struct ingot_manifest_entry *manifest,
+		    unsigned nmanifest, host_guest_ptr_fn *guest_ptr);
+
+/* How many devices are attached. */
+unsigned host_net_count(void);
+
+/* The device at handle: false if none is attached there. */
+bool host_net_info(unsigned handle, struct ingot_net_info *info);
+
+/* ingot_net_attach(): 0 or its negative error. */
+int host_net_attach(unsigned handle, uint64_t tx_va, uint64_t rx_va);
+
+/* Serves every device; returns the handles with news, one bit each. */
+uint64_t host_net_service(void);
+
+/* Fills fds (INGOT_DEVICES_MAX of them) with what to wait on; returns
+ * how many. */
+struct kernel_pollfd;
+unsigned host_net_pollfds(struct kernel_pollfd *fds);
+
+/* Calls fn with each device's file descriptor. */
+void host_net_fds(void (*fn)(void *ctx, int fd), void *ctx);
+
+/* Each device's counters, on standard error. */
+void host_net_report(void);
+
+#endif

@@ -1,0 +1,33 @@
+/* host/net internals: a network device and its backend. */
+#ifndef HOST_NET_DEV_H
+#define HOST_NET_DEV_H
+
+#include <ingot/abi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net_ring.h"
+
+/* "udp:65535:65535" and a tap device's name (IFNAMSIZ) both fit. */
+#define HOST_NET_BACKEND_MAX 16
+
+struct host_net_dev {
+	char name[INGOT_DEVICE_NAME_MAX + 1];
+	char backend[HOST_NET_BACKEND_MAX]; /* as given: TAP or udp:L:R */
+	bool udp;
+	uint16_t port[2]; /* udp: local, remote */
+	uint8_t mac[6];
+	int handle; /* -1 until setup */
+	int fd;
+	struct host_ring_dev ring;
+};
+
+extern struct host_net_dev host_net_devs[INGOT_DEVICES_MAX];
+extern unsigned host_net_ndevs;
+
+/* net_backend.c: opens d's backend (host_fail if it cannot); frames in
+ * and out of it. */
+int host_net_open(struct host_net_dev *d);
+extern const struct host_ring_ops host_net_backend_ops;
+
+#endif

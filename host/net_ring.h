@@ -1,0 +1,66 @@
+/*
+ * The host side of the network rings (abi.h, "Network devices"): moves
+ * frames between a guest's rings and a backend through callbacks, and
+ * treats all it reads from the rings as untrusted.  A guest that breaks the
+ * ring rules is stopped (host_stop).
+ */
+#ifndef HOST_NET_RING_H
+#define HOST_NET_RING_H
+
+#include <ingot/abi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Host pointer to guest-virtual [va, va + len), or NULL if that is not all
+ * (writable) guest memory.  Each side provides it. */
+typedef void *host_guest_ptr_fn(uint64_t va, uint64_t len, bool writable);
+
+struct host_ring_ops {
+	/* Sends one frame: 0, -EAGAIN (try again later) or another negative
+	 * error (the frame is dropped). */
+	int (*send)(void *ctx, const void *frame, uint32_t len);
+	/* Receives one frame into buf: its length, -EAGAIN when none is
+	 * waiting, -EMSGSIZE if it was longer than cap (dropped), or another
+	 * negative error (receiving stops until the next service). */
+	int (*recv)(void *ctx, void *buf, uint32_t cap);
+};
+
+struct host_ring_counters {
+	uint64_t frames_in, bytes_in, frames_out, bytes_out;
+	uint64_t dropped_in_too_big; /* longer than the guest's buffer */
+	uint64_t dropped_out_error;  /* the backend refused the frame */
+	uint64_t errors_in;          /* the backend failed to receive */
+};
+
+struct host_ring {
+	struct ingot_net_ring *ring; /* host pointer, checked at attach */
+	uint32_t size;               /* as checked at attach */
+	uint32_t used;               /* the host's copy: never read back */
+};
+
+struct host_ring_dev {
+	const char *name; /* the device's, for messages */
+	const struct host_ring_ops *ops;
+	void *ctx;
+	host_guest_ptr_fn *guest_ptr;
+	struct host_ring tx, rx;
+	bool attached;   /* rings given */
+	bool tx_blocked; /* the backend said EAGAIN with frames pending */
+	struct host_ring_counters count;
+};
+
+/* Checks and records a ring pair for ingot_net_attach().  Returns 0 or the
+ * call's negative error. */
+int host_ring_attach(struct host_ring_dev *d, uint64_t tx_va, uint64_t rx_va);
+
+/* Sends what the TX ring holds and fills what the RX ring offers.
+ * Returns true if the guest has something new: a frame received, or room
+ * on a TX ring that was full. */
+bool host_ring_service(struct host_ring_dev *d);
+
+/* What to wait for on the backend, as poll(2) events: input while the
+ * guest has RX buffers posted, output while a send was refused with
+ * EAGAIN.  0: nothing. */
+short host_ring_poll_events(const struct host_ring_dev *d);
+
+#endif
