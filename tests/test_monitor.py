@@ -12,7 +12,7 @@ def test_not_an_image_is_refused():
 
 
 def test_usage_errors():
-    for argv in ([], ["--mem", "1M", "x"], ["--mem", "12Q", "x"], ["--watchdog", "-1", "x"],
+    for argv in ([], ["--mem", "64K", "x"], ["--mem", "8G", "x"], ["--mem", "12Q", "x"], ["--watchdog", "-1", "x"],
                  ["--frobnicate", "x"]):
         r = run([MONITOR, *argv])
         assert r.rc == 2, (argv, r)
