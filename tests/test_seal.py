@@ -5,9 +5,13 @@ seal (from a start-of-day hook) or after it.  Each must be stopped with
 INGOT_EXIT_STOPPED and a message naming what was refused, with the monitor
 alive to say so; none may reach "attack succeeded".
 """
+import os
+import struct
+import subprocess
+
 import pytest
 
-from conftest import EXIT_ABORT, EXIT_STOPPED, boot
+from conftest import EXIT_ABORT, EXIT_SETUP, EXIT_STOPPED, MONITOR, boot, image, run
 
 pytestmark = pytest.mark.kvm
 
@@ -54,3 +58,49 @@ def test_software_interrupts_reach_only_the_monitor(variant):
     assert r.rc in (EXIT_ABORT, EXIT_STOPPED), r
     assert "guest fault:" in r.err and "<ingot_main+" in r.err, r
 
+
+
+def test_the_running_monitor_has_no_privileges_and_two_filters():
+    # Once the guest runs, the monitor keeps no capability and is confined
+    # by its filter plus the seal's (which takes away the memory-slot and
+    # special-register calls).
+    p = subprocess.Popen([MONITOR, image("kvm", "sleep", test=True), "3000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "sleeping for 3000 ms\n"
+        status = dict(line.split(":\t", 1) for line in
+                      open(f"/proc/{p.pid}/status").read().splitlines() if ":\t" in line)
+    finally:
+        p.kill()
+        p.wait()
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(status[cap], 16) == 0, (cap, status[cap])
+    assert status["NoNewPrivs"] == "1"
+    assert status["Seccomp"] == "2"
+    assert status["Seccomp_filters"] == "2"
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "image"
+    os.mkfifo(fifo)
+    r = run([MONITOR, str(fifo)], timeout=5)
+    assert r.rc == EXIT_SETUP, r
+    assert "not a regular file" in r.err
+
+
+def test_an_offset_near_the_top_of_the_address_space_is_refused(tmp_path):
+    # Every PT_LOAD's p_vaddr moved so that virtual - physical wraps past
+    # 2^64 when the monitor adds guest memory to it.
+    data = bytearray(open(image("kvm", "hello"), "rb").read())
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if struct.unpack_from("<I", data, at)[0] == 1:  # PT_LOAD
+            paddr, = struct.unpack_from("<Q", data, at + 24)
+            struct.pack_into("<Q", data, at + 16, (paddr - (2 << 20)) % (1 << 64))
+    bad = tmp_path / "wrapped.kvm"
+    bad.write_bytes(data)
+    r = run([MONITOR, str(bad)])
+    assert r.rc == EXIT_SETUP, r
+    assert "unusable virtual address" in r.err
