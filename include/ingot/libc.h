@@ -13,11 +13,11 @@
 #include <stddef.h>
 
 struct libc_heap_stats {
-	size_t in_use_bytes;	/* in allocated blocks, headers included */
-	size_t free_bytes;	/* in freed blocks awaiting reuse */
+	size_t in_use_bytes;    /* in allocated blocks, headers included */
+	size_t free_bytes;      /* in freed blocks awaiting reuse */
 	size_t untouched_bytes; /* never handed out yet */
-	size_t largest_free;	/* the largest block malloc could return */
-	size_t allocations;	/* blocks currently allocated */
+	size_t largest_free;    /* the largest block malloc could return */
+	size_t allocations;     /* blocks currently allocated */
 };
 
 void libc_heap_stats(struct libc_heap_stats *s);

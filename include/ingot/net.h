@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NET_PKT_SIZE 2048
+#define NET_PKT_SIZE     2048
 #define NET_PKT_HEADROOM 64 /* room for Ethernet + IPv4 + UDP headers */
 
 /*

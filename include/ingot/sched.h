@@ -11,8 +11,8 @@
  * every device poller; then the fibers that were runnable run, each once.
  * When no fiber is runnable, the loop sleeps in ingot_poll() until the
  * earliest timer or a device wakes it (at once if a device has news): an
- * idle guest uses no CPU.  When every fiber waits and nothing (timer or poller) could
- * ever wake one, the guest aborts with a deadlock report naming them.
+ * idle guest uses no CPU.  When every fiber waits and nothing (timer or poller)
+ * could ever wake one, the guest aborts with a deadlock report naming them.
  *
  * Stacks come from a pool reserved at start of day, each with an unmapped
  * guard page below it: an overflow is a page fault, reported, not silent
@@ -33,8 +33,8 @@ struct sched_fiber;
  * caller next yields or blocks).  name (not copied) appears in reports.
  * Returns the fiber's id (> 0), or -EAGAIN when all
  * CONFIG_SCHED_FIBERS_MAX fibers exist (fewer in a guest so small that
- * their stacks would take more than a quarter of its heap).  The fiber ends when fn returns;
- * its stack then serves the next fiber spawned.
+ * their stacks would take more than a quarter of its heap).  The fiber ends
+ * when fn returns; its stack then serves the next fiber spawned.
  */
 int sched_spawn(void (*fn)(void *arg), void *arg, const char *name);
 
@@ -64,11 +64,15 @@ int sched_run(void);
 
 /* --- wait queues --------------------------------------------------------- */
 
-/* Fibers waiting for something; zero-initialised is empty (SCHED_WAITQ_INIT). */
+/* Fibers waiting for something; zero-initialised is empty (SCHED_WAITQ_INIT).
+ */
 struct sched_waitq {
 	struct sched_fiber *head, *tail;
 };
-#define SCHED_WAITQ_INIT {0, 0}
+#define SCHED_WAITQ_INIT                                                       \
+	{                                                                      \
+		0, 0                                                           \
+	}
 
 /*
  * Blocks the caller on q until a wake or monotonic time deadline_ns
@@ -135,12 +139,12 @@ int sched_on_report(void (*fn)(void));
 /* --- counters ------------------------------------------------------------ */
 
 struct sched_stats {
-	uint64_t turns;	       /* loop turns */
-	uint64_t switches;     /* context switches */
-	uint64_t sleeps;       /* ingot_poll() calls that may sleep */
+	uint64_t turns;    /* loop turns */
+	uint64_t switches; /* context switches */
+	uint64_t sleeps;   /* ingot_poll() calls that may sleep */
 	uint64_t timers_fired;
-	uint64_t poller_work;  /* what the pollers said they did */
-	unsigned fibers_live;  /* main included */
+	uint64_t poller_work; /* what the pollers said they did */
+	unsigned fibers_live; /* main included */
 	unsigned fibers_peak;
 	unsigned timers_armed;
 };

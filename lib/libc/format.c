@@ -17,7 +17,7 @@ enum {
 struct spec {
 	unsigned flags;
 	int width;
-	int prec; /* -1: none */
+	int prec;    /* -1: none */
 	char length; /* 'H' hh, 'h', 'l', 'L' ll, 'z', 't', 'j', or 0 */
 	char conv;
 };
@@ -95,8 +95,7 @@ static void format_int(struct sink *k, const struct spec *sp, uintmax_t v,
 	if (sp->flags & F_ALT) {
 		if (base == 16 && !zero)
 			prefix = sp->conv == 'X' ? "0X" : "0x";
-		else if (base == 8 && (n == 0 || *d != '0') &&
-			 sp->prec <= n) {
+		else if (base == 8 && (n == 0 || *d != '0') && sp->prec <= n) {
 			*--d = '0';
 			n++;
 		}
@@ -217,8 +216,8 @@ int libc_format(libc_format_out out, void *ctx, const char *fmt, va_list ap0)
 		case 'd':
 		case 'i': {
 			intmax_t v = get_signed(&sp, &ap);
-			format_int(&k, &sp, v < 0 ? -(uintmax_t)v : (uintmax_t)v,
-				   v < 0);
+			format_int(&k, &sp,
+				   v < 0 ? -(uintmax_t)v : (uintmax_t)v, v < 0);
 			break;
 		}
 		case 'u':
@@ -236,8 +235,9 @@ int libc_format(libc_format_out out, void *ctx, const char *fmt, va_list ap0)
 			const char *s = va_arg(ap, const char *);
 			if (!s)
 				s = "(null)";
-			format_str(&k, &sp,  s,
-				   sp.prec >= 0 ? strnlen(s, sp.prec) : strlen(s));
+			format_str(&k, &sp, s,
+				   sp.prec >= 0 ? strnlen(s, sp.prec)
+						: strlen(s));
 			break;
 		}
 		case 'p': {

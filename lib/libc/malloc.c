@@ -21,20 +21,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALIGN 16
-#define HDR 16
-#define MIN_BLOCK 48 /* header, two list links, footer */
-#define INUSE 1u
+#define ALIGN      16
+#define HDR        16
+#define MIN_BLOCK  48 /* header, two list links, footer */
+#define INUSE      1u
 #define PREV_INUSE 2u
-#define FLAGS (INUSE | PREV_INUSE)
+#define FLAGS      (INUSE | PREV_INUSE)
 
 #define SMALL_LIMIT 1024
-#define NSMALL (SMALL_LIMIT / ALIGN)     /* classes 0..63, by size / 16 */
-#define NBINS (NSMALL + 54)              /* then one per power of two */
+#define NSMALL      (SMALL_LIMIT / ALIGN) /* classes 0..63, by size / 16 */
+#define NBINS       (NSMALL + 54)         /* then one per power of two */
 
 struct block {
-	size_t head;  /* size | flags */
-	size_t check; /* head ^ address ^ secret */
+	size_t head;               /* size | flags */
+	size_t check;              /* head ^ address ^ secret */
 	struct block *next, *prev; /* while free */
 };
 
@@ -47,11 +47,20 @@ static struct {
 	struct libc_heap_stats stats;
 } heap;
 
-static size_t block_size(const struct block *b) { return b->head & ~(size_t)FLAGS; }
+static size_t block_size(const struct block *b)
+{
+	return b->head & ~(size_t)FLAGS;
+}
 
-static struct block *block_of(void *p) { return (struct block *)((char *)p - HDR); }
+static struct block *block_of(void *p)
+{
+	return (struct block *)((char *)p - HDR);
+}
 
-static void *payload(struct block *b) { return (char *)b + HDR; }
+static void *payload(struct block *b)
+{
+	return (char *)b + HDR;
+}
 
 static struct block *next_block(struct block *b)
 {

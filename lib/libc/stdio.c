@@ -51,7 +51,10 @@ static void file_write(FILE *f, const char *s, size_t n)
 		fflush(f);
 }
 
-static void to_file(void *ctx, const char *s, size_t n) { file_write(ctx, s, n); }
+static void to_file(void *ctx, const char *s, size_t n)
+{
+	file_write(ctx, s, n);
+}
 
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
 {
@@ -155,6 +158,12 @@ int fputc(int c, FILE *f)
 	return (unsigned char)c;
 }
 
-int putc(int c, FILE *f) { return fputc(c, f); }
+int putc(int c, FILE *f)
+{
+	return fputc(c, f);
+}
 
-int putchar(int c) { return fputc(c, stdout); }
+int putchar(int c)
+{
+	return fputc(c, stdout);
+}

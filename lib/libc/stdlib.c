@@ -1,9 +1,18 @@
 /* The rest of <stdlib.h>: sorting, searching, absolute values. */
 #include <stdlib.h>
 
-int abs(int x) { return x < 0 ? -x : x; }
-long labs(long x) { return x < 0 ? -x : x; }
-long long llabs(long long x) { return x < 0 ? -x : x; }
+int abs(int x)
+{
+	return x < 0 ? -x : x;
+}
+long labs(long x)
+{
+	return x < 0 ? -x : x;
+}
+long long llabs(long long x)
+{
+	return x < 0 ? -x : x;
+}
 
 static void swap(char *a, char *b, size_t size)
 {

@@ -93,5 +93,11 @@ unsigned long strtoul(const char *restrict s, char **restrict end, int base)
 	return strtoull(s, end, base);
 }
 
-int atoi(const char *s) { return (int)strtol(s, NULL, 10); }
-long atol(const char *s) { return strtol(s, NULL, 10); }
+int atoi(const char *s)
+{
+	return (int)strtol(s, NULL, 10);
+}
+long atol(const char *s)
+{
+	return strtol(s, NULL, 10);
+}

@@ -13,13 +13,13 @@
 
 #include "net_internal.h"
 
-#define ARP_REQUEST 1
-#define ARP_REPLY 2
-#define ARP_LEN 28
-#define ARP_QUEUE_MAX 16 /* a fragmented datagram's worth */
+#define ARP_REQUEST      1
+#define ARP_REPLY        2
+#define ARP_LEN          28
+#define ARP_QUEUE_MAX    16 /* a fragmented datagram's worth */
 #define ARP_REACHABLE_NS (60ULL * 1000000000)
-#define ARP_RETRY_NS (1000ULL * 1000000)
-#define ARP_TRIES 3
+#define ARP_RETRY_NS     (1000ULL * 1000000)
+#define ARP_TRIES        3
 
 struct arp_entry {
 	struct netif *ifp;
@@ -27,7 +27,7 @@ struct arp_entry {
 	uint8_t mac[6];
 	bool resolved;
 	uint8_t tries;
-	uint64_t expires; /* resolved: stale after; else: next retry */
+	uint64_t expires;       /* resolved: stale after; else: next retry */
 	struct pkt_queue queue; /* waiting for the address */
 };
 
@@ -51,7 +51,7 @@ static void send_arp(struct netif *ifp, uint16_t op, const uint8_t *tha,
 		return;
 	}
 	uint8_t *a = pkt_push(p, ARP_LEN);
-	put16(a, 1);	    /* hardware: Ethernet */
+	put16(a, 1); /* hardware: Ethernet */
 	put16(a + 2, ETH_P_IP);
 	a[4] = 6;
 	a[5] = 4;
@@ -152,9 +152,8 @@ void arp_input(struct netif *ifp, struct pkt *p)
 
 void arp_output(struct netif *ifp, struct pkt *p, uint32_t nh)
 {
-	if (nh == IP_BROADCAST ||
-	    (ifp->netmask != 0xffffffff && ifp->ip &&
-	     nh == (ifp->ip | ~ifp->netmask))) {
+	if (nh == IP_BROADCAST || (ifp->netmask != 0xffffffff && ifp->ip &&
+				   nh == (ifp->ip | ~ifp->netmask))) {
 		eth_output(ifp, p, eth_broadcast, ETH_P_IP);
 		return;
 	}
@@ -214,4 +213,7 @@ static void tick(struct sched_timer *t)
 		sched_timer_arm(t, next);
 }
 
-void arp_timer_start(void) { sched_timer_init(&timer, tick, NULL); }
+void arp_timer_start(void)
+{
+	sched_timer_init(&timer, tick, NULL);
+}

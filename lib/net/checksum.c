@@ -28,7 +28,8 @@ uint16_t net_csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+			 uint32_t len)
 {
 	uint64_t s = (src >> 16) + (src & 0xffff) + (dst >> 16) +
 		     (dst & 0xffff) + proto + len;

@@ -167,8 +167,8 @@ static void print_counters(const char *name, const struct net_counters *c)
 	printf("net: counters of %s:", name);
 	int col = 0;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		uint64_t v = *(const uint64_t *)((const char *)c +
-						 fields[i].offset);
+		uint64_t v =
+		    *(const uint64_t *)((const char *)c + fields[i].offset);
 		if (!v)
 			continue; /* zero counters would drown the rest */
 		printf("%s %s=%lu", col++ % 4 ? "" : "\n ", fields[i].name,

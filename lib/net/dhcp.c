@@ -16,22 +16,40 @@
 
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
-#define DHCP_FIXED 236	   /* op .. file */
-#define DHCP_MIN_LEN 300   /* BOOTP's minimum, which some servers expect */
-#define DHCP_COOKIE 0x63825363
-#define SEC 1000000000ULL
-#define RETRANSMIT_MIN (4 * SEC) /* 2131 4.1: 4, 8, ... 64 s */
-#define RETRANSMIT_MAX (64 * SEC)
-#define RENEW_RETRY_MIN (4 * SEC) /* 2131 says 60 s; short leases need less */
-#define REQUEST_TRIES 4
+#define DHCP_FIXED       236 /* op .. file */
+#define DHCP_MIN_LEN     300 /* BOOTP's minimum, which some servers expect */
+#define DHCP_COOKIE      0x63825363
+#define SEC              1000000000ULL
+#define RETRANSMIT_MIN   (4 * SEC) /* 2131 4.1: 4, 8, ... 64 s */
+#define RETRANSMIT_MAX   (64 * SEC)
+#define RENEW_RETRY_MIN  (4 * SEC) /* 2131 says 60 s; short leases need less */
+#define REQUEST_TRIES    4
 
-enum { DHCPDISCOVER = 1, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK,
-       DHCPNAK, DHCPRELEASE };
+enum {
+	DHCPDISCOVER = 1,
+	DHCPOFFER,
+	DHCPREQUEST,
+	DHCPDECLINE,
+	DHCPACK,
+	DHCPNAK,
+	DHCPRELEASE
+};
 
-enum { OPT_PAD = 0, OPT_NETMASK = 1, OPT_ROUTER = 3, OPT_REQUESTED_IP = 50,
-       OPT_LEASE = 51, OPT_MSG_TYPE = 53, OPT_SERVER_ID = 54,
-       OPT_PARAMS = 55, OPT_MAX_SIZE = 57, OPT_T1 = 58, OPT_T2 = 59,
-       OPT_CLIENT_ID = 61, OPT_END = 255 };
+enum {
+	OPT_PAD = 0,
+	OPT_NETMASK = 1,
+	OPT_ROUTER = 3,
+	OPT_REQUESTED_IP = 50,
+	OPT_LEASE = 51,
+	OPT_MSG_TYPE = 53,
+	OPT_SERVER_ID = 54,
+	OPT_PARAMS = 55,
+	OPT_MAX_SIZE = 57,
+	OPT_T1 = 58,
+	OPT_T2 = 59,
+	OPT_CLIENT_ID = 61,
+	OPT_END = 255
+};
 
 enum state { INIT, SELECTING, REQUESTING, BOUND, RENEWING, REBINDING };
 
@@ -59,8 +77,7 @@ struct reply {
 	bool has_netmask, has_router, has_lease, has_t1, has_t2;
 };
 
-static uint8_t *put_option(uint8_t *o, uint8_t code, const void *v,
-			   uint8_t len)
+static uint8_t *put_option(uint8_t *o, uint8_t code, const void *v, uint8_t len)
 {
 	o[0] = code;
 	o[1] = len;
@@ -78,8 +95,8 @@ static uint8_t *put_option32(uint8_t *o, uint8_t code, uint32_t v)
 static void send_message(struct dhcp *d, uint8_t type, uint64_t now)
 {
 	struct netif *ifp = d->ifp;
-	bool renewing = d->state == RENEWING, bound = renewing ||
-						      d->state == REBINDING;
+	bool renewing = d->state == RENEWING,
+	     bound = renewing || d->state == REBINDING;
 	struct pkt *p = pkt_alloc();
 	if (!p) {
 		ifp->count.drop_no_buffer++;
@@ -109,8 +126,8 @@ static void send_message(struct dhcp *d, uint8_t type, uint64_t now)
 	uint8_t max_size[2];
 	put16(max_size, (uint16_t)(ifp->mtu - IP_HLEN - UDP_HLEN));
 	o = put_option(o, OPT_MAX_SIZE, max_size, 2);
-	static const uint8_t params[] = {OPT_NETMASK, OPT_ROUTER, OPT_LEASE,
-					 OPT_SERVER_ID, OPT_T1, OPT_T2};
+	static const uint8_t params[] = {OPT_NETMASK,   OPT_ROUTER, OPT_LEASE,
+					 OPT_SERVER_ID, OPT_T1,     OPT_T2};
 	o = put_option(o, OPT_PARAMS, params, sizeof params);
 	if (type == DHCPREQUEST && d->state == REQUESTING) {
 		o = put_option32(o, OPT_REQUESTED_IP, d->offered);
@@ -283,7 +300,10 @@ static bool usable_address(uint32_t a)
 }
 
 /* A netmask is ones then zeros. */
-static bool contiguous(uint32_t mask) { return mask && !(~mask & (~mask + 1)); }
+static bool contiguous(uint32_t mask)
+{
+	return mask && !(~mask & (~mask + 1));
+}
 
 static void bind_lease(struct dhcp *d, const struct reply *r)
 {
@@ -291,9 +311,9 @@ static void bind_lease(struct dhcp *d, const struct reply *r)
 	bool renewal = d->state == RENEWING || d->state == REBINDING;
 	bool changed = ifp->ip != r->yiaddr;
 	uint32_t mask = r->has_netmask && contiguous(r->netmask) ? r->netmask
-		: (r->yiaddr >> 30) == 2 ? 0xffff0000 /* class B */
-		: (r->yiaddr >> 29) == 6 ? 0xffffff00 /* class C */
-					 : 0xff000000;
+			: (r->yiaddr >> 30) == 2 ? 0xffff0000 /* class B */
+			: (r->yiaddr >> 29) == 6 ? 0xffffff00 /* class C */
+						 : 0xff000000;
 	uint64_t lease = r->has_lease ? r->lease : 0xffffffff;
 	uint64_t t2 = r->has_t2 && r->t2 < lease ? r->t2 : lease * 7 / 8;
 	uint64_t t1 = r->has_t1 && r->t1 < t2 ? r->t1 : lease / 2;
@@ -365,7 +385,8 @@ static void input(struct pkt *p, uint64_t now)
 		if ((d->state != REQUESTING && d->state != RENEWING &&
 		     d->state != REBINDING) ||
 		    !usable_address(r.yiaddr) ||
-		    (d->state == REQUESTING && r.server && r.server != d->server)) {
+		    (d->state == REQUESTING && r.server &&
+		     r.server != d->server)) {
 			ifp->count.dhcp_drop_invalid++;
 			return;
 		}
@@ -396,7 +417,8 @@ uint64_t dhcp_turn(uint64_t now, uint64_t wait_until)
 		if (d->deadline < next)
 			next = d->deadline;
 	}
-	struct pkt *p = udp_recv_pkt(sock, NULL, next < wait_until ? next : wait_until);
+	struct pkt *p =
+	    udp_recv_pkt(sock, NULL, next < wait_until ? next : wait_until);
 	if (p) {
 		input(p, sched_now());
 		pkt_free(p);

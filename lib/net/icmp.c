@@ -8,10 +8,10 @@
 
 #include "net_internal.h"
 
-#define ICMP_ECHO_REPLY 0
+#define ICMP_ECHO_REPLY  0
 #define ICMP_UNREACHABLE 3
-#define ICMP_ECHO 8
-#define ICMP_HLEN 8
+#define ICMP_ECHO        8
+#define ICMP_HLEN        8
 
 void icmp_input(struct netif *ifp, struct pkt *p)
 {
@@ -61,7 +61,8 @@ void icmp_unreachable(struct netif *ifp, const uint8_t *ip, size_t len,
 {
 	unsigned hlen = (ip[0] & 0xf) * 4;
 	if (get32(ip + 16) != ifp->ip || (get16(ip + 6) & 0x1fff) ||
-	    (ip[9] == IPPROTO_ICMP && (len < hlen + 1 || ip[hlen] != ICMP_ECHO)))
+	    (ip[9] == IPPROTO_ICMP &&
+	     (len < hlen + 1 || ip[hlen] != ICMP_ECHO)))
 		return;
 	if (!take_token()) {
 		ifp->count.icmp_errors_rate_limited++;

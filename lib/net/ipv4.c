@@ -10,9 +10,9 @@
 
 #include "net_internal.h"
 
-#define IP_MF 0x2000
+#define IP_MF      0x2000
 #define IP_OFFMASK 0x1fff
-#define IP_TTL 64
+#define IP_TTL     64
 
 static uint16_t next_id;
 
@@ -143,7 +143,7 @@ static void send_packet(struct netif *ifp, struct pkt *p, uint32_t nh)
 }
 
 int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
-		  size_t plen, uint8_t proto, uint32_t src, uint32_t dst)
+		    size_t plen, uint8_t proto, uint32_t src, uint32_t dst)
 {
 	uint32_t nh;
 	struct netif *ifp = ipv4_route(dst, &nh);
@@ -183,7 +183,8 @@ int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
 			}
 		}
 		p->len = (uint32_t)n;
-		uint16_t frag = (uint16_t)(off / 8) | (off + n < len ? IP_MF : 0);
+		uint16_t frag =
+		    (uint16_t)(off / 8) | (off + n < len ? IP_MF : 0);
 		put_header(pkt_push(p, IP_HLEN), IP_HLEN + n, id, frag, proto,
 			   src, dst);
 		if (len > chunk)
@@ -194,7 +195,7 @@ int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
 }
 
 void ipv4_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
-	     uint32_t dst, uint32_t nh)
+	       uint32_t dst, uint32_t nh)
 {
 	unsigned total = p->len + IP_HLEN;
 	put_header(pkt_push(p, IP_HLEN), total, next_id++, 0, proto, src, dst);
@@ -212,7 +213,8 @@ int ipv4_output(struct pkt *p, uint8_t proto, uint32_t dst)
 	}
 	if (p->len + IP_HLEN > ifp->mtu ||
 	    pkt_headroom(p) < IP_HLEN + ETH_HLEN) {
-		int rc = ipv4_output_buf(NULL, 0, p->data, p->len, proto, 0, dst);
+		int rc =
+		    ipv4_output_buf(NULL, 0, p->data, p->len, proto, 0, dst);
 		pkt_free(p);
 		return rc;
 	}

@@ -8,35 +8,67 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ETH_HLEN 14
-#define ETH_P_IP 0x0800
-#define ETH_P_ARP 0x0806
-#define IP_HLEN 20
-#define UDP_HLEN 8
-#define IPPROTO_ICMP 1
-#define IPPROTO_UDP 17
-#define IP_BROADCAST 0xffffffffu
+#define ETH_HLEN      14
+#define ETH_P_IP      0x0800
+#define ETH_P_ARP     0x0806
+#define IP_HLEN       20
+#define UDP_HLEN      8
+#define IPPROTO_ICMP  1
+#define IPPROTO_UDP   17
+#define IP_BROADCAST  0xffffffffu
 #define NET_RX_OFFSET 2 /* aligns the IP header on 4 bytes */
 
 /* Counters: every drop has a reason.  X(name) lists them in print order. */
 #define NET_COUNTERS(X)                                                        \
-	X(eth_frames_in) X(eth_bytes_in) X(eth_frames_out) X(eth_bytes_out)    \
-	X(eth_drop_truncated) X(eth_drop_not_for_us) X(eth_drop_unknown_type)  \
-	X(arp_in) X(arp_out) X(arp_replies_sent) X(arp_drop_malformed)        \
-	X(arp_drop_not_for_us) X(arp_unresolved) X(arp_drop_queue_full)       \
+	X(eth_frames_in)                                                       \
+	X(eth_bytes_in)                                                        \
+	X(eth_frames_out)                                                      \
+	X(eth_bytes_out)                                                       \
+	X(eth_drop_truncated)                                                  \
+	X(eth_drop_not_for_us)                                                 \
+	X(eth_drop_unknown_type)                                               \
+	X(arp_in)                                                              \
+	X(arp_out)                                                             \
+	X(arp_replies_sent)                                                    \
+	X(arp_drop_malformed)                                                  \
+	X(arp_drop_not_for_us)                                                 \
+	X(arp_unresolved)                                                      \
+	X(arp_drop_queue_full)                                                 \
 	X(arp_ignored_conflict)                                                \
-	X(ip_packets_in) X(ip_bytes_in) X(ip_packets_out) X(ip_bytes_out)      \
-	X(ip_drop_truncated) X(ip_drop_bad_header) X(ip_drop_bad_checksum)     \
-	X(ip_drop_not_for_us) X(ip_drop_unknown_protocol) X(ip_drop_no_route)  \
-	X(ip_frag_in) X(ip_reassembled) X(ip_frag_drop_overlap)                \
-	X(ip_frag_drop_invalid) X(ip_frag_drop_timeout)                        \
-	X(ip_frag_drop_evicted) X(ip_frags_out)                                \
-	X(icmp_in) X(icmp_out) X(icmp_echo_replies) X(icmp_drop_malformed)     \
-	X(icmp_drop_bad_checksum) X(icmp_errors_sent)                          \
+	X(ip_packets_in)                                                       \
+	X(ip_bytes_in)                                                         \
+	X(ip_packets_out)                                                      \
+	X(ip_bytes_out)                                                        \
+	X(ip_drop_truncated)                                                   \
+	X(ip_drop_bad_header)                                                  \
+	X(ip_drop_bad_checksum)                                                \
+	X(ip_drop_not_for_us)                                                  \
+	X(ip_drop_unknown_protocol)                                            \
+	X(ip_drop_no_route)                                                    \
+	X(ip_frag_in)                                                          \
+	X(ip_reassembled)                                                      \
+	X(ip_frag_drop_overlap)                                                \
+	X(ip_frag_drop_invalid)                                                \
+	X(ip_frag_drop_timeout)                                                \
+	X(ip_frag_drop_evicted)                                                \
+	X(ip_frags_out)                                                        \
+	X(icmp_in)                                                             \
+	X(icmp_out)                                                            \
+	X(icmp_echo_replies)                                                   \
+	X(icmp_drop_malformed)                                                 \
+	X(icmp_drop_bad_checksum)                                              \
+	X(icmp_errors_sent)                                                    \
 	X(icmp_errors_rate_limited)                                            \
-	X(udp_in) X(udp_out) X(udp_drop_malformed) X(udp_drop_bad_checksum)    \
-	X(udp_drop_no_port) X(udp_drop_queue_full)                             \
-	X(dhcp_offers) X(dhcp_acks) X(dhcp_naks) X(dhcp_renewals)              \
+	X(udp_in)                                                              \
+	X(udp_out)                                                             \
+	X(udp_drop_malformed)                                                  \
+	X(udp_drop_bad_checksum)                                               \
+	X(udp_drop_no_port)                                                    \
+	X(udp_drop_queue_full)                                                 \
+	X(dhcp_offers)                                                         \
+	X(dhcp_acks)                                                           \
+	X(dhcp_naks)                                                           \
+	X(dhcp_renewals)                                                       \
 	X(dhcp_drop_invalid)                                                   \
 	X(drop_no_buffer)
 
@@ -54,12 +86,12 @@ struct net_counters {
 struct pkt_meta {
 	struct pkt pkt;
 	struct pkt *next; /* on the free list or in a pkt_queue */
-	uint8_t *buf;	  /* the whole buffer */
+	uint8_t *buf;     /* the whole buffer */
 	uint32_t cap;
-	bool free;	  /* on the free list */
+	bool free;        /* on the free list */
 	bool reassembled; /* data lives in reassembly slot reass_slot */
 	uint32_t reass_slot;
-	struct netif *ifp;	 /* received on */
+	struct netif *ifp;       /* received on */
 	uint32_t src_ip, dst_ip; /* host order, set on receive */
 	uint16_t src_port, dst_port;
 	uint16_t ip_hlen; /* the IP header's length, set on receive */
@@ -105,9 +137,9 @@ struct netif {
 	uint8_t mac[6];
 	uint16_t mtu;
 	struct ingot_net_ring *tx, *rx; /* net_ring_slots each */
-	struct pkt **tx_pkt, **rx_pkt; /* the packet in each slot */
-	uint32_t tx_done, rx_done;     /* guest-side consumers of used */
-	struct pkt_queue txq;	       /* waiting for room on the TX ring */
+	struct pkt **tx_pkt, **rx_pkt;  /* the packet in each slot */
+	uint32_t tx_done, rx_done;      /* guest-side consumers of used */
+	struct pkt_queue txq;           /* waiting for room on the TX ring */
 	/* IPv4 */
 	uint32_t ip, netmask, gateway; /* host order; ip 0: unconfigured */
 	bool dhcp;
@@ -124,7 +156,7 @@ extern struct net_counters net_global;
  * (assert): both are bugs in the stack, never bad input. */
 int pkt_pool_init(unsigned n);
 void pkt_reserve(struct pkt *p, uint32_t headroom); /* empty, data at it */
-uint8_t *pkt_push(struct pkt *p, uint32_t n); /* prepend n header bytes */
+uint8_t *pkt_push(struct pkt *p, uint32_t n);       /* prepend n header bytes */
 void pkt_pull(struct pkt *p, uint32_t n);
 /* Bytes before data the packet may push headers into (0 for a reassembled
  * datagram, whose data lives in a reassembly slot). */
@@ -141,7 +173,7 @@ void net_if_output(struct netif *ifp, struct pkt *p); /* consumes p */
 uint32_t net_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t net_csum_fold(uint32_t sum);
 uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
-		     uint32_t len);
+			 uint32_t len);
 
 /* eth.c */
 void eth_input(struct netif *ifp, struct pkt *p);
@@ -163,11 +195,11 @@ void ipv4_input(struct netif *ifp, struct pkt *p);
 int ipv4_output(struct pkt *p, uint8_t proto, uint32_t dst);
 /* Likewise from a flat buffer (header then payload), any size <= 65515. */
 int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
-		  size_t plen, uint8_t proto, uint32_t src, uint32_t dst);
+		    size_t plen, uint8_t proto, uint32_t src, uint32_t dst);
 /* Sends p (data: the IP payload, no larger than the MTU allows, with
  * headroom for the headers) on ifp to next hop nh.  Consumes p. */
 void ipv4_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
-	     uint32_t dst, uint32_t nh);
+	       uint32_t dst, uint32_t nh);
 struct netif *ipv4_route(uint32_t dst, uint32_t *next_hop);
 bool ipv4_is_ours(const struct netif *ifp, uint32_t dst);
 
@@ -197,7 +229,10 @@ void dhcp_start(struct netif *ifp);
 uint64_t dhcp_turn(uint64_t now, uint64_t wait_until);
 
 /* Byte order (the guest is little-endian x86_64). */
-static inline uint16_t get16(const uint8_t *p) { return p[0] << 8 | p[1]; }
+static inline uint16_t get16(const uint8_t *p)
+{
+	return p[0] << 8 | p[1];
+}
 static inline uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];

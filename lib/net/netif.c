@@ -16,7 +16,8 @@ struct net_counters net_global;
 
 static struct ingot_net_ring *ring_alloc(unsigned size)
 {
-	size_t bytes = (sizeof(struct ingot_net_ring) + size * sizeof(struct ingot_net_slot) + 63) &
+	size_t bytes = (sizeof(struct ingot_net_ring) +
+			size * sizeof(struct ingot_net_slot) + 63) &
 		       ~(size_t)63; /* C11: a multiple of the alignment */
 	struct ingot_net_ring *r = aligned_alloc(64, bytes);
 	if (r) {
@@ -80,9 +81,11 @@ static int netif_poll(void *arg, uint64_t now)
 	(void)now;
 	for (unsigned n = 0; n < net_nifs; n++) {
 		struct netif *ifp = &net_ifs[n];
-		uint32_t used = __atomic_load_n(&ifp->tx->used, __ATOMIC_ACQUIRE);
+		uint32_t used =
+		    __atomic_load_n(&ifp->tx->used, __ATOMIC_ACQUIRE);
 		for (; ifp->tx_done != used; ifp->tx_done++)
-			pkt_free(ifp->tx_pkt[ifp->tx_done & (ifp->tx->size - 1)]);
+			pkt_free(
+			    ifp->tx_pkt[ifp->tx_done & (ifp->tx->size - 1)]);
 		while (ifp->txq.head && tx_put(ifp, ifp->txq.head))
 			pkt_queue_pop(&ifp->txq);
 		used = __atomic_load_n(&ifp->rx->used, __ATOMIC_ACQUIRE);

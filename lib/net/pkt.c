@@ -75,7 +75,10 @@ void pkt_free(struct pkt *p)
 	in_use--;
 }
 
-unsigned pkt_pool_in_use(void) { return in_use; }
+unsigned pkt_pool_in_use(void)
+{
+	return in_use;
+}
 
 void pkt_reserve(struct pkt *p, uint32_t headroom)
 {

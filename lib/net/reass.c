@@ -14,7 +14,7 @@
 #include "net_internal.h"
 
 #define REASS_MAX 65535
-#define UNITS (REASS_MAX / 8 + 1)
+#define UNITS     (REASS_MAX / 8 + 1)
 
 struct reass {
 	bool busy;      /* collecting fragments */
@@ -24,10 +24,10 @@ struct reass {
 	uint16_t id;
 	uint8_t proto;
 	uint32_t total; /* payload length, known once the last fragment came */
-	uint32_t have;	/* payload bytes received */
-	uint32_t end;	/* the furthest payload byte received, plus one */
+	uint32_t have;  /* payload bytes received */
+	uint32_t end;   /* the furthest payload byte received, plus one */
 	uint64_t started;
-	uint8_t *buf; /* IP header, then the payload */
+	uint8_t *buf;                /* IP header, then the payload */
 	uint8_t seen[UNITS / 8 + 1]; /* one bit per 8 payload bytes */
 };
 
@@ -50,9 +50,15 @@ int ipv4_reass_init(void)
 	return 0;
 }
 
-void ipv4_reass_release(uint32_t slot) { slots[slot].delivered = false; }
+void ipv4_reass_release(uint32_t slot)
+{
+	slots[slot].delivered = false;
+}
 
-static void discard(struct reass *r) { r->busy = false; }
+static void discard(struct reass *r)
+{
+	r->busy = false;
+}
 
 static void expire(struct sched_timer *t)
 {
@@ -89,7 +95,8 @@ static struct reass *find_slot(struct netif *ifp, uint32_t src, uint32_t dst,
 	}
 	if (!free_slot) {
 		if (!oldest)
-			return NULL; /* every slot is out with the application */
+			return NULL; /* every slot is out with the application
+				      */
 		oldest->ifp->count.ip_frag_drop_evicted++;
 		discard(oldest);
 		free_slot = oldest;
@@ -107,8 +114,9 @@ static struct reass *find_slot(struct netif *ifp, uint32_t src, uint32_t dst,
 	r->started = sched_now();
 	memset(r->seen, 0, sizeof r->seen);
 	if (!sched_timer_armed(&timer))
-		sched_timer_arm(&timer, r->started +
-					    CONFIG_NET_REASS_TIMEOUT_MS * 1000000ULL);
+		sched_timer_arm(&timer,
+				r->started +
+				    CONFIG_NET_REASS_TIMEOUT_MS * 1000000ULL);
 	return r;
 }
 
@@ -132,7 +140,8 @@ struct pkt *ipv4_reass_input(struct netif *ifp, struct pkt *p)
 	uint32_t off = (uint32_t)(frag & 0x1fff) * 8, len = p->len - hlen;
 	bool more = frag & 0x2000;
 
-	struct reass *r = find_slot(ifp, m->src_ip, m->dst_ip, get16(h + 4), h[9]);
+	struct reass *r =
+	    find_slot(ifp, m->src_ip, m->dst_ip, get16(h + 4), h[9]);
 	if (!r) {
 		ifp->count.drop_no_buffer++;
 		pkt_free(p);

@@ -70,9 +70,9 @@ void udp_input(struct netif *ifp, struct pkt *p)
 	}
 	uint16_t len = get16(u + 4);
 	if (get16(u + 6) != 0 &&
-	    net_csum_fold(net_csum_add(net_csum_pseudo(m->src_ip, m->dst_ip, IPPROTO_UDP,
-					   len),
-			       u, len)) != 0) {
+	    net_csum_fold(net_csum_add(
+		net_csum_pseudo(m->src_ip, m->dst_ip, IPPROTO_UDP, len), u,
+		len)) != 0) {
 		ifp->count.udp_drop_bad_checksum++;
 		goto drop;
 	}
@@ -129,9 +129,8 @@ int udp_recvfrom(struct udp_sock *s, void *buf, size_t cap,
 
 /* The checksum covers the pseudo-header, the header and the payload
  * (header then payload: two pieces when the payload is elsewhere). */
-static void put_header(uint8_t *u, uint16_t sport, uint16_t dport,
-		       uint32_t src, uint32_t dst, const void *payload,
-		       size_t plen)
+static void put_header(uint8_t *u, uint16_t sport, uint16_t dport, uint32_t src,
+		       uint32_t dst, const void *payload, size_t plen)
 {
 	size_t len = UDP_HLEN + plen;
 	put16(u, sport);
@@ -168,7 +167,8 @@ int udp_sendto(struct udp_sock *s, const void *buf, size_t len,
 	uint32_t src;
 	struct netif *ifp = source_for(to->ip, &src);
 	put_header(u, s->port, to->port, src, to->ip, buf, len);
-	int rc = ipv4_output_buf(u, UDP_HLEN, buf, len, IPPROTO_UDP, src, to->ip);
+	int rc =
+	    ipv4_output_buf(u, UDP_HLEN, buf, len, IPPROTO_UDP, src, to->ip);
 	if (rc == 0)
 		ifp->count.udp_out++;
 	return rc;

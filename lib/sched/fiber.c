@@ -7,7 +7,7 @@
 #include "sched_internal.h"
 
 #define GUARD INGOT_PAGE_SIZE
-#define SLOT (CONFIG_SCHED_STACK_SIZE + GUARD)
+#define SLOT  (CONFIG_SCHED_STACK_SIZE + GUARD)
 
 struct sched_state sched_state;
 struct sched_waitq sched_all_done;
@@ -42,8 +42,8 @@ static int reserve_stacks(void)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = ingot_mem_protect(pool + i * SLOT, GUARD,
-					   INGOT_PROT_NONE);
+		int rc =
+		    ingot_mem_protect(pool + i * SLOT, GUARD, INGOT_PROT_NONE);
 		if (rc < 0)
 			return rc;
 		sched_state.fibers[i + 1].stack = pool + i * SLOT + GUARD;
@@ -137,7 +137,8 @@ int sched_spawn(void (*fn)(void *), void *arg, const char *name)
 
 	sched_fiber_adopt_main();
 	for (int i = 1; i < CONFIG_SCHED_FIBERS_MAX && !f; i++)
-		if (sched_state.fibers[i].state == FIBER_FREE && sched_state.fibers[i].stack)
+		if (sched_state.fibers[i].state == FIBER_FREE &&
+		    sched_state.fibers[i].stack)
 			f = &sched_state.fibers[i];
 	if (!f)
 		return -EAGAIN;

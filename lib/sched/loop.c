@@ -49,7 +49,10 @@ static void requests(uint64_t ready)
 	}
 }
 
-void sched_loop_refresh_now(void) { sched_state.now = ingot_clock_monotonic(); }
+void sched_loop_refresh_now(void)
+{
+	sched_state.now = ingot_clock_monotonic();
+}
 
 uint64_t sched_now(void)
 {
@@ -106,7 +109,8 @@ struct sched_fiber *sched_loop_next(void)
 {
 	for (;;) {
 		if (turn_end) {
-			struct sched_fiber *f = sched_waitq_pop(&sched_state.runq);
+			struct sched_fiber *f =
+			    sched_waitq_pop(&sched_state.runq);
 			if (f == turn_end)
 				turn_end = NULL;
 			return f;

@@ -5,8 +5,13 @@
 #include <ingot/sched.h>
 #include <stddef.h>
 
-enum fiber_state { FIBER_FREE, FIBER_READY, FIBER_RUNNING, FIBER_BLOCKED,
-		   FIBER_DEAD };
+enum fiber_state {
+	FIBER_FREE,
+	FIBER_READY,
+	FIBER_RUNNING,
+	FIBER_BLOCKED,
+	FIBER_DEAD
+};
 
 struct sched_fiber {
 	uint64_t rsp; /* saved while not running */

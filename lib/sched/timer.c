@@ -50,7 +50,10 @@ void sched_timer_init(struct sched_timer *t, void (*fn)(struct sched_timer *),
 	*t = (struct sched_timer){.fn = fn, .arg = arg};
 }
 
-bool sched_timer_armed(const struct sched_timer *t) { return t->slot != 0; }
+bool sched_timer_armed(const struct sched_timer *t)
+{
+	return t->slot != 0;
+}
 
 void sched_timer_cancel(struct sched_timer *t)
 {
@@ -84,11 +87,20 @@ int sched_timer_arm(struct sched_timer *t, uint64_t deadline_ns)
 	return 0;
 }
 
-bool sched_timers_any(void) { return n > 0; }
+bool sched_timers_any(void)
+{
+	return n > 0;
+}
 
-uint64_t sched_timers_earliest(void) { return n ? heap[1]->deadline : UINT64_MAX; }
+uint64_t sched_timers_earliest(void)
+{
+	return n ? heap[1]->deadline : UINT64_MAX;
+}
 
-unsigned sched_timers_count(void) { return n; }
+unsigned sched_timers_count(void)
+{
+	return n;
+}
 
 /* Fires the timers due at now.  One re-armed by its own callback for a
  * time already past waits for the next turn, so none can spin the loop. */

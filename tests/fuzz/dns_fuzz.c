@@ -15,7 +15,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 #define CHECK(c)                                                               \
 	do {                                                                   \
@@ -95,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off = check_name(resp, n, off);
 		CHECK(off + 4 <= n);
 		/* The question echoed byte for byte. */
-		CHECK(size >= off + 4 && memcmp(resp + 12, data + 12, off + 4 - 12) == 0);
+		CHECK(size >= off + 4 &&
+		      memcmp(resp + 12, data + 12, off + 4 - 12) == 0);
 		off += 4;
 	}
 	unsigned rrs = get16(resp + 6) + get16(resp + 8) + get16(resp + 10);

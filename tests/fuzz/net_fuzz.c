@@ -44,7 +44,10 @@ static struct ingot_boot_info boot = {
 };
 static struct ingot_net_ring *tx_ring, *rx_ring;
 
-const struct ingot_boot_info *ingot_boot_info(void) { return &boot; }
+const struct ingot_boot_info *ingot_boot_info(void)
+{
+	return &boot;
+}
 
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 		     struct ingot_net_ring *rx)
@@ -62,7 +65,10 @@ static struct sched_timer *timers[TIMERS];
 static struct sched_poller *poller;
 static uint64_t now = 1000000000ULL;
 
-uint64_t sched_now(void) { return now; }
+uint64_t sched_now(void)
+{
+	return now;
+}
 
 void sched_timer_init(struct sched_timer *t, void (*fn)(struct sched_timer *),
 		      void *arg)
@@ -91,7 +97,10 @@ void sched_timer_cancel(struct sched_timer *t)
 	t->slot = 0;
 }
 
-bool sched_timer_armed(const struct sched_timer *t) { return t->slot != 0; }
+bool sched_timer_armed(const struct sched_timer *t)
+{
+	return t->slot != 0;
+}
 
 static void fire_timers(void)
 {
@@ -111,8 +120,16 @@ int sched_wait(struct sched_waitq *q, uint64_t deadline)
 	return -ETIMEDOUT; /* only ever asked with nothing to wait for */
 }
 
-unsigned sched_wake_one(struct sched_waitq *q) { (void)q; return 0; }
-unsigned sched_wake_all(struct sched_waitq *q) { (void)q; return 0; }
+unsigned sched_wake_one(struct sched_waitq *q)
+{
+	(void)q;
+	return 0;
+}
+unsigned sched_wake_all(struct sched_waitq *q)
+{
+	(void)q;
+	return 0;
+}
 
 int sched_spawn(void (*fn)(void *), void *arg, const char *name)
 {
@@ -126,7 +143,11 @@ int sched_poller_add(struct sched_poller *p)
 	return 0;
 }
 
-int sched_on_report(void (*fn)(void)) { (void)fn; return 0; }
+int sched_on_report(void (*fn)(void))
+{
+	(void)fn;
+	return 0;
+}
 
 /* --- the harness --------------------------------------------------------- */
 
@@ -152,7 +173,8 @@ static void setup(void)
 static void host_drains_tx(void)
 {
 	for (uint32_t i = tx_ring->used; i != tx_ring->avail; i++) {
-		const struct ingot_net_slot *s = &tx_ring->slot[i & (tx_ring->size - 1)];
+		const struct ingot_net_slot *s =
+		    &tx_ring->slot[i & (tx_ring->size - 1)];
 		if (s->len < 14 || s->len > INGOT_NET_FRAME_MAX)
 			abort(); /* the guest would be stopped for this */
 		volatile const uint8_t *f = (const uint8_t *)(uintptr_t)s->addr;
@@ -165,7 +187,8 @@ static void deliver(const uint8_t *frame, size_t len)
 {
 	if (rx_ring->used == rx_ring->avail)
 		return; /* no buffer posted: the host would wait */
-	struct ingot_net_slot *s = &rx_ring->slot[rx_ring->used & (rx_ring->size - 1)];
+	struct ingot_net_slot *s =
+	    &rx_ring->slot[rx_ring->used & (rx_ring->size - 1)];
 	if (len > s->len)
 		len = s->len;
 	memcpy((void *)(uintptr_t)s->addr, frame, len);
@@ -190,7 +213,10 @@ static void run_fibers(int dhcp_turns)
 }
 
 /* Buffers the host holds, posted for frames to come. */
-static unsigned rx_posted(void) { return rx_ring->avail - rx_ring->used; }
+static unsigned rx_posted(void)
+{
+	return rx_ring->avail - rx_ring->used;
+}
 
 /*
  * Lets the clock run, a second a turn, with no frame arriving: ARP gives
@@ -209,8 +235,9 @@ static void check_pool_whole(void)
 		poller->poll(poller->arg, now);
 	}
 	if (pkt_pool_in_use() != rx_posted()) {
-		fprintf(stderr, "net_fuzz: %u packets in use, %u of them on the "
-				"RX ring: the stack leaked %u\n",
+		fprintf(stderr,
+			"net_fuzz: %u packets in use, %u of them on the "
+			"RX ring: the stack leaked %u\n",
 			pkt_pool_in_use(), rx_posted(),
 			pkt_pool_in_use() - rx_posted());
 		abort();

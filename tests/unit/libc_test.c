@@ -22,7 +22,7 @@ static char out[256];
 	do {                                                                   \
 		int n_ = snprintf(out, sizeof out, __VA_ARGS__);               \
 		CHECK(strcmp(out, want) == 0 && n_ == (int)strlen(want),       \
-		      "%s gave \"%s\" (%d), want \"%s\"", #__VA_ARGS__, out,  \
+		      "%s gave \"%s\" (%d), want \"%s\"", #__VA_ARGS__, out,   \
 		      n_, want);                                               \
 	} while (0)
 
@@ -173,10 +173,9 @@ static void test_strings(void)
 	free(d);
 	free(nd);
 
-	CHECK(isdigit('7') && !isdigit('a') && isxdigit('F') &&
-		  isspace('\t') && !isspace('x') && isalpha('Q') &&
-		  toupper('a') == 'A' && tolower('Z') == 'z' &&
-		  !isalpha(0xe9) && !isprint(0x7f),
+	CHECK(isdigit('7') && !isdigit('a') && isxdigit('F') && isspace('\t') &&
+		  !isspace('x') && isalpha('Q') && toupper('a') == 'A' &&
+		  tolower('Z') == 'z' && !isalpha(0xe9) && !isprint(0x7f),
 	      "ctype");
 }
 

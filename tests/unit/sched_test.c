@@ -125,12 +125,16 @@ static void test_timers(void)
 	sched_sleep(30 * MS);
 	CHECK(nfired == 30, "%u timers fired, want 30", nfired);
 	for (unsigned i = 1; i < nfired; i++)
-		CHECK(fired[i - 1] <= fired[i], "timer %u fired out of order", i);
+		CHECK(fired[i - 1] <= fired[i], "timer %u fired out of order",
+		      i);
 	CHECK(nfired && fired[nfired - 1] == base + 25 * MS,
 	      "re-armed timer fired last");
 }
 
-static void nothing(void *arg) { (void)arg; }
+static void nothing(void *arg)
+{
+	(void)arg;
+}
 
 static void test_pool(void)
 {
@@ -145,7 +149,11 @@ static void test_pool(void)
 }
 
 static int self_id;
-static void who(void *arg) { self_id = sched_self(); (void)arg; }
+static void who(void *arg)
+{
+	self_id = sched_self();
+	(void)arg;
+}
 
 int ingot_main(int argc, char **argv)
 {

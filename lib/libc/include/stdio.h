@@ -22,8 +22,7 @@ extern FILE *const stderr;
 
 #define EOF (-1)
 
-int printf(const char *restrict fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+int printf(const char *restrict fmt, ...) __attribute__((format(printf, 1, 2)));
 int fprintf(FILE *restrict f, const char *restrict fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int sprintf(char *restrict buf, const char *restrict fmt, ...)
@@ -41,8 +40,7 @@ int putc(int c, FILE *f);
 int putchar(int c);
 int fputs(const char *restrict s, FILE *restrict f);
 int puts(const char *s);
-size_t fwrite(const void *restrict p, size_t size, size_t n,
-	      FILE *restrict f);
+size_t fwrite(const void *restrict p, size_t size, size_t n, FILE *restrict f);
 int fflush(FILE *f);
 
 #endif
