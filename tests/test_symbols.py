@@ -12,14 +12,16 @@ silently replace a libc function of that name, or fail to link.  The rule:
 - libc defines, besides libc_*, exactly the standard names in LIBC_STANDARD.
 
 Everything else is static, or renamed.  The archives are found by globbing
-the build directory, wherever the build puts them.
+the build directory, wherever the build puts them; one older than a source
+of its library is left out, since it is not what the sources build (an
+archive of an earlier layout, say).
 """
 import glob
 import os
 import re
 import subprocess
 
-from conftest import BUILD
+from conftest import BUILD, ROOT
 
 PREFIXES = {
     "libc": ("libc_",),
@@ -59,12 +61,19 @@ LIBC_STANDARD = {
 ARCHIVE = re.compile(r"^lib(\w+)\.a$")
 
 
+def newest_source(library):
+    """When lib/LIBRARY last changed (forever ahead if it is gone)."""
+    times = [os.path.getmtime(f) for f in glob.glob(os.path.join(ROOT, "lib", library, "*"))
+             if os.path.isfile(f)]
+    return max(times, default=float("inf"))
+
+
 def archives():
-    """{library: [archive paths]} for every lib*.a under the build."""
+    """{library: [archive paths]} for every up-to-date lib*.a under the build."""
     found = {}
     for path in glob.glob(os.path.join(BUILD, "**", "lib*.a"), recursive=True):
         m = ARCHIVE.match(os.path.basename(path))
-        if m:
+        if m and os.path.getmtime(path) >= newest_source(m.group(1)):
             found.setdefault(m.group(1), []).append(path)
     return found
 
@@ -103,7 +112,7 @@ def test_the_rule_itself():
 def test_every_library_global_carries_its_prefix():
     libs = archives()
     assert {"libc", "sched", "net"} <= libs.keys(), \
-        f"no library archives under {BUILD} (run make): {libs}"
+        f"no up-to-date library archives under {BUILD} (run make): {libs}"
     bad = []
     for library, paths in sorted(libs.items()):
         for path in paths:
