@@ -80,13 +80,15 @@ static bool inside(uint64_t va, uint64_t len, uintptr_t start, uintptr_t end)
 	return va >= start && va <= end && len <= end - va;
 }
 
-static bool in_heap(uint64_t va, uint64_t len)
+/* Whether [va, va + len) is in the heap and clear of its inaccessible
+ * pages; past NOACCESS_MAX of them, unknown is the answer given. */
+static bool in_heap(uint64_t va, uint64_t len, bool unknown)
 {
 	const struct ingot_boot_info *bi = &hosted.info;
 	if (!inside(va, len, bi->heap_start, bi->heap_start + bi->heap_size))
 		return false;
 	if (noaccess_overflow)
-		return false;
+		return unknown;
 	for (unsigned i = 0; i < nnoaccess; i++)
 		if (va < noaccess[i].end && va + len > noaccess[i].start)
 			return false;
@@ -101,7 +103,10 @@ void *hosted_guest_ptr(uint64_t va, uint64_t len, bool writable)
 	/* The stack below this frame is not the guest's yet. */
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 
-	if (in_heap(va, len) ||
+	/* Refusing the whole heap would stop any guest with many guard
+	 * pages; a guard page among them is then found by the kernel or
+	 * faults in the host code, still in the guest's process. */
+	if (in_heap(va, len, true) ||
 	    inside(va, len, writable ? data : image, (uintptr_t)__image_end) ||
 	    inside(va, len, sp, hosted.stack_end))
 		return (void *)(uintptr_t)va;
@@ -115,5 +120,5 @@ bool hosted_readable(uintptr_t addr)
 	if (!inside(addr, 16, bi->heap_start, bi->heap_start + bi->heap_size))
 		return addr < hosted.stack_top &&
 		       addr + (8UL << 20) >= hosted.stack_top;
-	return in_heap(addr, 16);
+	return in_heap(addr, 16, false); /* a backtrace must never fault */
 }
