@@ -162,3 +162,26 @@ def test_an_inherited_descriptor_at_a_device_number_is_closed_at_the_seal():
         assert f.read() == b""
     assert proc.returncode == 0, proc
     assert "0 of 16 writes went through" in proc.stdout, proc
+
+
+@pytest.mark.kvm
+def test_the_no_root_backend_joins_a_kvm_guest_and_a_hosted_one():
+    """Frames in UDP datagrams on 127.0.0.1: the same backend on both
+    targets, so one of each can be joined by a virtual cable."""
+    port = 20000 + (os.getpid() * 7) % 20000
+    server = subprocess.Popen(
+        [MONITOR, "--net", f"service=udp:{port}:{port + 1}", image("kvm", "echo"),
+         "--ipv4=10.0.0.2/24"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().startswith("net: service")
+        client = subprocess.run(
+            [image("hosted", "net_client", test=True), "--net",
+             f"service=udp:{port + 1}:{port}", "--", "--ipv4=10.0.0.3/24",
+             "--peer=10.0.0.2"], capture_output=True, text=True, timeout=60)
+        assert client.returncode == 0, client
+        assert "net_client: 8/8 echoed" in client.stdout, client
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=10)
+    assert server.returncode == 0, err
+    assert f"net service (udp:{port}:{port + 1}): in " in err, err
