@@ -71,7 +71,7 @@ static int hex_digit(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Exactly "02:00:00:00:00:01", a unicast address. */
+/* Exactly "02:00:00:00:00:01", a unicast address other than zero. */
 static bool parse_mac(const char *s, uint8_t mac[6])
 {
 	if (strlen(s) != 17)
@@ -82,7 +82,8 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 			return false;
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
-	return !(mac[0] & 1);
+	static const uint8_t zero[6];
+	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
 }
 
 /* A locally administered unicast address, stable for key. */
@@ -103,8 +104,11 @@ const char *host_net_option(const char *spec)
 
 	if (host_net_ndevs == INGOT_DEVICES_MAX)
 		return fail(spec, "too many --net options");
-	if (!eq)
-		return fail(spec, "--net wants " HOST_NET_SYNTAX);
+	if (!eq) {
+		snprintf(error, sizeof error,
+			 "--net wants " HOST_NET_SYNTAX ", not '%s'", spec);
+		return error;
+	}
 	size_t nlen = (size_t)(eq - spec);
 	if (!nlen || nlen > INGOT_DEVICE_NAME_MAX)
 		return fail(spec, "a device's name is 1 to 31 characters");

@@ -36,6 +36,7 @@ BAD_NET = [
     ("service=tap0,mac=02:00:00:00:00:01,junk", "expected nothing after"),
     ("service=tap0,junk", "expected nothing after"),
     ("service=tap0,mac=02:00:00:00:00", "unicast"),
+    ("service=tap0,mac=00:00:00:00:00:00", "unicast"),
     ("service=tap%d", "has no '%'"),
     ("service=a/b", "not a network device's name"),
     ("service=sixteen-chars-xx", "1 to 15 characters"),
