@@ -8,8 +8,8 @@
 
 /* Each query is answered in its own packet.  dnsperf's 200 queries in
  * flight arrive in batches of up to about 127 frames per exit, so 128 ring
- * slots keep the batches whole; the pool is the four rings' worth the stack
- * wants (ingot/options.h), 1 MiB. */
+ * slots keep the batches whole; the pool is the four rings' worth that
+ * rings of 128 slots need (ingot/options.h), 1 MiB. */
 #define CONFIG_NET_RING_SLOTS 128
 #define CONFIG_NET_PKTS 512
 

@@ -78,7 +78,10 @@
 #endif
 
 /* Slots of each ring, each way, per interface: the most frames one exit to
- * the host moves each way.  A power of two. */
+ * the host moves each way.  A power of two, and at most: an interface's
+ * rings are halved until the pool holds four rings' worth for every
+ * interface (a full RX ring refilled while the frames it delivered wait for
+ * the app, and as many again on the TX ring and its queue). */
 #ifndef CONFIG_NET_RING_SLOTS
 #define CONFIG_NET_RING_SLOTS 256
 #endif
@@ -129,11 +132,8 @@
 	(CONFIG_NET_RING_SLOTS & (CONFIG_NET_RING_SLOTS - 1)) != 0
 #error "CONFIG_NET_RING_SLOTS must be a power of two from 8 to INGOT_NET_RING_MAX"
 #endif
-/* A full RX ring can be refilled while the frames it delivered wait for the
- * app, and as many again wait on the TX ring and its queue: below that,
- * batches shrink for want of buffers, not of ring slots. */
-#if CONFIG_NET_PKTS < 4 * CONFIG_NET_RING_SLOTS
-#error "CONFIG_NET_PKTS must be at least 4 * CONFIG_NET_RING_SLOTS"
+#if CONFIG_NET_PKTS < 4 * 8
+#error "CONFIG_NET_PKTS must be at least 32 (four rings of the smallest size)"
 #endif
 #if CONFIG_NET_TXQ_MAX < 0
 #error "CONFIG_NET_TXQ_MAX must not be negative"
