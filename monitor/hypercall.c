@@ -18,7 +18,7 @@ static const char *const hc_names[INGOT_KVM_HC_COUNT] = {
     [INGOT_KVM_HC_SEAL] = "seal",
     [INGOT_KVM_HC_EXIT] = "exit",
     [INGOT_KVM_HC_ABORT] = "abort",
-    [INGOT_KVM_HC_FAULT] = "fault",
+    [INGOT_KVM_HC_PROTECT] = "protect",
     [INGOT_KVM_HC_NET_ATTACH] = "net_attach",
 };
 
@@ -113,19 +113,49 @@ static _Noreturn void hc_abort(struct guest *g, uint32_t phys)
 	mon_exit(INGOT_EXIT_ABORT);
 }
 
-static void print_line(void *ctx, const char *line)
+/* Carries out a batch of protection requests (abi_kvm.h); the platform
+ * checked them, so a refusal means a hostile image. */
+static void protect(struct guest *g, unsigned nr, uint32_t phys)
 {
-	(void)ctx;
-	mon_msg("%s", line);
+	struct ingot_kvm_protect_batch b;
+	struct ingot_kvm_protect req[INGOT_KVM_PROTECT_BATCH_MAX];
+
+	get_args(g, nr, phys, &b, sizeof b);
+	if (b.count > INGOT_KVM_PROTECT_BATCH_MAX)
+		mon_stop(g, "%s hypercall with %llu requests (at most %u)",
+			 hc_names[nr], (unsigned long long)b.count,
+			 INGOT_KVM_PROTECT_BATCH_MAX);
+	const void *p = vm_guest_ptr(g, b.ranges, b.count * sizeof req[0], false);
+	if (!p)
+		mon_stop(g, "%s hypercall with its requests outside guest "
+			    "memory (0x%llx)",
+			 hc_names[nr], (unsigned long long)b.ranges);
+	memcpy(req, p, b.count * sizeof req[0]);
+	for (uint64_t i = 0; i < b.count; i++) {
+		const char *why = paging_protect(g, req[i].addr, req[i].len,
+						 req[i].prot);
+		if (why)
+			mon_stop(g, "refused a protection request: %s (0x%llx, "
+				    "%llu bytes, prot %llu)",
+				 why, (unsigned long long)req[i].addr,
+				 (unsigned long long)req[i].len,
+				 (unsigned long long)req[i].prot);
+	}
 }
 
-static _Noreturn void hc_fault(struct guest *g, uint32_t phys)
+static void hc_protect(struct guest *g, uint32_t phys)
 {
-	struct ingot_fault f;
+	if (g->sealed)
+		mon_stop(g, "protect hypercall after the seal: refused");
+	protect(g, INGOT_KVM_HC_PROTECT, phys);
+}
 
-	get_args(g, INGOT_KVM_HC_FAULT, phys, &f, sizeof f);
-	fault_report(&f, &g->img.syms, "", print_line, NULL);
-	mon_exit(INGOT_EXIT_ABORT);
+static void hc_seal(struct guest *g, uint32_t phys)
+{
+	if (g->sealed)
+		return;
+	protect(g, INGOT_KVM_HC_SEAL, phys);
+	vm_seal(g);
 }
 
 void hypercall(struct guest *g, unsigned nr, uint32_t phys)
@@ -139,7 +169,10 @@ void hypercall(struct guest *g, unsigned nr, uint32_t phys)
 		hc_poll(g, phys);
 		break;
 	case INGOT_KVM_HC_SEAL:
-		vm_seal(g);
+		hc_seal(g, phys);
+		break;
+	case INGOT_KVM_HC_PROTECT:
+		hc_protect(g, phys);
 		break;
 	case INGOT_KVM_HC_NET_ATTACH:
 		hc_net_attach(g, phys);
@@ -148,8 +181,6 @@ void hypercall(struct guest *g, unsigned nr, uint32_t phys)
 		hc_exit(g, phys);
 	case INGOT_KVM_HC_ABORT:
 		hc_abort(g, phys);
-	case INGOT_KVM_HC_FAULT:
-		hc_fault(g, phys);
 	default:
 		mon_stop(g, "unknown hypercall %u", nr);
 	}

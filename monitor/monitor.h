@@ -15,9 +15,6 @@
 
 #define MON_MEM_DEFAULT (32UL << 20)
 #define MON_BOOT_STACK_SIZE (128UL << 10)
-#define MON_IST_STACK_SIZE (16UL << 10)
-/* Boot stack, IST stack and a guard page below each, at the top of memory. */
-#define MON_STACKS_SIZE (MON_BOOT_STACK_SIZE + MON_IST_STACK_SIZE + 2 * 4096)
 
 struct image_segment {
 	uint64_t paddr, memsz, offset, filesz;
@@ -38,7 +35,6 @@ struct image {
 	uint64_t ro_end;   /* physical end of the read-only segments */
 	uint64_t rw_start; /* physical start of the writable ones */
 	uint64_t end;	   /* physical end of the image, page-aligned */
-	uint64_t trap_table; /* virtual: INGOT_KVM_TRAP_ENTRIES addresses */
 	const struct ingot_manifest_entry *manifest;
 	unsigned nmanifest;
 	struct elfsym syms;
@@ -55,8 +51,13 @@ struct guest {
 	/* Guest monotonic time 0, on the host's clocks. */
 	uint64_t host_mono_at_boot;
 	struct ingot_kvm_boot *boot; /* in guest memory */
-	uint64_t pt_used_end;	     /* physical end of the built page tables */
-	unsigned watchdog_s;	     /* 0: no watchdog */
+	/* The layout of the top of memory (abi_kvm.h), physical. */
+	uint64_t heap_start, heap_end;
+	uint64_t tables_start, tables_next, tables_end;
+	uint64_t ist_top;     /* the exception stack's top */
+	uint64_t stack_start; /* the boot stack, up to mem_size */
+	uint64_t cr3;	      /* the PML4 */
+	unsigned watchdog_s;  /* 0: no watchdog */
 	struct {
 		uint64_t exits; /* KVM_RUN returns */
 	} stats;
@@ -79,11 +80,23 @@ void image_load(struct image *img, const char *path);
 void vm_create(struct guest *g, uint64_t mem_size, int argc, char **argv);
 void vm_seal(struct guest *g);
 /* Host pointer to guest-virtual [gva, gva + len), or NULL if that is not
- * all guest memory (writable: all guest-writable memory). */
+ * all guest memory (writable: all guest-writable memory: image data, heap
+ * and boot stack). */
 void *vm_guest_ptr(struct guest *g, uint64_t gva, uint64_t len, bool writable);
 
-/* paging.c: builds the page tables, returns the physical end used. */
-uint64_t paging_build(struct guest *g, uint64_t heap_start, uint64_t heap_end);
+/* paging.c: the guest's page tables, which only the monitor writes. */
+uint64_t paging_tables_needed(const struct guest *g); /* pages, at most */
+void paging_build(struct guest *g);
+/* Carries out one protection request (abi_kvm.h); NULL, or why it is
+ * refused. */
+const char *paging_protect(struct guest *g, uint64_t gva, uint64_t len,
+			   uint64_t prot);
+/* Whether guest-virtual va is mapped for the guest (CPL 3) to read. */
+bool paging_user_readable(struct guest *g, uint64_t va);
+
+/* trap.c: the exception stubs and the reports of what reached them. */
+void trap_write_stubs(struct guest *g);
+_Noreturn void trap_report(struct guest *g);
 
 /* run.c */
 _Noreturn void run_guest(struct guest *g);
@@ -104,7 +117,8 @@ bool net_device_info(unsigned handle, struct ingot_net_info *info);
 int net_attach(unsigned handle, uint64_t tx, uint64_t rx);
 void net_allow_fds(void (*allow)(void *ctx, int fd), void *ctx);
 
-/* seccomp.c */
+/* seccomp.c: confinement before the guest runs, tightened at the seal. */
 void seccomp_confine(struct guest *g);
+void seccomp_seal(struct guest *g);
 
 #endif

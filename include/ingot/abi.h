@@ -21,7 +21,7 @@
 #ifndef INGOT_ABI_H
 #define INGOT_ABI_H
 
-#define INGOT_ABI_VERSION 1
+#define INGOT_ABI_VERSION 2
 
 /*
  * Exit statuses of the host process.  0..249 are the guest's own (its
@@ -141,7 +141,9 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns);
  * Page protections the guest may set on its own memory before ingot_seal(),
  * for example guard pages below fiber stacks.  addr and len must be
  * page-aligned and inside the heap; execute permission cannot be granted.
- * Returns -EINVAL for a bad range or prot, -EPERM once sealed.
+ * The change takes effect at the latest at the seal (kvm batches requests
+ * to the host).  Returns -EINVAL for a bad range or prot, -EPERM once
+ * sealed.
  */
 #define INGOT_PAGE_SIZE 4096
 enum ingot_prot {
@@ -154,8 +156,9 @@ int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot);
 /*
  * Seals the guest: from here on its memory map cannot change.  Code stays
  * read-only and executable, data writable and never executable, and the
- * tables that say so are out of the guest's reach (kvm: its page tables move
- * to memory the guest cannot write; hosted: a seccomp allowlist forbids
+ * tables that say so are out of the guest's reach (kvm: the page tables were
+ * never the guest's to write, and the host stops changing them on its
+ * behalf; hosted: a seccomp allowlist forbids
  * mprotect, mmap and everything else not needed to serve the ABI).  The
  * platform seals before calling ingot_main(), so applications never call it.
  * Returns 0, or -EPERM if already sealed.

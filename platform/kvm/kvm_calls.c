@@ -68,7 +68,7 @@ int ingot_seal(void)
 
 void ingot_exit(int status)
 {
-	struct ingot_kvm_exit e = {.status = (uint64_t)status & 0xff};
+	struct ingot_kvm_exit e = {.status = (uint64_t)(int64_t)status};
 	kvm_hypercall(INGOT_KVM_HC_EXIT, &e);
 	for (;;)
 		__asm__ volatile("ud2");
