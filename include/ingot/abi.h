@@ -49,7 +49,6 @@
  */
 enum ingot_device_type {
 	INGOT_DEVICE_NET = 1,
-	INGOT_DEVICE_BLOCK = 2,
 };
 
 #define INGOT_DEVICE_NAME_MAX 31 /* bytes, excluding the terminating NUL */
