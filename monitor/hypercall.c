@@ -28,8 +28,9 @@ static void get_args(struct guest *g, unsigned nr, uint32_t phys, void *args,
 {
 	void *p = vm_guest_ptr(g, phys + g->img.offset, size, false);
 	if (!p)
-		mon_stop(g, "%s hypercall with its arguments outside guest "
-			    "memory (physical 0x%x)",
+		mon_stop(g,
+			 "%s hypercall with its arguments outside guest "
+			 "memory (physical 0x%x)",
 			 hc_names[nr], phys);
 	memcpy(args, p, size);
 }
@@ -39,8 +40,9 @@ static void put_args(struct guest *g, unsigned nr, uint32_t phys,
 {
 	void *p = vm_guest_ptr(g, phys + g->img.offset, size, true);
 	if (!p)
-		mon_stop(g, "%s hypercall with its results outside guest-"
-			    "writable memory (physical 0x%x)",
+		mon_stop(g,
+			 "%s hypercall with its results outside guest-"
+			 "writable memory (physical 0x%x)",
 			 hc_names[nr], phys);
 	memcpy(p, args, size);
 }
@@ -50,8 +52,9 @@ static const unsigned char *guest_buffer(struct guest *g, unsigned nr,
 {
 	const unsigned char *p = vm_guest_ptr(g, c->buf, c->len, false);
 	if (!p)
-		mon_stop(g, "%s hypercall with a buffer outside guest memory "
-			    "(0x%lx, %lu bytes)",
+		mon_stop(g,
+			 "%s hypercall with a buffer outside guest memory "
+			 "(0x%lx, %lu bytes)",
 			 hc_names[nr], (unsigned long)c->buf,
 			 (unsigned long)c->len);
 	return p;
@@ -125,18 +128,21 @@ static void protect(struct guest *g, unsigned nr, uint32_t phys)
 		mon_stop(g, "%s hypercall with %llu requests (at most %u)",
 			 hc_names[nr], (unsigned long long)b.count,
 			 INGOT_KVM_PROTECT_BATCH_MAX);
-	const void *p = vm_guest_ptr(g, b.ranges, b.count * sizeof req[0], false);
+	const void *p =
+	    vm_guest_ptr(g, b.ranges, b.count * sizeof req[0], false);
 	if (!p)
-		mon_stop(g, "%s hypercall with its requests outside guest "
-			    "memory (0x%llx)",
+		mon_stop(g,
+			 "%s hypercall with its requests outside guest "
+			 "memory (0x%llx)",
 			 hc_names[nr], (unsigned long long)b.ranges);
 	memcpy(req, p, b.count * sizeof req[0]);
 	for (uint64_t i = 0; i < b.count; i++) {
-		const char *why = paging_protect(g, req[i].addr, req[i].len,
-						 req[i].prot);
+		const char *why =
+		    paging_protect(g, req[i].addr, req[i].len, req[i].prot);
 		if (why)
-			mon_stop(g, "refused a protection request: %s (0x%llx, "
-				    "%llu bytes, prot %llu)",
+			mon_stop(g,
+				 "refused a protection request: %s (0x%llx, "
+				 "%llu bytes, prot %llu)",
 				 why, (unsigned long long)req[i].addr,
 				 (unsigned long long)req[i].len,
 				 (unsigned long long)req[i].prot);

@@ -12,7 +12,7 @@
 #include "monitor.h"
 
 #define IMAGE_FILE_MAX (256UL << 20)
-#define PAGE 4096UL
+#define PAGE           4096UL
 
 static _Noreturn void bad_image(const struct image *img, const char *why)
 {
@@ -76,9 +76,10 @@ static void check_note(struct image *img, const struct elf64_phdr *ph)
 			struct ingot_note_abi abi;
 			memcpy(&abi, img->file + desc, sizeof abi);
 			if (abi.target != INGOT_TARGET_KVM)
-				mon_fail("%s: an ingot image for another target "
-					 "(run a hosted image directly)",
-					 img->path);
+				mon_fail(
+				    "%s: an ingot image for another target "
+				    "(run a hosted image directly)",
+				    img->path);
 			if (abi.abi_version != INGOT_ABI_VERSION)
 				mon_fail("%s: built for ingot ABI %u, this "
 					 "monitor serves ABI %u",
@@ -130,11 +131,13 @@ static void add_segment(struct image *img, const struct elf64_phdr *ph)
 		img->offset = offset;
 	} else {
 		if (offset != img->offset)
-			bad_image(img, "segments disagree on the virtual offset");
+			bad_image(img,
+				  "segments disagree on the virtual offset");
 		if (ph->p_paddr < prev->paddr + prev->memsz)
 			bad_image(img, "segments overlap or are out of order");
 		if ((prev->flags & ELF_PF_W) && !(ph->p_flags & ELF_PF_W))
-			bad_image(img, "read-only segment after a writable one");
+			bad_image(img,
+				  "read-only segment after a writable one");
 	}
 	img->seg[img->nseg++] = (struct image_segment){
 	    .paddr = ph->p_paddr,
@@ -228,7 +231,8 @@ void image_load(struct image *img, const char *path)
 		else if (!img->rw_start)
 			img->rw_start = s->paddr;
 		img->end = end;
-		if ((s->flags & ELF_PF_X) && eh->e_entry >= s->paddr + img->offset &&
+		if ((s->flags & ELF_PF_X) &&
+		    eh->e_entry >= s->paddr + img->offset &&
 		    eh->e_entry - s->paddr - img->offset < s->memsz)
 			entry_ok = true;
 	}

@@ -13,7 +13,7 @@
 
 #include "../host/fault.h"
 
-#define MON_MEM_DEFAULT (32UL << 20)
+#define MON_MEM_DEFAULT     (32UL << 20)
 #define MON_BOOT_STACK_SIZE (128UL << 10)
 
 struct image_segment {
@@ -28,13 +28,13 @@ struct image {
 	const char *path;
 	unsigned char *file;
 	size_t size;
-	uint64_t entry;	 /* virtual */
+	uint64_t entry;  /* virtual */
 	uint64_t offset; /* virtual - physical */
 	struct image_segment seg[IMAGE_SEGMENTS_MAX];
 	unsigned nseg;
 	uint64_t ro_end;   /* physical end of the read-only segments */
 	uint64_t rw_start; /* physical start of the writable ones */
-	uint64_t end;	   /* physical end of the image, page-aligned */
+	uint64_t end;      /* physical end of the image, page-aligned */
 	const struct ingot_manifest_entry *manifest;
 	unsigned nmanifest;
 	struct elfsym syms;
@@ -56,7 +56,7 @@ struct guest {
 	uint64_t tables_start, tables_next, tables_end;
 	uint64_t ist_top;     /* the exception stack's top */
 	uint64_t stack_start; /* the boot stack, up to mem_size */
-	uint64_t cr3;	      /* the PML4 */
+	uint64_t cr3;         /* the PML4 */
 	unsigned watchdog_s;  /* 0: no watchdog */
 	struct {
 		uint64_t exits; /* KVM_RUN returns */

@@ -11,16 +11,16 @@
 #include "../host/elf64.h"
 #include "monitor.h"
 
-#define PAGE 4096UL
+#define PAGE  4096UL
 #define LARGE (2UL << 20)
 
-#define PTE_P (1ULL << 0)
-#define PTE_W (1ULL << 1)
-#define PTE_U (1ULL << 2)
-#define PTE_A (1ULL << 5)
-#define PTE_D (1ULL << 6)
-#define PTE_PS (1ULL << 7)
-#define PTE_NX (1ULL << 63)
+#define PTE_P    (1ULL << 0)
+#define PTE_W    (1ULL << 1)
+#define PTE_U    (1ULL << 2)
+#define PTE_A    (1ULL << 5)
+#define PTE_D    (1ULL << 6)
+#define PTE_PS   (1ULL << 7)
+#define PTE_NX   (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 
 enum kind { NONE, READ, EXEC, WRITE, CPU_READ, CPU_EXEC, CPU_WRITE };
@@ -205,7 +205,8 @@ const char *paging_protect(struct guest *g, uint64_t gva, uint64_t len,
 	    len > g->heap_end - pa)
 		return "a range outside the heap";
 	for (uint64_t off = 0; off < len; off += PAGE)
-		*pte_of(g, gva + off) = k == NONE ? 0 : (pa + off) | leaf_flags(k);
+		*pte_of(g, gva + off) =
+		    k == NONE ? 0 : (pa + off) | leaf_flags(k);
 	return NULL;
 }
 

@@ -79,11 +79,12 @@ void run_guest(struct guest *g)
 	for (;;) {
 		if (ioctl(g->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && watchdog_fired()) {
-				mon_msg("watchdog: the guest made no hypercall "
-					"for %u s (a fiber that never yields?); "
-					"it was running %s",
-					g->watchdog_s,
-					where(g, guest_rip(g), buf, sizeof buf));
+				mon_msg(
+				    "watchdog: the guest made no hypercall "
+				    "for %u s (a fiber that never yields?); "
+				    "it was running %s",
+				    g->watchdog_s,
+				    where(g, guest_rip(g), buf, sizeof buf));
 				mon_exit(INGOT_EXIT_WATCHDOG);
 			}
 			if (errno == EINTR || errno == EAGAIN)
@@ -101,18 +102,21 @@ void run_guest(struct guest *g)
 			mon_stop(g, "guest halted at %s",
 				 where(g, guest_rip(g), buf, sizeof buf));
 		case KVM_EXIT_SHUTDOWN:
-			mon_msg("guest triple-faulted (a CPU exception it could "
-				"not handle) at %s",
-				where(g, guest_rip(g), buf, sizeof buf));
+			mon_msg(
+			    "guest triple-faulted (a CPU exception it could "
+			    "not handle) at %s",
+			    where(g, guest_rip(g), buf, sizeof buf));
 			mon_exit(INGOT_EXIT_ABORT);
 		case KVM_EXIT_FAIL_ENTRY:
-			mon_stop(g, "KVM could not enter the guest (hardware "
-				    "reason 0x%llx)",
+			mon_stop(g,
+				 "KVM could not enter the guest (hardware "
+				 "reason 0x%llx)",
 				 (unsigned long long)g->run->fail_entry
 				     .hardware_entry_failure_reason);
 		case KVM_EXIT_INTERNAL_ERROR:
-			mon_stop(g, "KVM could not emulate an instruction of "
-				    "the guest (suberror %u) at %s",
+			mon_stop(g,
+				 "KVM could not emulate an instruction of "
+				 "the guest (suberror %u) at %s",
 				 g->run->internal.suberror,
 				 where(g, guest_rip(g), buf, sizeof buf));
 		default:

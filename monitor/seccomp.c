@@ -121,10 +121,11 @@ void seccomp_confine(struct guest *g)
 
 	allow_ioctl(ctx, g->vcpu_fd, KVM_RUN);
 	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_REGS);
-	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS);   /* faults; seal */
-	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);   /* seal: new CR3 */
+	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS); /* faults; seal */
+	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS); /* seal: new CR3 */
 	allow_ioctl(ctx, g->vm_fd, KVM_SET_USER_MEMORY_REGION); /* seal */
-	struct scmp_arg_cmp filter = SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER);
+	struct scmp_arg_cmp filter =
+	    SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER);
 	allow(ctx, SCMP_SYS(seccomp), 1, &filter); /* the seal's filter */
 	/* Signals only to its own threads: the watchdog's to the vCPU. */
 	struct scmp_arg_cmp self[] = {SCMP_A0(SCMP_CMP_EQ, getpid()),
@@ -139,10 +140,14 @@ void seccomp_confine(struct guest *g)
 	net_allow_fds(allow_tap, ctx);
 
 	static const int plain[] = {
-	    SCMP_SYS(ppoll),	     SCMP_SYS(clock_gettime),
-	    SCMP_SYS(clock_nanosleep), SCMP_SYS(exit_group),
-	    SCMP_SYS(exit),	     SCMP_SYS(rt_sigreturn),
-	    SCMP_SYS(futex),	     SCMP_SYS(getpid),
+	    SCMP_SYS(ppoll),
+	    SCMP_SYS(clock_gettime),
+	    SCMP_SYS(clock_nanosleep),
+	    SCMP_SYS(exit_group),
+	    SCMP_SYS(exit),
+	    SCMP_SYS(rt_sigreturn),
+	    SCMP_SYS(futex),
+	    SCMP_SYS(getpid),
 	    SCMP_SYS(rt_sigprocmask),
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)

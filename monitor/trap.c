@@ -130,20 +130,31 @@ void trap_report(struct guest *g)
 
 	if (ioctl(g->vcpu_fd, KVM_GET_REGS, &r) < 0 ||
 	    ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
-		mon_stop(g, "cannot read the registers of a faulting guest: %m");
+		mon_stop(g,
+			 "cannot read the registers of a faulting guest: %m");
 	/* Only the stubs, at CPL 0, may use the trap port. */
 	if ((sr.cs.selector & 3) != 0 || r.rip < stubs ||
-	    r.rip - stubs >
-		INGOT_KVM_STUB_SYSCALL * INGOT_KVM_STUB_SIZE + 2)
+	    r.rip - stubs > INGOT_KVM_STUB_SYSCALL * INGOT_KVM_STUB_SIZE + 2)
 		mon_stop(g, "guest used I/O port 0x%x from 0x%llx",
 			 INGOT_KVM_TRAP_PORT, (unsigned long long)r.rip);
 	unsigned v = (r.rip - stubs) / INGOT_KVM_STUB_SIZE;
 
 	struct ingot_fault f = {
-	    .rax = r.rax, .rbx = r.rbx, .rcx = r.rcx, .rdx = r.rdx,
-	    .rsi = r.rsi, .rdi = r.rdi, .rbp = r.rbp, .r8 = r.r8,
-	    .r9 = r.r9,	  .r10 = r.r10, .r11 = r.r11, .r12 = r.r12,
-	    .r13 = r.r13, .r14 = r.r14, .r15 = r.r15,
+	    .rax = r.rax,
+	    .rbx = r.rbx,
+	    .rcx = r.rcx,
+	    .rdx = r.rdx,
+	    .rsi = r.rsi,
+	    .rdi = r.rdi,
+	    .rbp = r.rbp,
+	    .r8 = r.r8,
+	    .r9 = r.r9,
+	    .r10 = r.r10,
+	    .r11 = r.r11,
+	    .r12 = r.r12,
+	    .r13 = r.r13,
+	    .r14 = r.r14,
+	    .r15 = r.r15,
 	};
 	/* kvm-pvm runs syscall anyway and fetches the syscall stub at CPL 3,
 	 * which faults on the supervisor page: that is the syscall too. */
@@ -177,21 +188,24 @@ void trap_report(struct guest *g)
 	/* What a hostile image tries is refused (INGOT_EXIT_STOPPED); a bug
 	 * is a fault (INGOT_EXIT_ABORT). */
 	if (v == 13 && (f.error_code & 2))
-		mon_stop(g, "guest raised vector %llu with int: refused, no gate "
-			    "is open to it",
+		mon_stop(g,
+			 "guest raised vector %llu with int: refused, no gate "
+			 "is open to it",
 			 (unsigned long long)(f.error_code >> 3));
 	const char *insn = v == 13 ? privileged(g, f.rip) : NULL;
 	if (insn)
-		mon_stop(g, "guest executed a privileged instruction (%s): "
-			    "refused",
+		mon_stop(g,
+			 "guest executed a privileged instruction (%s): "
+			 "refused",
 			 insn);
 	const char *region = monitor_region(g, f.address);
 	if (v == 14 && region)
-		mon_stop(g, "guest %s %s at 0x%llx: refused, it is the "
-			    "monitor's",
-			 (f.error_code & 0x10)	? "executed"
-			 : (f.error_code & 2) ? "wrote to"
-					      : "read",
+		mon_stop(g,
+			 "guest %s %s at 0x%llx: refused, it is the "
+			 "monitor's",
+			 (f.error_code & 0x10) ? "executed"
+			 : (f.error_code & 2)  ? "wrote to"
+					       : "read",
 			 region, (unsigned long long)f.address);
 	mon_exit(INGOT_EXIT_ABORT);
 }

@@ -18,24 +18,24 @@
 #include "../host/elf64.h"
 #include "monitor.h"
 
-#define PAGE 4096UL
+#define PAGE         4096UL
 #define MSR_IA32_TSC 0x10
-#define MSR_LSTAR 0xc0000082
+#define MSR_LSTAR    0xc0000082
 
-#define CR0_PE (1UL << 0)
-#define CR0_MP (1UL << 1)
-#define CR0_EM (1UL << 2) /* no x87/SSE: guests are general-registers only */
-#define CR0_ET (1UL << 4)
-#define CR0_NE (1UL << 5)
-#define CR0_WP (1UL << 16)
-#define CR0_PG (1UL << 31)
-#define CR4_PAE (1UL << 5)
+#define CR0_PE       (1UL << 0)
+#define CR0_MP       (1UL << 1)
+#define CR0_EM       (1UL << 2) /* no x87/SSE: guests are general-registers only */
+#define CR0_ET       (1UL << 4)
+#define CR0_NE       (1UL << 5)
+#define CR0_WP       (1UL << 16)
+#define CR0_PG       (1UL << 31)
+#define CR4_PAE      (1UL << 5)
 #define RFLAGS_FIXED (1UL << 1)
 /* Port I/O from CPL 3 (abi_kvm.h, "Privilege"). */
 #define RFLAGS_IOPL3 (3UL << 12)
-#define EFER_LME (1UL << 8)
-#define EFER_LMA (1UL << 10)
-#define EFER_NXE (1UL << 11)
+#define EFER_LME     (1UL << 8)
+#define EFER_LMA     (1UL << 10)
+#define EFER_NXE     (1UL << 11)
 
 /* Memory slots, bottom up; the read-only ones hold what the guest must
  * never write (a write is an exit the monitor reports). */
@@ -55,8 +55,8 @@ struct tss64 {
 } __attribute__((packed));
 
 #define GDT_ENTRIES 7
-#define TSS_OFFSET 0x80	 /* from the GDT's start, in the same page */
-#define IDT_OFFSET 0x800 /* likewise */
+#define TSS_OFFSET  0x80  /* from the GDT's start, in the same page */
+#define IDT_OFFSET  0x800 /* likewise */
 
 static bool inside(uint64_t pa, uint64_t len, uint64_t start, uint64_t end)
 {
@@ -97,7 +97,8 @@ static void open_kvm(struct guest *g)
 	if (ioctl(g->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
 		mon_fail("/dev/kvm speaks an unknown KVM API version");
 	if (ioctl(g->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
-		mon_fail("KVM lacks read-only memory slots, which sealing needs");
+		mon_fail(
+		    "KVM lacks read-only memory slots, which sealing needs");
 	g->vm_fd = ioctl(g->kvm_fd, KVM_CREATE_VM, 0);
 	if (g->vm_fd < 0)
 		mon_fail("KVM_CREATE_VM: %m");
@@ -116,8 +117,8 @@ static void create_memory(struct guest *g)
 	/* Fresh memory is zero, so only file contents are copied (bss and
 	 * the tail of each page stay untouched). */
 	for (unsigned i = 0; i < img->nseg; i++)
-		memcpy(g->mem + img->seg[i].paddr, img->file + img->seg[i].offset,
-		       img->seg[i].filesz);
+		memcpy(g->mem + img->seg[i].paddr,
+		       img->file + img->seg[i].offset, img->seg[i].filesz);
 	set_slot(g, SLOT_LOW, 0, INGOT_KVM_IMAGE_BASE, true);
 	set_slot(g, SLOT_IMAGE_RO, INGOT_KVM_IMAGE_BASE, img->ro_end, true);
 	set_slot(g, SLOT_RW, img->ro_end, g->tables_start, false);
@@ -212,15 +213,16 @@ static uint64_t stub(struct guest *g, unsigned v)
 static void write_descriptors(struct guest *g)
 {
 	uint64_t *gdt = (uint64_t *)(g->mem + INGOT_KVM_GDT_BASE);
-	struct tss64 *tss = (struct tss64 *)(g->mem + INGOT_KVM_GDT_BASE +
-					     TSS_OFFSET);
-	struct idt_gate *idt = (struct idt_gate *)(g->mem + INGOT_KVM_GDT_BASE +
-						   IDT_OFFSET);
+	struct tss64 *tss =
+	    (struct tss64 *)(g->mem + INGOT_KVM_GDT_BASE + TSS_OFFSET);
+	struct idt_gate *idt =
+	    (struct idt_gate *)(g->mem + INGOT_KVM_GDT_BASE + IDT_OFFSET);
 	uint64_t tss_va = INGOT_KVM_GDT_BASE + TSS_OFFSET + g->img.offset;
 	uint64_t limit = sizeof *tss - 1;
 
 	_Static_assert(TSS_OFFSET + sizeof *tss <= IDT_OFFSET, "TSS size");
-	_Static_assert(INGOT_KVM_HC_BASE % 8 == 0 && INGOT_KVM_HC_PORTS % 8 == 0,
+	_Static_assert(INGOT_KVM_HC_BASE % 8 == 0 &&
+			   INGOT_KVM_HC_PORTS % 8 == 0,
 		       "hypercall ports");
 
 	/* Accessed (and TSS busy) bits are preset: the CPU never has to write
@@ -349,9 +351,9 @@ static void setup_vcpu(struct guest *g)
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e;
-	} msrs = {.hdr.nmsrs = 1,
-		  .e = {.index = MSR_LSTAR,
-			.data = stub(g, INGOT_KVM_STUB_SYSCALL)}};
+	} msrs = {
+	    .hdr.nmsrs = 1,
+	    .e = {.index = MSR_LSTAR, .data = stub(g, INGOT_KVM_STUB_SYSCALL)}};
 	if (ioctl(g->vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
 		mon_fail("KVM_SET_MSRS (LSTAR): %m");
 }
@@ -386,8 +388,8 @@ static void start_clock(struct guest *g)
 static void lay_out(struct guest *g, uint64_t mem_size)
 {
 	g->mem_size = mem_size;
-	uint64_t top = MON_BOOT_STACK_SIZE + 2 * PAGE +
-		       paging_tables_needed(g) * PAGE;
+	uint64_t top =
+	    MON_BOOT_STACK_SIZE + 2 * PAGE + paging_tables_needed(g) * PAGE;
 	if (mem_size < g->img.end || mem_size - g->img.end < top + PAGE)
 		mon_fail("%s needs more than %lu KiB of memory (--mem)",
 			 g->img.path, (unsigned long)(mem_size >> 10));

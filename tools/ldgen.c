@@ -22,8 +22,8 @@
 
 #include <ingot/abi_kvm.h>
 
-#define BASE_MIN (1ULL << 32)
-#define BASE_MAX (1ULL << 46)
+#define BASE_MIN   (1ULL << 32)
+#define BASE_MAX   (1ULL << 46)
 #define BASE_ALIGN (2ULL << 20)
 
 struct names {
@@ -41,7 +41,10 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
 
 /* xoshiro256** */
 static uint64_t rng_next(void)
@@ -147,7 +150,8 @@ static void classify(const char *name)
 		return;
 	if (has_prefix(name, ".text."))
 		names_add(&text, name);
-	else if (has_prefix(name, ".rodata.") || has_prefix(name, ".data.rel.ro"))
+	else if (has_prefix(name, ".rodata.") ||
+		 has_prefix(name, ".data.rel.ro"))
 		names_add(&rodata, name);
 	else if (has_prefix(name, ".data."))
 		names_add(&data, name);
@@ -174,14 +178,16 @@ static void scan_object(const char *path)
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_type != ET_REL ||
 	    eh->e_shentsize != sizeof(Elf64_Shdr))
 		die("%s: not an x86_64 ELF relocatable object", path);
-	uint64_t shend = eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr);
+	uint64_t shend =
+	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr);
 	if (eh->e_shoff > (uint64_t)len || shend > (uint64_t)len ||
 	    eh->e_shstrndx >= eh->e_shnum)
 		die("%s: bad section headers", path);
 	Elf64_Shdr *sh = (Elf64_Shdr *)(buf + eh->e_shoff);
 	Elf64_Shdr *strs = &sh[eh->e_shstrndx];
 	if (strs->sh_offset > (uint64_t)len ||
-	    strs->sh_size > (uint64_t)len - strs->sh_offset || strs->sh_size == 0)
+	    strs->sh_size > (uint64_t)len - strs->sh_offset ||
+	    strs->sh_size == 0)
 		die("%s: bad section name table", path);
 	const char *names = (const char *)buf + strs->sh_offset;
 	if (names[strs->sh_size - 1] != '\0')
@@ -226,43 +232,42 @@ static void emit_script(FILE *out, const char *target, uint64_t seed,
 		target, seed, hosted ? "\tstack PT_GNU_STACK FLAGS(6);\n" : "",
 		offset, base);
 	emit_list(out, &text);
-	fprintf(out,
-		"\t\t*(.text .text.* .iplt)\n"
-		"\t} :text\n"
-		"\t. = ALIGN(4096);\n"
-		"\t.rodata : AT(ADDR(.rodata) - __ingot_offset) {\n");
+	fprintf(out, "\t\t*(.text .text.* .iplt)\n"
+		     "\t} :text\n"
+		     "\t. = ALIGN(4096);\n"
+		     "\t.rodata : AT(ADDR(.rodata) - __ingot_offset) {\n");
 	emit_list(out, &rodata);
-	fprintf(out,
-		"\t\t*(.rodata .rodata.* .data.rel.ro .data.rel.ro.*)\n"
-		"\t\t/* Resolved at link time: nothing writes them. */\n"
-		"\t\t*(.got .got.plt .igot.plt)\n"
-		"\t} :rodata\n"
-		"\t/* Run-time relocations would need a loader: there must be "
-		"none. */\n"
-		"\t.rela.dyn : { *(.rela.*) } :rodata\n"
-		"\tASSERT(SIZEOF(.rela.dyn) == 0, \"image needs run-time "
-		"relocations\")\n"
-		"\t.ingot.init : AT(ADDR(.ingot.init) - __ingot_offset) {\n"
-		"\t\t__ingot_init_start = .;\n"
-		"\t\tKEEP(*(.ingot.init))\n"
-		"\t\t__ingot_init_end = .;\n"
-		"\t} :rodata\n"
-		"\t.ingot.manifest : AT(ADDR(.ingot.manifest) - __ingot_offset) {\n"
-		"\t\t__ingot_manifest_start = .;\n"
-		"\t\tKEEP(*(.ingot.manifest))\n"
-		"\t\t__ingot_manifest_end = .;\n"
-		"\t} :rodata\n"
-		"\t.note.ingot : AT(ADDR(.note.ingot) - __ingot_offset) {\n"
-		"\t\tKEEP(*(.note.ingot))\n"
-		"\t} :rodata :note\n"
-		"\t. = ALIGN(4096);\n"
-		"\t.data : AT(ADDR(.data) - __ingot_offset) {\n");
+	fprintf(
+	    out,
+	    "\t\t*(.rodata .rodata.* .data.rel.ro .data.rel.ro.*)\n"
+	    "\t\t/* Resolved at link time: nothing writes them. */\n"
+	    "\t\t*(.got .got.plt .igot.plt)\n"
+	    "\t} :rodata\n"
+	    "\t/* Run-time relocations would need a loader: there must be "
+	    "none. */\n"
+	    "\t.rela.dyn : { *(.rela.*) } :rodata\n"
+	    "\tASSERT(SIZEOF(.rela.dyn) == 0, \"image needs run-time "
+	    "relocations\")\n"
+	    "\t.ingot.init : AT(ADDR(.ingot.init) - __ingot_offset) {\n"
+	    "\t\t__ingot_init_start = .;\n"
+	    "\t\tKEEP(*(.ingot.init))\n"
+	    "\t\t__ingot_init_end = .;\n"
+	    "\t} :rodata\n"
+	    "\t.ingot.manifest : AT(ADDR(.ingot.manifest) - __ingot_offset) {\n"
+	    "\t\t__ingot_manifest_start = .;\n"
+	    "\t\tKEEP(*(.ingot.manifest))\n"
+	    "\t\t__ingot_manifest_end = .;\n"
+	    "\t} :rodata\n"
+	    "\t.note.ingot : AT(ADDR(.note.ingot) - __ingot_offset) {\n"
+	    "\t\tKEEP(*(.note.ingot))\n"
+	    "\t} :rodata :note\n"
+	    "\t. = ALIGN(4096);\n"
+	    "\t.data : AT(ADDR(.data) - __ingot_offset) {\n");
 	emit_list(out, &data);
-	fprintf(out,
-		"\t\t*(.data .data.*)\n"
-		"\t} :data\n"
-		"\t.bss : AT(ADDR(.bss) - __ingot_offset) {\n"
-		"\t\t__bss_start = .;\n");
+	fprintf(out, "\t\t*(.data .data.*)\n"
+		     "\t} :data\n"
+		     "\t.bss : AT(ADDR(.bss) - __ingot_offset) {\n"
+		     "\t\t__bss_start = .;\n");
 	emit_list(out, &bss);
 	fprintf(out,
 		"\t\t*(.bss .bss.* COMMON)\n"
@@ -278,8 +283,9 @@ static void emit_script(FILE *out, const char *target, uint64_t seed,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ldgen --target kvm|hosted --seed N --name IMAGE "
-			"-o SCRIPT OBJ...\n");
+	fprintf(stderr,
+		"usage: ldgen --target kvm|hosted --seed N --name IMAGE "
+		"-o SCRIPT OBJ...\n");
 	exit(2);
 }
 

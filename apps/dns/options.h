@@ -11,7 +11,7 @@
  * slots keep the batches whole; the pool is the four rings' worth that
  * rings of 128 slots need (ingot/options.h), 1 MiB. */
 #define CONFIG_NET_RING_SLOTS 128
-#define CONFIG_NET_PKTS 512
+#define CONFIG_NET_PKTS       512
 
 /* Queries come in one datagram; a fragmented one is rare enough to
  * reassemble one at a time (64 KiB). */

@@ -46,8 +46,8 @@ int main(void)
 	if (vcpu < 0)
 		die("KVM_CREATE_VCPU");
 	int size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				   MAP_SHARED, vcpu, 0);
+	struct kvm_run *run =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	if (run == MAP_FAILED)
 		die("mmap vcpu");
 	struct kvm_sregs sregs;

@@ -91,8 +91,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++)
 		for (int i = 0; i < n; i++)
 			launch(&cmds[i], r, &fa);
-	printf("%-12s %10s %10s %10s\n", "", "median_us", "p10_us",
-	       "p90_us");
+	printf("%-12s %10s %10s %10s\n", "", "median_us", "p10_us", "p90_us");
 	for (int i = 0; i < n; i++) {
 		struct cmd *c = &cmds[i];
 		qsort(c->us, rounds, sizeof *c->us, cmp_double);

@@ -4,7 +4,8 @@
  * the round-trip latency (median, p99) of the replies.
  *   udp_rr ADDR PORT SIZE SECONDS WINDOW
  * from source port 40007 always, so that a server that serves one peer
- * (socat UDP-LISTEN) serves every run.  A datagram not answered within 200 ms is counted lost and replaced.
+ * (socat UDP-LISTEN) serves every run.  A datagram not answered within 200 ms
+ * is counted lost and replaced.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,7 +36,8 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	if (argc != 6) {
-		fprintf(stderr, "usage: udp_rr ADDR PORT SIZE SECONDS WINDOW\n");
+		fprintf(stderr,
+			"usage: udp_rr ADDR PORT SIZE SECONDS WINDOW\n");
 		return 2;
 	}
 	struct sockaddr_in to = {.sin_family = AF_INET,
@@ -81,7 +83,8 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < window; i++)
 				if (now_ns() - sent_at[i] > LOST_NS) {
 					lost++;
-					uint64_t s = seq++ / window * window + i;
+					uint64_t s =
+					    seq++ / window * window + i;
 					memcpy(buf, &s, 8);
 					sent_at[i] = now_ns();
 					send(fd, buf, size, 0);
@@ -96,7 +99,8 @@ int main(int argc, char **argv)
 		unsigned i = s % window;
 		t = now_ns();
 		if (n < cap)
-			lat[n++] = (uint32_t)((t - sent_at[i]) / 100); /* 0.1 us */
+			lat[n++] =
+			    (uint32_t)((t - sent_at[i]) / 100); /* 0.1 us */
 		s += window;
 		memcpy(buf, &s, 8);
 		sent_at[i] = now_ns();
@@ -104,8 +108,9 @@ int main(int argc, char **argv)
 	}
 	double elapsed = (now_ns() - start) / 1e9;
 	qsort(lat, n, sizeof *lat, cmp);
-	printf("round_trips=%zu rate=%.0f median_us=%.1f p99_us=%.1f lost=%lu\n",
-	       n, n / elapsed, n ? lat[n / 2] / 10.0 : 0.0,
-	       n ? lat[(size_t)(n * 0.99)] / 10.0 : 0.0, (unsigned long)lost);
+	printf(
+	    "round_trips=%zu rate=%.0f median_us=%.1f p99_us=%.1f lost=%lu\n",
+	    n, n / elapsed, n ? lat[n / 2] / 10.0 : 0.0,
+	    n ? lat[(size_t)(n * 0.99)] / 10.0 : 0.0, (unsigned long)lost);
 	return n ? 0 : 1;
 }

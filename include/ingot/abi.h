@@ -31,10 +31,12 @@
  * one-line message on stderr always accompanies 250..255.
  */
 #define INGOT_EXIT_BAD_STATUS 250 /* the guest asked for another status */
-#define INGOT_EXIT_WATCHDOG 251 /* no ABI call for --watchdog seconds */
-#define INGOT_EXIT_SETUP 252    /* the host could not start the guest */
-#define INGOT_EXIT_STOPPED 254  /* the host stopped a guest that broke the ABI */
-#define INGOT_EXIT_ABORT 255    /* ingot_abort() or a CPU exception in the guest */
+#define INGOT_EXIT_WATCHDOG   251 /* no ABI call for --watchdog seconds */
+#define INGOT_EXIT_SETUP      252 /* the host could not start the guest */
+#define INGOT_EXIT_STOPPED    254 /* the host stopped a guest that broke the ABI \
+				   */
+#define INGOT_EXIT_ABORT 255 /* ingot_abort() or a CPU exception in the guest  \
+			      */
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -52,7 +54,7 @@ enum ingot_device_type {
 };
 
 #define INGOT_DEVICE_NAME_MAX 31 /* bytes, excluding the terminating NUL */
-#define INGOT_DEVICES_MAX 16	 /* handles are 0..15, one bit each in poll */
+#define INGOT_DEVICES_MAX     16 /* handles are 0..15, one bit each in poll */
 
 struct ingot_net_info {
 	uint8_t mac[6];
@@ -61,7 +63,7 @@ struct ingot_net_info {
 
 struct ingot_device {
 	char name[INGOT_DEVICE_NAME_MAX + 1];
-	uint32_t type;	 /* enum ingot_device_type */
+	uint32_t type;   /* enum ingot_device_type */
 	uint32_t handle; /* index in ingot_boot_info.devices; its poll bit */
 	bool attached;
 	union {
@@ -73,12 +75,12 @@ struct ingot_device {
  * What the guest learns at boot.  Read-only; valid for the guest's lifetime.
  */
 struct ingot_boot_info {
-	uint64_t mem_size;   /* bytes of guest memory, everything included */
+	uint64_t mem_size;    /* bytes of guest memory, everything included */
 	uintptr_t heap_start; /* page-aligned; free for the guest's allocator */
 	size_t heap_size;
-	int argc;	      /* arguments after the image name on the host */
-	char *const *argv;    /* argv[0] is the image name; argv[argc] == NULL */
-	uint64_t clock_hz;    /* resolution of the monotonic clock's source */
+	int argc;          /* arguments after the image name on the host */
+	char *const *argv; /* argv[0] is the image name; argv[argc] == NULL */
+	uint64_t clock_hz; /* resolution of the monotonic clock's source */
 	uint64_t random_seed; /* fresh per boot, from the host's CSPRNG */
 	uint32_t ndevices;
 	struct ingot_device devices[INGOT_DEVICES_MAX];
@@ -133,7 +135,7 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns);
  * or SIGINT; a second one ends it at once), REPORT asks it to print its
  * counters (SIGUSR1).  Each request is reported once.
  */
-#define INGOT_READY_STOP (1ULL << 63)
+#define INGOT_READY_STOP   (1ULL << 63)
 #define INGOT_READY_REPORT (1ULL << 62)
 
 /*
@@ -146,7 +148,7 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns);
  */
 #define INGOT_PAGE_SIZE 4096
 enum ingot_prot {
-	INGOT_PROT_NONE = 0,  /* any access faults */
+	INGOT_PROT_NONE = 0, /* any access faults */
 	INGOT_PROT_READ = 1,
 	INGOT_PROT_RW = 3,
 };
@@ -181,7 +183,7 @@ _Noreturn void ingot_abort(const char *msg, size_t len);
  */
 typedef int (*ingot_init_fn)(void);
 #define INGOT_INIT(fn)                                                         \
-	static const ingot_init_fn _ingot_init_##fn                           \
+	static const ingot_init_fn _ingot_init_##fn                            \
 	    __attribute__((used, section(".ingot.init"))) = fn
 
 /*
@@ -195,13 +197,9 @@ struct ingot_manifest_entry {
 	char name[INGOT_DEVICE_NAME_MAX + 1];
 };
 #define INGOT_DEVICE(type_, name_)                                             \
-	static const struct ingot_manifest_entry _ingot_device_##name_        \
-	    __attribute__((used, section(".ingot.manifest"), aligned(4))) = { \
+	static const struct ingot_manifest_entry _ingot_device_##name_         \
+	    __attribute__((used, section(".ingot.manifest"), aligned(4))) = {  \
 		.type = (type_), .name = #name_}
-
-/* The device of a given type and name, or NULL if the manifest lacks it. */
-const struct ingot_device *ingot_device_find(enum ingot_device_type type,
-					     const char *name);
 
 /*
  * Network devices.  Frames are Ethernet II frames without the FCS, at most
@@ -223,7 +221,7 @@ const struct ingot_device *ingot_device_find(enum ingot_device_type type,
  * address outside the rules stops the guest (INGOT_EXIT_STOPPED).
  */
 #define INGOT_NET_FRAME_MAX 1514 /* 1500-byte MTU plus the Ethernet header */
-#define INGOT_NET_RING_MAX 1024	 /* slots per ring, a power of two */
+#define INGOT_NET_RING_MAX  1024 /* slots per ring, a power of two */
 
 struct ingot_net_slot {
 	uint64_t addr; /* guest-virtual address of the buffer */
@@ -232,9 +230,9 @@ struct ingot_net_slot {
 };
 
 struct ingot_net_ring {
-	uint32_t size;		/* slots, a power of two <= INGOT_NET_RING_MAX */
+	uint32_t size; /* slots, a power of two <= INGOT_NET_RING_MAX */
 	volatile uint32_t avail; /* written by the guest */
-	volatile uint32_t used;	/* written by the host */
+	volatile uint32_t used;  /* written by the host */
 	uint32_t reserved;
 	struct ingot_net_slot slot[];
 };

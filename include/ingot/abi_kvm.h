@@ -86,40 +86,40 @@
 #include <ingot/abi.h>
 
 /* The PT_NOTE identifying an ingot image and its target. */
-#define INGOT_NOTE_NAME "ingot"
-#define INGOT_NOTE_ABI 1 /* desc: struct ingot_note_abi */
-#define INGOT_TARGET_KVM 1
+#define INGOT_NOTE_NAME     "ingot"
+#define INGOT_NOTE_ABI      1 /* desc: struct ingot_note_abi */
+#define INGOT_TARGET_KVM    1
 #define INGOT_TARGET_HOSTED 2
 
 /* Guest physical layout (the top of memory is laid out by the monitor and
  * is not part of the ABI). */
-#define INGOT_KVM_BOOT_BASE 0x1000UL /* struct ingot_kvm_boot, argv */
-#define INGOT_KVM_BOOT_SIZE 0x2000UL
-#define INGOT_KVM_GDT_BASE 0x3000UL  /* GDT, then the TSS, then the IDT */
+#define INGOT_KVM_BOOT_BASE  0x1000UL /* struct ingot_kvm_boot, argv */
+#define INGOT_KVM_BOOT_SIZE  0x2000UL
+#define INGOT_KVM_GDT_BASE   0x3000UL /* GDT, then the TSS, then the IDT */
 #define INGOT_KVM_STUBS_BASE 0x4000UL /* the exception stubs */
 #define INGOT_KVM_IMAGE_BASE 0x8000UL
-#define INGOT_KVM_MEM_MIN (1UL << 20)
-#define INGOT_KVM_MEM_MAX (4UL << 30)
+#define INGOT_KVM_MEM_MIN    (1UL << 20)
+#define INGOT_KVM_MEM_MAX    (4UL << 30)
 
 /* GDT selectors the monitor installs. */
 #define INGOT_KVM_SEL_KERNEL_CODE 0x08
 #define INGOT_KVM_SEL_KERNEL_DATA 0x10
-#define INGOT_KVM_SEL_USER_CODE 0x1b
-#define INGOT_KVM_SEL_USER_DATA 0x23
-#define INGOT_KVM_SEL_TSS 0x28
+#define INGOT_KVM_SEL_USER_CODE   0x1b
+#define INGOT_KVM_SEL_USER_DATA   0x23
+#define INGOT_KVM_SEL_TSS         0x28
 
 /* Hypercall numbers (enum ingot_kvm_hc): the port is INGOT_KVM_HC_BASE + nr.
  * The I/O bitmap opens INGOT_KVM_HC_PORTS ports, plus the three after them
  * so that a 4-byte access to the last one passes the CPU's check. */
-#define INGOT_KVM_HC_BASE 0x500
+#define INGOT_KVM_HC_BASE  0x500
 #define INGOT_KVM_HC_PORTS 64 /* calls to come fit here */
 
 /* The port the monitor's exception stubs use (`out %al, $port`); vector v's
  * stub is INGOT_KVM_STUB_SIZE bytes at INGOT_KVM_STUBS_BASE + v * that,
  * for the 32 CPU exception vectors, then the syscall stub. */
-#define INGOT_KVM_TRAP_PORT 0xe9
-#define INGOT_KVM_STUB_SIZE 8
-#define INGOT_KVM_VECTORS 32
+#define INGOT_KVM_TRAP_PORT    0xe9
+#define INGOT_KVM_STUB_SIZE    8
+#define INGOT_KVM_VECTORS      32
 #define INGOT_KVM_STUB_SYSCALL 32
 
 #ifndef __ASSEMBLY__
@@ -136,20 +136,21 @@ struct ingot_note_abi {
  */
 struct ingot_kvm_boot {
 	struct ingot_boot_info info;
-	uint64_t offset;	  /* virtual - physical, for hypercall arguments */
-	uint64_t tsc_hz;	  /* TSC ticks per second */
-	uint64_t tsc_at_boot;	  /* guest TSC when monotonic time was 0 */
-	uint64_t wall_at_boot_ns; /* wall-clock time when monotonic time was 0 */
-	uintptr_t stack_top;	  /* boot stack, with a guard page below it */
+	uint64_t offset;      /* virtual - physical, for hypercall arguments */
+	uint64_t tsc_hz;      /* TSC ticks per second */
+	uint64_t tsc_at_boot; /* guest TSC when monotonic time was 0 */
+	uint64_t
+	    wall_at_boot_ns; /* wall-clock time when monotonic time was 0 */
+	uintptr_t stack_top; /* boot stack, with a guard page below it */
 };
 
 enum ingot_kvm_hc {
-	INGOT_KVM_HC_CONSOLE = 0, /* struct ingot_kvm_console */
-	INGOT_KVM_HC_POLL = 1,	  /* struct ingot_kvm_poll */
-	INGOT_KVM_HC_SEAL = 2,	  /* struct ingot_kvm_protect_batch */
-	INGOT_KVM_HC_EXIT = 3,	  /* struct ingot_kvm_exit */
-	INGOT_KVM_HC_ABORT = 4,	  /* struct ingot_kvm_console: the message */
-	INGOT_KVM_HC_PROTECT = 5, /* struct ingot_kvm_protect_batch */
+	INGOT_KVM_HC_CONSOLE = 0,    /* struct ingot_kvm_console */
+	INGOT_KVM_HC_POLL = 1,       /* struct ingot_kvm_poll */
+	INGOT_KVM_HC_SEAL = 2,       /* struct ingot_kvm_protect_batch */
+	INGOT_KVM_HC_EXIT = 3,       /* struct ingot_kvm_exit */
+	INGOT_KVM_HC_ABORT = 4,      /* struct ingot_kvm_console: the message */
+	INGOT_KVM_HC_PROTECT = 5,    /* struct ingot_kvm_protect_batch */
 	INGOT_KVM_HC_NET_ATTACH = 6, /* struct ingot_kvm_net_attach */
 	INGOT_KVM_HC_COUNT
 };
@@ -185,13 +186,13 @@ struct ingot_kvm_protect {
 };
 struct ingot_kvm_protect_batch {
 	uint64_t ranges; /* guest-virtual array of struct ingot_kvm_protect */
-	uint64_t count;	 /* at most INGOT_KVM_PROTECT_BATCH_MAX */
+	uint64_t count;  /* at most INGOT_KVM_PROTECT_BATCH_MAX */
 };
 
 struct ingot_kvm_net_attach {
 	uint64_t handle;
 	uint64_t tx, rx; /* guest-virtual struct ingot_net_ring */
-	int64_t result;	 /* out: ingot_net_attach()'s */
+	int64_t result;  /* out: ingot_net_attach()'s */
 };
 
 /*

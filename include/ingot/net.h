@@ -21,9 +21,9 @@
  * it count as well (ingot-kvm IMAGE -- --ipv4=... reaches the image as
  * "--", "--ipv4=..."; build/hosted/APP -- --ipv4=... as "--ipv4=...").
  *
- * Packets: fixed pools reserved at start of day (CONFIG_NET_PKTS buffers
- * of NET_PKT_SIZE bytes, fewer if that would take more than a quarter of
- * a small guest's heap), each with headroom for the headers, so that
+ * Packets: fixed pools reserved at start of day, sized by the build
+ * (CONFIG_NET_PKTS buffers of NET_PKT_SIZE bytes; a guest whose --mem
+ * cannot hold them does not start), each with headroom for the headers, so that
  * receiving and answering never allocate or copy: a UDP server can turn a
  * received packet around in place (udp_recv_pkt / udp_send_pkt).
  */

@@ -129,8 +129,8 @@
 #endif
 
 #if CONFIG_NET_RING_SLOTS < 8 || CONFIG_NET_RING_SLOTS > INGOT_NET_RING_MAX || \
-	(CONFIG_NET_RING_SLOTS & (CONFIG_NET_RING_SLOTS - 1)) != 0
-#error "CONFIG_NET_RING_SLOTS must be a power of two from 8 to INGOT_NET_RING_MAX"
+    (CONFIG_NET_RING_SLOTS & (CONFIG_NET_RING_SLOTS - 1)) != 0
+#error "CONFIG_NET_RING_SLOTS must be a power of two from 8 to 1024"
 #endif
 #if CONFIG_NET_PKTS < 4 * 8
 #error "CONFIG_NET_PKTS must be at least 32 (four rings of the smallest size)"

@@ -32,8 +32,7 @@ struct sched_fiber;
  * Starts fn(arg) in a new fiber, runnable at once (it first runs when the
  * caller next yields or blocks).  name (not copied) appears in reports.
  * Returns the fiber's id (> 0), or -EAGAIN when all
- * CONFIG_SCHED_FIBERS_MAX fibers exist (fewer in a guest so small that
- * their stacks would take more than a quarter of its heap).  The fiber ends
+ * CONFIG_SCHED_FIBERS_MAX fibers exist.  The fiber ends
  * when fn returns; its stack then serves the next fiber spawned.
  */
 int sched_spawn(void (*fn)(void *arg), void *arg, const char *name);

@@ -111,22 +111,20 @@ static struct sched_poller poller = {.poll = netif_poll};
  */
 static unsigned ring_slots;
 
-static int pools(const struct ingot_boot_info *bi, unsigned nifs)
+/* The build sized the pool for the app (options.h); each ring gets at most
+ * a quarter of it, so that every interface keeps buffers to answer with. */
+static int pools(unsigned nifs)
 {
-	unsigned n = CONFIG_NET_PKTS;
-	size_t fit = bi->heap_size / 4 / NET_PKT_SIZE;
-	if (n > fit)
-		n = (unsigned)fit;
 	ring_slots = CONFIG_NET_RING_SLOTS;
-	while (ring_slots > 8 && ring_slots * 4 * nifs > n)
+	while (ring_slots > 8 && ring_slots * 4 * nifs > CONFIG_NET_PKTS)
 		ring_slots /= 2;
-	if (n < ring_slots * 4 * nifs) {
-		printf("net: no memory for %u packet buffers (raise --mem)\n",
-		       ring_slots * 4 * nifs);
+	if (pkt_pool_init(CONFIG_NET_PKTS) < 0) {
+		printf("net: no memory for %u packet buffers (%u KiB): raise "
+		       "--mem or lower CONFIG_NET_PKTS\n",
+		       CONFIG_NET_PKTS, CONFIG_NET_PKTS * NET_PKT_SIZE / 1024);
 		return -ENOMEM;
 	}
-	int rc = pkt_pool_init(n);
-	return rc < 0 ? rc : ipv4_reass_init();
+	return ipv4_reass_init();
 }
 
 /* Before the seal: pools, rings, and the rings handed to the host. */
@@ -139,7 +137,7 @@ int net_init(void)
 	for (unsigned i = 0; i < bi->ndevices; i++)
 		nifs += bi->devices[i].type == INGOT_DEVICE_NET &&
 			bi->devices[i].attached;
-	if (nifs && (rc = pools(bi, nifs)) < 0)
+	if (nifs && (rc = pools(nifs)) < 0)
 		return rc;
 	for (unsigned i = 0; i < bi->ndevices; i++) {
 		const struct ingot_device *d = &bi->devices[i];

@@ -20,18 +20,15 @@ void sched_start(void);
 
 /*
  * Start of day (before the seal, while page protections can still change):
- * one reservation for every stack, with a guard page below each.  Stack
- * pages stay untouched until a fiber uses them.  A small guest (--mem)
- * gets fewer stacks: at most a quarter of the heap, at least one.
+ * one reservation for every stack, with a guard page below each, as many
+ * as the build asked for.  Stack pages stay untouched until a fiber uses
+ * them.
  */
 static int reserve_stacks(void)
 {
 	size_t n = CONFIG_SCHED_FIBERS_MAX - 1;
-	size_t fit = ingot_boot_info()->heap_size / 4 / SLOT;
 	char *pool;
 
-	if (n > fit)
-		n = fit ? fit : 1;
 	if (!n)
 		return 0;
 	pool = aligned_alloc(INGOT_PAGE_SIZE, n * SLOT);

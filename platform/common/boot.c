@@ -1,8 +1,7 @@
-/* The platform-independent end of start of day, and the device table. */
+/* The platform-independent end of start of day. */
 #include <ingot/abi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "boot.h"
 
@@ -17,9 +16,10 @@ void boot_run(int argc, char **argv)
 	     f++) {
 		rc = (*f)();
 		if (rc < 0) {
-			int n = snprintf(msg, sizeof msg,
-					 "start-of-day hook %p failed: error %d",
-					 (void *)*f, rc);
+			int n =
+			    snprintf(msg, sizeof msg,
+				     "start-of-day hook %p failed: error %d",
+				     (void *)*f, rc);
 			ingot_abort(msg, n);
 		}
 	}
@@ -30,16 +30,4 @@ void boot_run(int argc, char **argv)
 	}
 	/* Returning from main is exit(): stdout is flushed. */
 	exit(ingot_main(argc, argv));
-}
-
-const struct ingot_device *ingot_device_find(enum ingot_device_type type,
-					     const char *name)
-{
-	const struct ingot_boot_info *bi = ingot_boot_info();
-
-	for (uint32_t i = 0; i < bi->ndevices && i < INGOT_DEVICES_MAX; i++)
-		if (bi->devices[i].type == (uint32_t)type &&
-		    strcmp(bi->devices[i].name, name) == 0)
-			return &bi->devices[i];
-	return NULL;
 }

@@ -5,7 +5,10 @@
 
 static bool sealed;
 
-const struct ingot_boot_info *ingot_boot_info(void) { return &kvm_boot->info; }
+const struct ingot_boot_info *ingot_boot_info(void)
+{
+	return &kvm_boot->info;
+}
 
 int ingot_console_write(const char *buf, size_t len)
 {

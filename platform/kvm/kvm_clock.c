@@ -5,8 +5,8 @@
  */
 #include "kvm.h"
 
-static uint64_t mult;	      /* ns per tick, as a 32.32 fixed-point number */
-static uint64_t last_ns;      /* so that time never goes backwards */
+static uint64_t mult;    /* ns per tick, as a 32.32 fixed-point number */
+static uint64_t last_ns; /* so that time never goes backwards */
 
 void kvm_clock_init(void)
 {

@@ -50,14 +50,18 @@ static const char *variant(void)
 	return bi->argc > 1 ? bi->argv[1] : "";
 }
 
-static bool is(const char *name) { return strcmp(variant(), name) == 0; }
+static bool is(const char *name)
+{
+	return strcmp(variant(), name) == 0;
+}
 
 static int before_seal(void)
 {
 	if (is("pt-write")) /* hang a table of its own into the tree */
 		*(volatile uint64_t *)tables() = heap_page() | 7;
 	else if (is("idt-write")) /* a DPL 3 gate to its own code */
-		*(volatile uint64_t *)VA(INGOT_KVM_GDT_BASE + 0x800 + 3 * 16) = 0;
+		*(volatile uint64_t *)VA(INGOT_KVM_GDT_BASE + 0x800 + 3 * 16) =
+		    0;
 	else if (is("gdt-write"))
 		*(volatile uint64_t *)VA(INGOT_KVM_GDT_BASE + 8) = 0;
 	else if (is("stub-write"))

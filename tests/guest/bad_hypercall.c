@@ -17,11 +17,12 @@ int ingot_main(int argc, char **argv)
 	c.buf = offset + (64ULL << 30); /* 64 GiB in: beyond any --mem */
 	c.len = 4096;
 	printf("making a hypercall with a bad buffer\n");
-	__asm__ volatile("outl %0, %1"
-			 :
-			 : "a"((uint32_t)((uintptr_t)&c - offset)),
-			   "d"((uint16_t)(INGOT_KVM_HC_BASE + INGOT_KVM_HC_CONSOLE))
-			 : "memory");
+	__asm__ volatile(
+	    "outl %0, %1"
+	    :
+	    : "a"((uint32_t)((uintptr_t)&c - offset)),
+	      "d"((uint16_t)(INGOT_KVM_HC_BASE + INGOT_KVM_HC_CONSOLE))
+	    : "memory");
 	printf("the monitor accepted a bad buffer\n");
 	return 1;
 }

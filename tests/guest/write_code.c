@@ -3,7 +3,10 @@
 #include <ingot/abi.h>
 #include <stdio.h>
 
-static __attribute__((noinline)) int victim(void) { return 1; }
+static __attribute__((noinline)) int victim(void)
+{
+	return 1;
+}
 
 static __attribute__((noinline)) void overwrite(volatile unsigned char *p)
 {

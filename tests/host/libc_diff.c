@@ -1,6 +1,6 @@
 /*
- * Differential test of lib/libc's printf engine, strto* and strerror against glibc:
- * both are run on the same randomly generated conversions and strings,
+ * Differential test of lib/libc's printf engine, strto* and strerror against
+ * glibc: both are run on the same randomly generated conversions and strings,
  * and any difference is printed.  Built for the host, with lib/libc's
  * functions renamed so that both sets link into one program.
  *   libc_diff [ITERATIONS [SEED]]
@@ -30,7 +30,10 @@ static uint64_t next(void)
 	return rng;
 }
 
-static unsigned pick(unsigned n) { return next() % n; }
+static unsigned pick(unsigned n)
+{
+	return next() % n;
+}
 
 struct buf {
 	char *p;
@@ -99,7 +102,8 @@ static void check(const char *fmt, const char *want, int wn, const char *got,
 
 static void one_format(void)
 {
-	static const char *lengths[] = {"", "hh", "h", "l", "ll", "z", "j", "t"};
+	static const char *lengths[] = {"",   "hh", "h", "l",
+					"ll", "z",  "j", "t"};
 	static const char convs[] = "diuoxXcsp";
 	char fmt[64], *f = fmt, want[512], got[512];
 	char conv = convs[pick(sizeof convs - 1)];
