@@ -188,10 +188,8 @@ void trap_report(struct guest *g)
 	/* What a hostile image tries is refused (INGOT_EXIT_STOPPED); a bug
 	 * is a fault (INGOT_EXIT_ABORT). */
 	if (v == 13 && (f.error_code & 2))
-		mon_stop(g,
-			 "guest raised vector %llu with int: refused, no gate "
-			 "is open to it",
-			 (unsigned long long)(f.error_code >> 3));
+		mon_stop(g, "guest raised a software interrupt: refused, no "
+			    "gate is open to it");
 	const char *insn = v == 13 ? privileged(g, f.rip) : NULL;
 	if (insn)
 		mon_stop(g,
