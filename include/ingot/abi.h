@@ -33,10 +33,12 @@
 #define INGOT_EXIT_BAD_STATUS 250 /* the guest asked for another status */
 #define INGOT_EXIT_WATCHDOG   251 /* no ABI call for --watchdog seconds */
 #define INGOT_EXIT_SETUP      252 /* the host could not start the guest */
-#define INGOT_EXIT_STOPPED    254 /* the host stopped a guest that broke the ABI \
-				   */
-#define INGOT_EXIT_ABORT 255 /* ingot_abort() or a CPU exception in the guest  \
-			      */
+#define INGOT_EXIT_STOPPED                                                     \
+	254 /* the host stopped a guest that broke the ABI                     \
+	     */
+#define INGOT_EXIT_ABORT                                                       \
+	255 /* ingot_abort() or a CPU exception in the guest                   \
+	     */
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
