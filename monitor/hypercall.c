@@ -9,6 +9,7 @@
 
 #include "../host/console.h"
 #include "../host/exit.h"
+#include "../host/net.h"
 #include "../host/wait.h"
 #include "monitor.h"
 
@@ -88,7 +89,7 @@ static void hc_net_attach(struct guest *g, uint32_t phys)
 	else if (a.handle >= INGOT_DEVICES_MAX)
 		a.result = -ENODEV;
 	else
-		a.result = net_attach((unsigned)a.handle, a.tx, a.rx);
+		a.result = host_net_attach((unsigned)a.handle, a.tx, a.rx);
 	put_args(g, INGOT_KVM_HC_NET_ATTACH, phys, &a, sizeof a);
 }
 

@@ -113,9 +113,6 @@ bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
 
 /* net.c: the network devices (host/net.h, --net) of this guest. */
 void net_setup(struct guest *g); /* after image_load */
-bool net_device_info(unsigned handle, struct ingot_net_info *info);
-int net_attach(unsigned handle, uint64_t tx, uint64_t rx);
-void net_allow_fds(void (*allow)(void *ctx, int fd), void *ctx);
 
 /* seccomp.c: confinement before the guest runs, tightened at the seal. */
 void seccomp_confine(struct guest *g);

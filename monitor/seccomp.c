@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../host/net.h"
 #include "monitor.h"
 
 /* The seal's filter, compiled before the first filter forbids the memory
@@ -137,7 +138,7 @@ void seccomp_confine(struct guest *g)
 	allow(ctx, SCMP_SYS(write), 1, &out);
 	allow(ctx, SCMP_SYS(write), 1, &err);
 
-	net_allow_fds(allow_tap, ctx);
+	host_net_fds(allow_tap, ctx);
 
 	static const int plain[] = {
 	    SCMP_SYS(ppoll),

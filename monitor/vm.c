@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../host/elf64.h"
+#include "../host/net.h"
 #include "monitor.h"
 
 #define PAGE         4096UL
@@ -190,7 +191,7 @@ static void write_boot_info(struct guest *g, int argc, char **argv)
 		d->type = img->manifest[i].type;
 		d->handle = i;
 		if (d->type == INGOT_DEVICE_NET)
-			d->attached = net_device_info(i, &d->u.net);
+			d->attached = host_net_info(i, &d->u.net);
 	}
 	b->offset = img->offset;
 	b->stack_top = g->mem_size + img->offset;
