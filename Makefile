@@ -298,12 +298,12 @@ bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
 
-$(BUILD)/bench/udp_rr: bench/net/udp_rr.c
+$(BUILD)/bench/%: bench/net/%.c
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
 bench-net: deps
 	@tools/deps test
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_rr
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo
 	@bench/net/run
 bench-dns: deps
 	@tools/deps test
