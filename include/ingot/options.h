@@ -128,6 +128,62 @@
 #define CONFIG_NET_IPV4_GATEWAY ""
 #endif
 
+/* --- net: TCP (include/ingot/tcp.h) --------------------------------------- */
+
+/* Connections at once, listeners' embryonic ones and TIME_WAIT included;
+ * a fixed pool reserved at start of day (tcp.h gives the bytes of one). */
+#ifndef CONFIG_NET_TCP_CONNS
+#define CONFIG_NET_TCP_CONNS 256
+#endif
+
+/* Ports listened on at once. */
+#ifndef CONFIG_NET_TCP_LISTENERS
+#define CONFIG_NET_TCP_LISTENERS 8
+#endif
+
+/* Bytes a connection may hold received and unread (its receive window). */
+#ifndef CONFIG_NET_TCP_RCVBUF
+#define CONFIG_NET_TCP_RCVBUF (64 * 1024)
+#endif
+
+/* Bytes a connection may hold written and not yet acknowledged. */
+#ifndef CONFIG_NET_TCP_SNDBUF
+#define CONFIG_NET_TCP_SNDBUF (64 * 1024)
+#endif
+
+/* Segments kept out of order per connection, beyond what is missing. */
+#ifndef CONFIG_NET_TCP_OOO_MAX
+#define CONFIG_NET_TCP_OOO_MAX 32
+#endif
+
+/* Packets of the pool kept back from new connections and out-of-order
+ * data, so that established connections keep sending and receiving. */
+#ifndef CONFIG_NET_TCP_RESERVE_PKTS
+#define CONFIG_NET_TCP_RESERVE_PKTS (CONFIG_NET_PKTS / 8)
+#endif
+
+/* How long a closed connection stays in TIME_WAIT (2 MSL; Linux's 60 s). */
+#ifndef CONFIG_NET_TCP_TIME_WAIT_MS
+#define CONFIG_NET_TCP_TIME_WAIT_MS 60000
+#endif
+
+/* Keepalive (RFC 9293 3.8.4): idle time before the first probe, 0 for none;
+ * then probes every interval, the connection reset after the count. */
+#ifndef CONFIG_NET_TCP_KEEPALIVE_MS
+#define CONFIG_NET_TCP_KEEPALIVE_MS 0
+#endif
+#ifndef CONFIG_NET_TCP_KEEPALIVE_INTVL_MS
+#define CONFIG_NET_TCP_KEEPALIVE_INTVL_MS 75000
+#endif
+#ifndef CONFIG_NET_TCP_KEEPALIVE_PROBES
+#define CONFIG_NET_TCP_KEEPALIVE_PROBES 9
+#endif
+
+/* Congestion control: 1 NewReno (RFC 5681, RFC 6582). */
+#ifndef CONFIG_NET_TCP_CC
+#define CONFIG_NET_TCP_CC 1
+#endif
+
 #if CONFIG_NET_RING_SLOTS < 8 || CONFIG_NET_RING_SLOTS > INGOT_NET_RING_MAX || \
     (CONFIG_NET_RING_SLOTS & (CONFIG_NET_RING_SLOTS - 1)) != 0
 #error "CONFIG_NET_RING_SLOTS must be a power of two from 8 to 1024"
@@ -155,6 +211,37 @@
 #endif
 #if CONFIG_NET_UDP_QUEUE < 1
 #error "CONFIG_NET_UDP_QUEUE must be at least 1"
+#endif
+
+#if CONFIG_NET_TCP_CONNS < 1 || CONFIG_NET_TCP_CONNS > 65535
+#error "CONFIG_NET_TCP_CONNS must be from 1 to 65535"
+#endif
+#if CONFIG_NET_TCP_LISTENERS < 1
+#error "CONFIG_NET_TCP_LISTENERS must be at least 1"
+#endif
+#if CONFIG_NET_TCP_RCVBUF < 4096 || CONFIG_NET_TCP_RCVBUF > (1 << 30)
+#error "CONFIG_NET_TCP_RCVBUF must be from 4096 to 1 GiB"
+#endif
+#if CONFIG_NET_TCP_SNDBUF < 4096 || CONFIG_NET_TCP_SNDBUF > (1 << 30)
+#error "CONFIG_NET_TCP_SNDBUF must be from 4096 to 1 GiB"
+#endif
+#if CONFIG_NET_TCP_OOO_MAX < 0
+#error "CONFIG_NET_TCP_OOO_MAX must not be negative"
+#endif
+#if CONFIG_NET_TCP_RESERVE_PKTS < 0 ||                                         \
+    CONFIG_NET_TCP_RESERVE_PKTS >= CONFIG_NET_PKTS
+#error "CONFIG_NET_TCP_RESERVE_PKTS must be from 0 to CONFIG_NET_PKTS - 1"
+#endif
+#if CONFIG_NET_TCP_TIME_WAIT_MS < 1
+#error "CONFIG_NET_TCP_TIME_WAIT_MS must be at least 1"
+#endif
+#if CONFIG_NET_TCP_KEEPALIVE_MS < 0 ||                                         \
+    CONFIG_NET_TCP_KEEPALIVE_INTVL_MS < 1 ||                                   \
+    CONFIG_NET_TCP_KEEPALIVE_PROBES < 1
+#error "CONFIG_NET_TCP_KEEPALIVE_*: idle >= 0, interval and probes >= 1"
+#endif
+#if CONFIG_NET_TCP_CC != 1
+#error "CONFIG_NET_TCP_CC must be 1 (NewReno)"
 #endif
 
 #endif

@@ -79,6 +79,10 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		pkt_pull(p, hlen);
 		udp_input(ifp, p);
 		return;
+	case IPPROTO_TCP:
+		pkt_pull(p, hlen);
+		tcp_input(ifp, p);
+		return;
 	default:
 		ifp->count.ip_drop_unknown_protocol++;
 		if (dst == ifp->ip)

@@ -14,6 +14,7 @@
 #define IP_HLEN       20
 #define UDP_HLEN      8
 #define IPPROTO_ICMP  1
+#define IPPROTO_TCP   6
 #define IPPROTO_UDP   17
 #define IP_BROADCAST  0xffffffffu
 #define NET_RX_OFFSET 2 /* aligns the IP header on 4 bytes */
@@ -95,6 +96,16 @@ struct pkt_meta {
 	uint32_t src_ip, dst_ip; /* host order, set on receive */
 	uint16_t src_port, dst_port;
 	uint16_t ip_hlen; /* the IP header's length, set on receive */
+	/* References beyond the owner's (pkt_ref): a TCP segment sits on its
+	 * connection's send queue and on a TX ring at once. */
+	uint16_t refs;
+	/* A TCP segment on a connection's queue: its first sequence number
+	 * and, on the send queue, its payload at buf + tcp_off. */
+	uint16_t tcp_off, tcp_len;
+	uint32_t tcp_seq;
+	/* The send queue's link: next is the TX queue's while the segment
+	 * is lent to it. */
+	struct pkt *tcp_next;
 };
 
 static inline struct pkt_meta *pkt_meta(struct pkt *p)
@@ -164,6 +175,10 @@ uint32_t pkt_headroom(const struct pkt *p);
 /* Packets allocated and not yet freed: the fuzz harness checks that the
  * stack gives every one back. */
 unsigned pkt_pool_in_use(void);
+/* Packets free in the pool. */
+unsigned pkt_pool_free(void);
+/* One more reference to p: pkt_free then drops one until the last. */
+void pkt_ref(struct pkt *p);
 
 /* netif.c */
 int net_init(void); /* the start-of-day hook; public for the fuzzer */
@@ -220,6 +235,9 @@ void udp_input(struct netif *ifp, struct pkt *p);
 /* Writes a UDP header at u for the plen payload bytes that follow it. */
 void udp_put_header(uint8_t *u, uint16_t sport, uint16_t dport, uint32_t src,
 		    uint32_t dst, size_t plen);
+
+/* tcp_in.c */
+void tcp_input(struct netif *ifp, struct pkt *p);
 
 /* dhcp.c */
 void dhcp_start(struct netif *ifp);

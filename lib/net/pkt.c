@@ -51,6 +51,7 @@ struct pkt *pkt_alloc(void)
 	m->next = NULL;
 	m->free = false;
 	m->ifp = NULL;
+	m->refs = 0;
 	in_use++;
 	pkt_reserve(p, NET_PKT_HEADROOM);
 	return p;
@@ -66,6 +67,10 @@ void pkt_free(struct pkt *p)
 	 * whatever memory follows it. */
 	assert(from_pool(p));
 	assert(!m->free);
+	if (m->refs) {
+		m->refs--;
+		return;
+	}
 	if (m->reassembled)
 		ipv4_reass_release(m->reass_slot);
 	m->reassembled = false;
@@ -78,6 +83,18 @@ void pkt_free(struct pkt *p)
 unsigned pkt_pool_in_use(void)
 {
 	return in_use;
+}
+
+unsigned pkt_pool_free(void)
+{
+	return pool_size - in_use;
+}
+
+void pkt_ref(struct pkt *p)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	assert(from_pool(p) && !m->free && m->refs < UINT16_MAX);
+	m->refs++;
 }
 
 void pkt_reserve(struct pkt *p, uint32_t headroom)

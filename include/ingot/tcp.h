@@ -1,0 +1,123 @@
+/*
+ * tcp: TCP (RFC 9293) for fibers, part of lib/net (include/ingot/net.h).
+ *
+ * What it does: passive and active open, data both ways, FIN and RST in
+ * every state, TIME_WAIT; MSS, window scaling and timestamps (RFC 7323),
+ * SACK-permitted and SACK blocks from the out-of-order queue (RFC 2018);
+ * retransmission timeout per RFC 6298 (Karn, exponential backoff), fast
+ * retransmit and NewReno recovery (RFC 5681, RFC 6582); delayed ACKs,
+ * Nagle (tcp_set_nodelay), zero-window probes, keepalive; challenge ACKs
+ * for RST, SYN and data injection (RFC 5961); initial sequence numbers
+ * per RFC 6528 and ephemeral ports per RFC 6056 from a keyed hash seeded
+ * from the boot's random seed.
+ *
+ * Structure: a connection is a struct in a fixed pool (CONFIG_NET_TCP_CONNS),
+ * driven by segments and by one timer for the whole pool; it has no fiber.
+ * Fibers block on its wait queues in the calls below.  One idle connection
+ * costs its struct, 328 bytes on x86_64 (tcp_conn_size() says exactly),
+ * and no packet: data waits in pool packets only while it is unread or
+ * unacknowledged, at most CONFIG_NET_TCP_RCVBUF and CONFIG_NET_TCP_SNDBUF
+ * bytes of payload, each packet (NET_PKT_SIZE) holding up to one MSS.
+ * Received data stays in the packets it came in (small segments are
+ * copied into the previous packet's spare room); written data is copied
+ * into packets, which go to the TX ring without a copy and stay queued
+ * until acknowledged.
+ *
+ * Memory policy: when the connection pool is full, the TIME_WAIT
+ * connection nearest its end is recycled; failing that, or when fewer than
+ * CONFIG_NET_TCP_RESERVE_PKTS packets are free, a new connection is refused
+ * (a SYN is dropped, as Linux drops one to a full listen queue;
+ * tcp_connect returns -ENOBUFS), and counted.  A SYN beyond a listener's
+ * backlog (embryonic connections and those waiting for tcp_accept
+ * together) is dropped and counted.  The reserve keeps established
+ * connections moving: below it, tcp_write waits instead of taking packets
+ * and out-of-order segments are dropped; below half of it, in-order data
+ * is dropped too (counted; the peer sends it again), so that the RX ring
+ * always has buffers and the ACKs that free packets still arrive.
+ *
+ * Deadlines are monotonic ns (sched_now()), UINT64_MAX for none; errors
+ * are negative errno values.  A connection's calls may come from several
+ * fibers (one reading, one writing); tcp_close must be the last call.
+ */
+#ifndef INGOT_TCP_H
+#define INGOT_TCP_H
+
+#include <ingot/net.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tcp_listener;
+struct tcp_conn;
+
+/*
+ * Listens on port on every interface.  backlog (at least 1) bounds the
+ * connections in handshake plus those waiting for tcp_accept.  NULL when
+ * the port is taken (-EADDRINUSE), all CONFIG_NET_TCP_LISTENERS are in
+ * use (-ENOSPC) or port is 0 (-EINVAL), the error in *err if not NULL.
+ */
+struct tcp_listener *tcp_listen(uint16_t port, unsigned backlog, int *err);
+/* Stops listening; connections not yet accepted are reset. */
+void tcp_unlisten(struct tcp_listener *l);
+
+/* The next established connection, or NULL: -ETIMEDOUT at the deadline,
+ * the error in *err if not NULL.  The caller owns it until tcp_close. */
+struct tcp_conn *tcp_accept(struct tcp_listener *l, uint64_t deadline_ns,
+			    int *err);
+
+/*
+ * Opens a connection to addr:port from an ephemeral port.  NULL on
+ * failure with *err: -ECONNREFUSED (RST), -ETIMEDOUT (the deadline, or
+ * no answer after the SYN's retransmissions), -ENETUNREACH (no route),
+ * -ENOBUFS (no connection or packet free), -EADDRNOTAVAIL (no port).
+ */
+struct tcp_conn *tcp_connect(uint32_t addr, uint16_t port, uint64_t deadline_ns,
+			     int *err);
+
+/*
+ * Copies up to cap received bytes to buf, waiting for at least one.
+ * Returns the count, 0 at the end of the stream (the peer's FIN), or
+ * -ETIMEDOUT, -ECONNRESET (RST, or the peer stopped answering: then
+ * -ETIMEDOUT once), -ENOTCONN (not connected yet or closed).
+ */
+int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns);
+
+/*
+ * Queues len bytes for sending (copied), waiting for room in the send
+ * buffer.  Returns len, or the bytes queued before the deadline
+ * (-ETIMEDOUT if none), or -EPIPE after tcp_shutdown, -ECONNRESET after an
+ * RST or a timeout of the peer.
+ */
+int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
+	      uint64_t deadline_ns);
+
+/* Sends a FIN once everything written has been sent; reading goes on.
+ * 0, or -ENOTCONN. */
+int tcp_shutdown(struct tcp_conn *c);
+
+/*
+ * Releases c: the caller must not use it again.  With unread data
+ * received, or data arriving later, the peer gets an RST (as Linux
+ * does); otherwise a FIN follows what was written, and the stack
+ * finishes the close on its own.
+ */
+void tcp_close(struct tcp_conn *c);
+
+/* Turns Nagle's algorithm off (on: true) or back on: small writes leave at
+ * once instead of waiting for the data in flight to be acknowledged. */
+void tcp_set_nodelay(struct tcp_conn *c, bool on);
+
+/* The peer's address and port; the local ones. */
+struct net_addr tcp_peer(const struct tcp_conn *c);
+struct net_addr tcp_local(const struct tcp_conn *c);
+
+/* Bytes of one connection's state (the idle cost). */
+size_t tcp_conn_size(void);
+
+/* Connections in state ESTABLISHED or CLOSE_WAIT (what tests watch). */
+unsigned tcp_established(void);
+
+/* Prints TCP's counters (also at exit and on SIGUSR1 once TCP is used). */
+void tcp_print_counters(void);
+
+#endif

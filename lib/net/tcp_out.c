@@ -1,0 +1,337 @@
+/*
+ * TCP output: segments built in place in their packets' headroom, the
+ * send queue (written data stays there until acknowledged), the receive
+ * window we advertise (with receiver-side silly window avoidance, RFC 9293
+ * 3.8.6.2.2), Nagle, and retransmission of the queue's first segment.
+ *
+ * A segment on the send queue is sent by lending its packet to the TX
+ * path (pkt_ref): no copy.  A packet still lent when it must go again (a
+ * retransmission before the host took the first copy) is copied instead,
+ * since its header bytes are in use.
+ */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+uint32_t tcp_ts_now(const struct tcp_conn *c)
+{
+	return (uint32_t)(sched_now() / TCP_MS) + c->ts_offset;
+}
+
+/* Free receive space, in whole units of our window scale. */
+static uint32_t rcv_space(const struct tcp_conn *c)
+{
+	uint32_t free = CONFIG_NET_TCP_RCVBUF > c->rcv_queued
+			    ? CONFIG_NET_TCP_RCVBUF - c->rcv_queued
+			    : 0;
+	free = tcp_min32(free, 65535u << c->rcv_wscale);
+	return free & ~((1u << c->rcv_wscale) - 1);
+}
+
+static uint32_t sws_threshold(const struct tcp_conn *c)
+{
+	return tcp_min32(CONFIG_NET_TCP_RCVBUF / 2, c->mss);
+}
+
+/* The window to advertise: the right edge never moves left, and moves
+ * right only by a worthwhile amount (receiver SWS avoidance). */
+uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+	uint32_t right = c->rcv_nxt + rcv_space(c);
+	if (tcp_lt(c->rcv_adv, right) &&
+	    (right - c->rcv_adv >= sws_threshold(c) ||
+	     tcp_le(c->rcv_adv, c->rcv_nxt)))
+		return right - c->rcv_nxt;
+	return tcp_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+
+void tcp_window_update(struct tcp_conn *c)
+{
+	if (c->state < TCP_ESTABLISHED || c->rcv_fin)
+		return;
+	uint32_t right = c->rcv_nxt + rcv_space(c);
+	/* The window reopening after the app read: tell the peer now, or a
+	 * peer that saw a zero window waits for its persist timer. */
+	if (tcp_lt(c->rcv_adv, right) && right - c->rcv_adv >= sws_threshold(c))
+		tcp_send_ack(c);
+}
+
+/* Our SACK blocks: the out-of-order queue's runs of contiguous data, the
+ * one holding the latest segment first (RFC 2018 4), then the others in
+ * sequence order. */
+static void sack_blocks(const struct tcp_conn *c, struct tcp_opts *o)
+{
+	uint32_t run[2] = {0, 0}, recent[2] = {0, 0}, others[TCP_SACK_MAX][2];
+	unsigned nothers = 0;
+	bool have = false, have_recent = false;
+	for (struct pkt *p = c->ooq.head;; p = pkt_meta(p)->next) {
+		uint32_t l = p ? tcp_pkt_seq(p) : 0, r = p ? l + p->len : 0;
+		if (p && have && tcp_le(l, run[1])) {
+			if (tcp_lt(run[1], r))
+				run[1] = r;
+			continue;
+		}
+		if (have) {
+			if (tcp_le(run[0], c->sack_recent) &&
+			    tcp_lt(c->sack_recent, run[1])) {
+				recent[0] = run[0];
+				recent[1] = run[1];
+				have_recent = true;
+			} else if (nothers < TCP_SACK_MAX - 1) {
+				others[nothers][0] = run[0];
+				others[nothers][1] = run[1];
+				nothers++;
+			}
+		}
+		if (!p)
+			break;
+		run[0] = l;
+		run[1] = r;
+		have = true;
+	}
+	o->nsack = 0;
+	if (have_recent) {
+		o->sack[0][0] = recent[0];
+		o->sack[0][1] = recent[1];
+		o->nsack = 1;
+	}
+	for (unsigned i = 0; i < nothers; i++) {
+		o->sack[o->nsack][0] = others[i][0];
+		o->sack[o->nsack][1] = others[i][1];
+		o->nsack++;
+	}
+}
+
+static void put_header(struct pkt *p, uint32_t lip, uint32_t rip,
+		       uint16_t lport, uint16_t rport, uint32_t seq,
+		       uint32_t ack, uint8_t flags, uint16_t wnd,
+		       const struct tcp_opts *o)
+{
+	uint8_t opt[40];
+	unsigned olen = o ? tcp_opt_build(opt, o) : 0;
+	while (olen % 4)
+		opt[olen++] = 0; /* EOL */
+	uint8_t *h = pkt_push(p, TCP_HLEN + olen);
+	put16(h, lport);
+	put16(h + 2, rport);
+	put32(h + 4, seq);
+	put32(h + 8, ack);
+	h[12] = (uint8_t)((TCP_HLEN + olen) / 4 << 4);
+	h[13] = flags;
+	put16(h + 14, wnd);
+	put16(h + 16, 0);
+	put16(h + 18, 0);
+	memcpy(h + TCP_HLEN, opt, olen);
+	uint32_t sum = net_csum_pseudo(lip, rip, IPPROTO_TCP, p->len);
+	put16(h + 16, net_csum_fold(net_csum_add(sum, p->data, p->len)));
+}
+
+static void send_ip(uint32_t lip, uint32_t rip, struct pkt *p)
+{
+	uint32_t nh;
+	struct netif *ifp = ipv4_route(rip, &nh);
+	if (!ifp) {
+		net_global.ip_drop_no_route++;
+		pkt_free(p);
+		return;
+	}
+	tcp_count.segs_out++;
+	ipv4_send(ifp, p, IPPROTO_TCP, lip, rip, nh);
+}
+
+/* Sends p (payload at p->data) as a segment of c; consumes p. */
+static void xmit(struct tcp_conn *c, struct pkt *p, uint32_t seq, uint8_t flags)
+{
+	struct tcp_opts o = {.wscale = -1};
+	uint32_t wnd;
+	if (flags & TCP_SYN) {
+		/* Before the peer's SYN, ws_ok, ts_ok and sack_ok say what we
+		 * offer; after it, what both sides agreed to (RFC 7323). */
+		uint32_t nh;
+		struct netif *ifp = ipv4_route(c->rip, &nh);
+		o.mss = (uint16_t)(ifp ? ifp->mtu - IP_HLEN - TCP_HLEN
+				       : TCP_MSS_DEFAULT);
+		o.wscale = c->ws_ok ? (int8_t)c->rcv_wscale : -1;
+		o.sack_ok = c->sack_ok;
+		o.ts = c->ts_ok;
+		wnd = tcp_min32(rcv_space(c), 65535);
+		c->rcv_adv = c->rcv_nxt + wnd;
+	} else {
+		o.ts = c->ts_ok;
+		wnd = tcp_rcv_window(c);
+		if (c->sack_ok && c->ooq.head && p->len == 0)
+			sack_blocks(c, &o);
+	}
+	o.tsval = tcp_ts_now(c);
+	o.tsecr = c->ts_recent;
+	if (flags & TCP_ACK) {
+		if (!(flags & TCP_SYN)) {
+			c->rcv_adv = c->rcv_nxt + wnd;
+			wnd >>= c->rcv_wscale;
+		}
+		c->ack_now = c->delack_pending = false;
+		c->t_delack = 0;
+	}
+	tcp_count.bytes_out += p->len;
+	put_header(p, c->lip, c->rip, c->lport, c->rport, seq,
+		   flags & TCP_ACK ? c->rcv_nxt : 0, flags,
+		   (uint16_t)tcp_min32(wnd, 65535), &o);
+	send_ip(c->lip, c->rip, p);
+}
+
+void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
+{
+	struct pkt *p = pkt_alloc();
+	if (!p) {
+		net_global.drop_no_buffer++;
+		return;
+	}
+	pkt_reserve(p, TCP_HEADROOM);
+	xmit(c, p, seq, flags);
+}
+
+void tcp_send_ack(struct tcp_conn *c)
+{
+	tcp_send_ctl(c, TCP_ACK, c->snd_nxt);
+}
+
+void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
+			const uint8_t *th, uint32_t seglen)
+{
+	if (m->dst_ip != ifp->ip)
+		return; /* never to a broadcast */
+	struct pkt *p = pkt_alloc();
+	if (!p) {
+		ifp->count.drop_no_buffer++;
+		return;
+	}
+	pkt_reserve(p, TCP_HEADROOM);
+	uint32_t seq = 0, ack = 0;
+	uint8_t flags = TCP_RST;
+	if (th[13] & TCP_ACK) {
+		seq = get32(th + 8);
+	} else {
+		ack = get32(th + 4) + seglen;
+		flags |= TCP_ACK;
+	}
+	tcp_count.resets_sent++;
+	put_header(p, m->dst_ip, m->src_ip, get16(th + 2), get16(th), seq, ack,
+		   flags, 0, NULL);
+	send_ip(m->dst_ip, m->src_ip, p);
+}
+
+/* Sends queued segment p, lent or copied; false if the pool is empty. */
+static bool send_queued(struct tcp_conn *c, struct pkt *p, uint8_t flags)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	struct pkt *s = p;
+	if (m->refs) {
+		s = pkt_alloc();
+		if (!s) {
+			net_global.drop_no_buffer++;
+			return false;
+		}
+		pkt_reserve(s, TCP_HEADROOM);
+		memcpy(s->data, tcp_pkt_payload(p), m->tcp_len);
+	} else {
+		pkt_ref(p);
+		p->data = tcp_pkt_payload(p);
+	}
+	s->len = m->tcp_len;
+	xmit(c, s, m->tcp_seq, flags);
+	return true;
+}
+
+static bool can_send_data(const struct tcp_conn *c)
+{
+	return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+	       c->state == TCP_FIN_WAIT_1 || c->state == TCP_CLOSING ||
+	       c->state == TCP_LAST_ACK;
+}
+
+void tcp_output(struct tcp_conn *c)
+{
+	if (!can_send_data(c))
+		goto ack;
+	uint32_t wnd = tcp_min32(c->snd_wnd, c->cwnd);
+	for (struct pkt *p = c->snd_next_pkt; p; p = c->snd_next_pkt) {
+		struct pkt_meta *m = pkt_meta(p);
+		uint32_t end = m->tcp_seq + m->tcp_len;
+		if (end - c->snd_una > wnd)
+			break;
+		bool last = !m->tcp_next;
+		/* Nagle (RFC 9293 3.7.4): a short segment waits while data
+		 * is in flight, unless it is the last before our FIN. */
+		if (m->tcp_len < c->mss && last && !c->nodelay &&
+		    c->snd_nxt != c->snd_una && !c->fin_queued)
+			break;
+		if (!send_queued(c, p, TCP_ACK | (last ? TCP_PSH : 0)))
+			break;
+		if (!c->ts_ok && !c->rtt_timing && c->snd_nxt == c->snd_max) {
+			c->rtt_timing = true;
+			c->rtt_seq = end;
+			c->rtt_start = sched_now();
+		}
+		c->snd_nxt = end;
+		if (tcp_lt(c->snd_max, end))
+			c->snd_max = end;
+		c->snd_next_pkt = m->tcp_next;
+	}
+	if (c->fin_queued && !c->snd_next_pkt && c->snd_nxt == c->fin_seq) {
+		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
+		c->snd_nxt = c->fin_seq + 1;
+		if (tcp_lt(c->snd_max, c->snd_nxt))
+			c->snd_max = c->snd_nxt;
+		c->fin_sent = true;
+	}
+	if (c->snd_una != c->snd_max || c->snd_next_pkt)
+		tcp_rtx_arm(c);
+ack:
+	if (c->ack_now)
+		tcp_send_ack(c);
+}
+
+void tcp_retransmit_first(struct tcp_conn *c)
+{
+	struct pkt *p = c->sndq.head;
+	tcp_count.retransmits++;
+	if (p && tcp_lt(tcp_pkt_seq(p), c->snd_max)) {
+		send_queued(c, p, TCP_ACK);
+	} else if (c->fin_sent) {
+		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
+	}
+	/* Karn: no sample from a retransmitted segment. */
+	c->rtt_timing = false;
+}
+
+uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack)
+{
+	uint32_t acked = 0;
+	struct pkt *p;
+	while ((p = c->sndq.head)) {
+		struct pkt_meta *m = pkt_meta(p);
+		uint32_t end = m->tcp_seq + m->tcp_len;
+		if (tcp_le(end, ack)) {
+			acked += m->tcp_len;
+			if (c->snd_next_pkt == p)
+				c->snd_next_pkt = m->tcp_next;
+			tcp_sndq_pop(&c->sndq);
+			pkt_free(p);
+			continue;
+		}
+		if (tcp_lt(m->tcp_seq, ack)) {
+			uint32_t n = ack - m->tcp_seq;
+			m->tcp_seq += n;
+			m->tcp_off += (uint16_t)n;
+			m->tcp_len -= (uint16_t)n;
+			acked += n;
+		}
+		break;
+	}
+	c->snd_queued -= acked;
+	if (tcp_lt(c->snd_nxt, ack)) {
+		c->snd_nxt = ack;
+		c->snd_next_pkt = c->sndq.head;
+	}
+	return acked;
+}

@@ -1,0 +1,257 @@
+/*
+ * The fiber API of include/ingot/tcp.h: calls that block on a
+ * connection's wait queues until the segments and timers of the other
+ * files change its state.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+
+struct tcp_conn *tcp_accept(struct tcp_listener *l, uint64_t deadline_ns,
+			    int *err)
+{
+	int e = 0;
+	struct tcp_conn *c;
+	while (!(c = l->aq_head)) {
+		if (!l->port) {
+			e = -EINVAL;
+			goto out;
+		}
+		if (sched_wait(&l->waiters, deadline_ns) == -ETIMEDOUT) {
+			e = -ETIMEDOUT;
+			goto out;
+		}
+	}
+	l->aq_head = c->aq_next;
+	if (!l->aq_head)
+		l->aq_tail = NULL;
+	c->aq_next = NULL;
+	c->listener = NULL;
+	l->pending--;
+	c->app_owned = true;
+out:
+	if (err)
+		*err = e;
+	return c;
+}
+
+struct tcp_conn *tcp_connect(uint32_t addr, uint16_t port, uint64_t deadline_ns,
+			     int *err)
+{
+	int e = 0;
+	uint32_t nh;
+	struct tcp_conn *c = NULL;
+	tcp_init();
+	struct netif *ifp = ipv4_route(addr, &nh);
+	if (!ifp || !port) {
+		e = ifp ? -EINVAL : -ENETUNREACH;
+		goto out;
+	}
+	int lport = tcp_ephemeral_port(ifp->ip, addr, port);
+	if (lport < 0) {
+		e = lport;
+		goto out;
+	}
+	if (tcp_pool_low() || !(c = tcp_conn_alloc())) {
+		tcp_count.conns_refused++;
+		e = -ENOBUFS;
+		goto out;
+	}
+	c->lip = ifp->ip;
+	c->rip = addr;
+	c->lport = (uint16_t)lport;
+	c->rport = port;
+	c->app_owned = true;
+	c->iss = tcp_isn(c->lip, c->lport, c->rip, c->rport);
+	c->snd_una = c->recover = c->iss;
+	c->snd_nxt = c->snd_max = c->snd_end = c->iss + 1;
+	c->ts_offset = tcp_ts_offset(c->lip, c->rip);
+	c->ws_ok = c->ts_ok = c->sack_ok = true;
+	c->rcv_wscale = tcp_our_wscale();
+	tcp_set_state(c, TCP_SYN_SENT);
+	tcp_conn_hash(c);
+	tcp_send_ctl(c, TCP_SYN, c->iss);
+	tcp_rtx_arm(c);
+	while (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+		if (sched_wait(&c->writers, deadline_ns) == -ETIMEDOUT) {
+			e = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (!e && c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+		e = c->err ? c->err : -ECONNREFUSED;
+	if (e) {
+		c->app_owned = false;
+		tcp_conn_drop(c, e);
+		c = NULL;
+	}
+out:
+	if (err)
+		*err = e;
+	return c;
+}
+
+int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns)
+{
+	while (!c->rcvq.head) {
+		if (c->rcv_fin)
+			return 0;
+		if (c->err) {
+			int e = c->err;
+			if (e == -ETIMEDOUT)
+				c->err = -ECONNRESET;
+			return e;
+		}
+		if (c->state == TCP_CLOSED || c->state == TCP_SYN_SENT)
+			return -ENOTCONN;
+		if (sched_wait(&c->readers, deadline_ns) == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	size_t n = 0;
+	struct pkt *p;
+	while (n < cap && (p = c->rcvq.head)) {
+		size_t k = cap - n < p->len ? cap - n : p->len;
+		memcpy((uint8_t *)buf + n, p->data, k);
+		n += k;
+		pkt_pull(p, (uint32_t)k);
+		if (!p->len)
+			pkt_free(pkt_queue_pop(&c->rcvq));
+	}
+	c->rcv_queued -= (uint32_t)n;
+	tcp_window_update(c);
+	return (int)n;
+}
+
+static bool can_write(const struct tcp_conn *c)
+{
+	return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT;
+}
+
+/* A fresh segment at the end of the send queue; NULL if the pool is
+ * empty. */
+static struct pkt *new_segment(struct tcp_conn *c)
+{
+	struct pkt *p = pkt_alloc();
+	if (!p)
+		return NULL;
+	struct pkt_meta *m = pkt_meta(p);
+	pkt_reserve(p, TCP_HEADROOM);
+	m->tcp_off = TCP_HEADROOM;
+	m->tcp_len = 0;
+	m->tcp_seq = c->snd_end;
+	tcp_sndq_push(&c->sndq, p);
+	if (!c->snd_next_pkt)
+		c->snd_next_pkt = p;
+	return p;
+}
+
+int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
+	      uint64_t deadline_ns)
+{
+	size_t done = 0;
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	while (done < len) {
+		if (c->err)
+			return done ? (int)done : c->err;
+		if (c->fin_queued)
+			return done ? (int)done : -EPIPE;
+		if (!can_write(c))
+			return done ? (int)done : -ENOTCONN;
+		uint32_t room = CONFIG_NET_TCP_SNDBUF - c->snd_queued;
+		struct pkt *p = c->sndq.tail;
+		/* Append to the last segment while it has not left. */
+		if (p && (!tcp_le(c->snd_nxt, tcp_pkt_seq(p)) ||
+			  pkt_meta(p)->tcp_len >= c->mss))
+			p = NULL;
+		/* The pool's reserve is for receiving (tcp.h). */
+		if (room && !p && pkt_pool_free() > CONFIG_NET_TCP_RESERVE_PKTS)
+			p = new_segment(c);
+		if (!room || !p) {
+			/* Full, or no packet: wait for ACKs to free some (a
+			 * short wait for the pool, which no wake signals). */
+			uint64_t until = deadline_ns;
+			if (room && sched_now() + 10 * TCP_MS < until)
+				until = sched_now() + 10 * TCP_MS;
+			if (sched_wait(&c->writers, until) == -ETIMEDOUT &&
+			    until == deadline_ns)
+				return done ? (int)done : -ETIMEDOUT;
+			continue;
+		}
+		struct pkt_meta *m = pkt_meta(p);
+		uint32_t n = c->mss - m->tcp_len;
+		n = tcp_min32(n, room);
+		n = tcp_min32(n, (uint32_t)(len - done));
+		memcpy(tcp_pkt_payload(p) + m->tcp_len,
+		       (const uint8_t *)buf + done, n);
+		m->tcp_len += (uint16_t)n;
+		c->snd_queued += n;
+		c->snd_end += n;
+		done += n;
+		if (m->tcp_len >= c->mss || done == len)
+			tcp_output(c);
+	}
+	return (int)done;
+}
+
+int tcp_shutdown(struct tcp_conn *c)
+{
+	if (c->fin_queued)
+		return 0;
+	if (c->state == TCP_ESTABLISHED)
+		tcp_set_state(c, TCP_FIN_WAIT_1);
+	else if (c->state == TCP_CLOSE_WAIT)
+		tcp_set_state(c, TCP_LAST_ACK);
+	else
+		return -ENOTCONN;
+	c->fin_queued = true;
+	c->fin_seq = c->snd_end;
+	tcp_output(c);
+	return 0;
+}
+
+void tcp_close(struct tcp_conn *c)
+{
+	c->app_owned = false;
+	if (c->rcvq.head || c->state == TCP_SYN_SENT) {
+		/* Unread data: tell the peer it was lost (RFC 9293 3.6). */
+		if (c->state != TCP_SYN_SENT && c->state != TCP_CLOSED) {
+			tcp_count.conns_reset_out++;
+			tcp_send_ctl(c, TCP_RST | TCP_ACK, c->snd_nxt);
+		}
+		tcp_conn_drop(c, -ECONNRESET);
+		return;
+	}
+	switch (c->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		tcp_shutdown(c);
+		break;
+	case TCP_FIN_WAIT_2:
+		tcp_keep_arm(c, TCP_FIN_WAIT2_MS);
+		break;
+	case TCP_CLOSED:
+		tcp_conn_free(c);
+		break;
+	default:
+		break; /* the close goes on; the stack frees it */
+	}
+}
+
+void tcp_set_nodelay(struct tcp_conn *c, bool on)
+{
+	c->nodelay = on;
+	if (on)
+		tcp_output(c);
+}
+
+struct net_addr tcp_peer(const struct tcp_conn *c)
+{
+	return (struct net_addr){c->rip, c->rport};
+}
+
+struct net_addr tcp_local(const struct tcp_conn *c)
+{
+	return (struct net_addr){c->lip, c->lport};
+}
