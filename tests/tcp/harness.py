@@ -428,6 +428,7 @@ class Conn:
         self.snd_nxt = 0       # ours, relative
         self.rcv_nxt = 0       # the target's, relative: what we have seen
         self.ts_recent = 0     # the target's last TSval
+        self.ts_last = 0       # our last TSval
         self.syn_opts = {}     # what each SYN offered: ours and theirs
         self.their_syn_opts = {}
         self.peer.log(f"conn :{sport} -> :{dport}, our ISN {iss}")
@@ -444,7 +445,9 @@ class Conn:
         return 0
 
     def ts_val(self):
-        return 100 + int(self.peer.now() * 1000)
+        """Our clock for timestamps: milliseconds since the script began,
+        plus 100, never behind a value a script sent itself."""
+        return max(self.ts_last, 100 + int(self.peer.now() * 1000))
 
     # Sending.
 
@@ -472,6 +475,9 @@ class Conn:
             opts = [("TS", (self.ts_val(), self.ts_recent))] if self.ts_on else []
         if "S" in sp.flags:
             self.syn_opts = {n: v for n, v in opts}
+        for n, v in opts:
+            if n == "TS":
+                self.ts_last = max(self.ts_last, v[0])
         scapy_opts = []
         for name, v in opts:
             if name == "mss":

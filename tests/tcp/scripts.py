@@ -87,6 +87,33 @@ def out_of_order_sack(h):
 
 
 @script
+def data_beyond_window(h):
+    """Data beyond the receive window is dropped and answered with an ACK (RFC 9293 3.10.7.4)."""
+    c = h.connection(DISCARD)
+    sa = c.connect()
+    beyond = 1 + sa.win + 1000
+    c.send(f"P. {beyond}:{beyond + 100}(100) ack 1")
+    c.expect(". 1:1(0) ack 1", within=0.5)
+    c.send("P. 1:11(10) ack 1")
+    c.expect(". 1:1(0) ack 11", within=0.5)
+
+
+@script
+def paws_old_timestamp(h):
+    """With timestamps, a segment whose TSval is older than TS.Recent is dropped and answered with an ACK (RFC 7323 5.3)."""
+    c = h.connection(DISCARD)
+    c.connect(opts="mss 1000,sackOK,TS val 1000 ecr 0,nop,wscale 7")
+    fresh = c.send("P. 1:11(10) ack 1")  # TS val 1000 or later
+    c.expect(". 1:1(0) ack 11 <TS val * ecr *>", within=0.5)
+    c.send(f"P. 11:21(10) ack 1 <TS val 900 ecr {c.ts_recent}>")
+    a = c.expect(". 1:1(0) ack 11 <TS val * ecr *>", within=0.5)
+    h.check(a.opt("TS")[1] == fresh.opt("TS")[0],
+            f"TS ecr {a.opt('TS')[1]}: TS.Recent moved to the rejected segment's")
+    c.send("P. 11:21(10) ack 1")
+    c.expect(". 1:1(0) ack 21 <TS val * ecr *>", within=0.5)
+
+
+@script
 def retransmission_backoff(h):
     """Unacknowledged data is sent again, each timeout twice the last (RFC 6298 5.5)."""
     c = h.connection(ECHO)
