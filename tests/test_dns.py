@@ -169,6 +169,40 @@ def test_answers_match_nsd(servers):
     assert s["badvers"] and s["truncated"] and s["referrals"], s
 
 
+def test_answers_over_tcp_match_nsd(servers):
+    # The corpus again, over one TCP connection to each (RFC 7766): the
+    # answers truncated over UDP come whole.
+    ns, g = servers
+    summary, bad = compare(ns, "tcp:10.0.0.2", "tcp:127.0.0.1", QUERIES)
+    assert not bad, explain(bad)
+    assert summary["asked"] == corpus_size()
+    assert summary["summary"]["truncated"] == 0, summary
+    assert g.stop() == 0
+    check_counters(g, summary)
+    tcp = tcp_counters(g)
+    assert tcp["accepted"] == 1 and tcp["answered"] == corpus_size(), tcp
+
+
+def tcp_counters(g):
+    lines = [l for l in g.out if l.startswith("dns: tcp:")]
+    assert lines, g.out
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])}
+
+
+def test_tcp_pipelined_queries_and_the_connection_cap(servers):
+    # Queries sent back to back on one connection are all answered, in
+    # order; beyond CONFIG_DNS_TCP_CONNS (apps/dns/options.h: 4) a
+    # connection is closed at once while the others keep being served.
+    ns, g = servers
+    r = peer_script(ns, "dns_tcp_check.py", "10.0.0.2", "4", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "pipelined 50 answered in order" in r.stdout, r.stdout
+    assert "connection 5 closed at once; 4 others still answered" in r.stdout, r.stdout
+    assert g.stop() == 0
+    tcp = tcp_counters(g)
+    assert tcp["refused"] >= 1 and tcp["accepted"] == 5, tcp
+
+
 def random_seed():
     if RANDOM_SEED == "random":
         return random.SystemRandom().randrange(1 << 32)

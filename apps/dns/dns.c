@@ -5,8 +5,9 @@
  *   ingot-kvm --net service=TAP build/kvm/dns.kvm [--ipv4=ADDR/PREFIX]
  *       [--ipv4-gateway=ADDR]
  *
- * Answers UDP on port 53, each query turned around in its own packet.
- * Counters (queries by type and rcode, drops) print at exit and on SIGUSR1.
+ * Answers UDP on port 53, each query turned around in its own packet, and
+ * TCP on port 53 (dns_tcp.c).  Counters (queries by type and rcode, drops,
+ * TCP connections) print at exit and on SIGUSR1.
  */
 #include <ingot/abi.h>
 #include <ingot/dns.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dns_app.h"
 
 INGOT_DEVICE(INGOT_DEVICE_NET, service);
 
@@ -40,6 +43,15 @@ int ingot_main(int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
+	atexit(dns_tcp_print_counters);
+	sched_on_report(dns_tcp_print_counters);
+	err = dns_tcp_start(DNS_PORT);
+	if (err < 0) {
+		fprintf(stderr, "dns: tcp port %d: %s\n", DNS_PORT,
+			strerror(-err));
+		return 1;
+	}
+	printf("dns: serving TCP port %d\n", DNS_PORT);
 	printf("dns: serving UDP port %d\n", DNS_PORT);
 	fflush(stdout);
 	static uint8_t copy[DNS_UDP_MAX];

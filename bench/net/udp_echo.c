@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BATCH 64
+#define BATCH        64
 #define DATAGRAM_MAX 65536
 
 static unsigned char bufs[BATCH][DATAGRAM_MAX];

@@ -244,4 +244,22 @@
 #error "CONFIG_NET_TCP_CC must be 1 (NewReno)"
 #endif
 
+/* --- apps/dns ------------------------------------------------------------ */
+
+/* DNS over TCP: connections served at once (each a fiber and a 64 KiB
+ * buffer), and how long one may stay idle before the server closes it. */
+#ifndef CONFIG_DNS_TCP_CONNS
+#define CONFIG_DNS_TCP_CONNS 8
+#endif
+#ifndef CONFIG_DNS_TCP_IDLE_MS
+#define CONFIG_DNS_TCP_IDLE_MS 10000
+#endif
+
+#if CONFIG_DNS_TCP_CONNS < 1
+#error "CONFIG_DNS_TCP_CONNS must be at least 1"
+#endif
+#if CONFIG_DNS_TCP_IDLE_MS < 1
+#error "CONFIG_DNS_TCP_IDLE_MS must be at least 1"
+#endif
+
 #endif

@@ -625,9 +625,9 @@ static int other_class(struct writer *w, struct query *x)
 	return RCODE_REFUSED;
 }
 
-/* We offer no zone transfers: IXFR of a zone we hold is refused, of any
- * other name we are not the authority for (RFC 2136 NOTAUTH, as NSD). */
-static int ixfr(struct writer *w, struct query *x)
+/* We offer no zone transfers: a transfer of a zone we hold is refused, of
+ * any other name we are not the authority for (RFC 2136 NOTAUTH, as NSD). */
+static int no_transfer(struct writer *w, struct query *x)
 {
 	unsigned apex_label;
 	if (find_zone(x->lname, x->nlen, x->labels, x->nlabels, &apex_label) &&
@@ -748,10 +748,10 @@ size_t dns_answer(const uint8_t *q, size_t len, uint8_t *resp, size_t cap,
 			rcode = RCODE_BADVERS;
 		else if (x.qclass != DNS_CLASS_IN && x.qclass != DNS_CLASS_ANY)
 			rcode = other_class(&w, &x);
-		else if (x.qtype == DNS_TYPE_AXFR)
+		else if (x.qtype == DNS_TYPE_AXFR && !tcp)
 			rcode = RCODE_NOTIMP; /* a transfer needs TCP */
-		else if (x.qtype == DNS_TYPE_IXFR)
-			rcode = ixfr(&w, &x);
+		else if (x.qtype == DNS_TYPE_AXFR || x.qtype == DNS_TYPE_IXFR)
+			rcode = no_transfer(&w, &x);
 		else
 			rcode = resolve(&w, &x, &aa);
 	}

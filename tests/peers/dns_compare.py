@@ -3,7 +3,8 @@
 their answers, one JSON object per line.
   dns_compare.py OURS REFERENCE QUERIES-FILE
   dns_compare.py OURS REFERENCE --random COUNT --seed SEED --zone ORIGIN=PATH...
-OURS and REFERENCE are IPv4 addresses (UDP port 53), or OURS is lib:PATH, a
+OURS and REFERENCE are IPv4 addresses (UDP port 53), tcp:ADDR (one TCP
+connection to port 53 for every query, RFC 7766), or OURS is lib:PATH, a
 shared library holding lib/dns (its dns_answer is called directly).
 
 A query line: NAME TYPE [class=C] [edns=SIZE] [ver=N] [do] [ednsz=N]
@@ -116,6 +117,39 @@ class Udp:
                 return reply  # a late answer to an earlier query is skipped
 
 
+class Tcp:
+    """One TCP connection (RFC 7766), kept for every query; opened again if
+    the server closed it between two."""
+
+    def __init__(self, addr):
+        self.addr = addr
+        self.s = None
+
+    def _recv(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.s.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def ask(self, data):
+        for _ in range(2):
+            if self.s is None:
+                self.s = socket.create_connection((self.addr, 53), timeout=3)
+            try:
+                self.s.sendall(len(data).to_bytes(2, "big") + data)
+                head = self._recv(2)
+                if head is not None:
+                    return self._recv(int.from_bytes(head, "big"))
+            except (ConnectionError, socket.timeout):
+                pass
+            self.s.close()
+            self.s = None
+        return None
+
+
 class Lib:
     """lib/dns's dns_answer, called in this process (a zone set that no
     image was built with)."""
@@ -133,7 +167,9 @@ class Lib:
 
 
 def server(spec):
-    return Lib(spec[4:]) if spec.startswith("lib:") else Udp(spec)
+    if spec.startswith("lib:"):
+        return Lib(spec[4:])
+    return Tcp(spec[4:]) if spec.startswith("tcp:") else Udp(spec)
 
 
 def section(rrsets):
