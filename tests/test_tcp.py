@@ -247,8 +247,9 @@ def test_200_concurrent_connections(ns, target):
     assert g.stop() == 0
 
 
-def test_2000_sequential_connections_leave_nothing_behind(ns):
-    g = tcpecho(ns, "hosted")
+@pytest.mark.parametrize("target", TARGETS)
+def test_2000_sequential_connections_leave_nothing_behind(ns, target):
+    g = tcpecho(ns, target)
     assert peer(ns, "sequential", 2000, timeout=80).split() == ["bad", "0"]
     c = wait_counters(g, lambda c: c["established"] == 0 and c["conns_in_use"] == 0)
     assert c["established"] == 0 and c["conns_in_use"] == 0, c

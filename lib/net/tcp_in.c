@@ -40,8 +40,20 @@ static void syn_options(struct tcp_conn *c, struct netif *ifp,
 	tcp_cc.init(c);
 }
 
+/* RFC 5961 7 limits challenge ACKs; per connection rather than for the
+ * whole host, since a shared limit is a side channel (CVE-2016-5696). */
 static void challenge_ack(struct tcp_conn *c)
 {
+	uint64_t now = sched_now();
+	if (now - c->challenge_at >= 1000 * TCP_MS) {
+		c->challenge_at = now;
+		c->challenges = 0;
+	}
+	if (c->challenges >= TCP_CHALLENGES_PER_S) {
+		tcp_count.challenge_acks_limited++;
+		return;
+	}
+	c->challenges++;
 	tcp_count.challenge_acks++;
 	tcp_send_ack(c);
 }
@@ -134,6 +146,8 @@ static void syn_sent_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 	c->last_recv = sched_now();
 	if (ack_ok) {
 		c->snd_una = s->ack;
+		if (c->ts_ok && s->o.tsecr && !c->retries)
+			tcp_rtt_sample(c, (tcp_ts_now(c) - s->o.tsecr) * 1000);
 		c->t_rtx = 0;
 		c->retries = 0;
 		tcp_count.conns_opened_active++;
@@ -178,8 +192,10 @@ static void established(struct tcp_conn *c)
 			l->aq_head = c;
 		l->aq_tail = c;
 		sched_wake_one(&l->waiters);
+		tcp_count.conns_opened_passive++;
+	} else {
+		tcp_count.conns_opened_active++; /* a simultaneous open */
 	}
-	tcp_count.conns_opened_passive++;
 }
 
 static void fin_acked(struct tcp_conn *c)
@@ -227,7 +243,11 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 		}
 		tcp_sndq_ack(c, s->ack);
 		c->snd_una = s->ack;
+		/* RFC 6298 5.2, 5.3: off when all is acknowledged, else
+		 * restarted. */
 		c->t_rtx = 0;
+		if (c->snd_una != c->snd_max || c->snd_next_pkt)
+			tcp_rtx_arm(c);
 		c->retries = 0;
 		c->dupacks = 0;
 		if (tcp_cc.on_ack(c, acked)) {
@@ -260,6 +280,8 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
 	}
+	if (c->snd_una == c->snd_max)
+		c->retries = 0; /* an answer to a window probe */
 	return true;
 }
 
@@ -447,6 +469,8 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
 		c->snd_una = s->ack;
+		if (c->ts_ok && s->o.ts && s->o.tsecr && !c->retries)
+			tcp_rtt_sample(c, (tcp_ts_now(c) - s->o.tsecr) * 1000);
 		established(c);
 	}
 	if (!ack_input(c, s))

@@ -26,15 +26,16 @@
 #define TCP_ACK 0x10
 #define TCP_URG 0x20
 
-#define TCP_MS           1000000ULL /* ns */
-#define TCP_RTO_MIN_MS   200
-#define TCP_RTO_MAX_MS   60000
-#define TCP_RTO_INIT_MS  1000
-#define TCP_SYN_RETRIES  6
-#define TCP_RETRIES      15 /* then the peer is gone (Linux's tcp_retries2) */
-#define TCP_DELACK_MS    40
-#define TCP_FIN_WAIT2_MS 60000 /* orphaned connections only */
-#define TCP_SACK_MAX     4
+#define TCP_MS               1000000ULL /* ns */
+#define TCP_RTO_MIN_MS       200
+#define TCP_RTO_MAX_MS       60000
+#define TCP_RTO_INIT_MS      1000
+#define TCP_SYN_RETRIES      6
+#define TCP_RETRIES          15 /* then the peer is gone (Linux's tcp_retries2) */
+#define TCP_DELACK_MS        40
+#define TCP_FIN_WAIT2_MS     60000 /* orphaned connections only */
+#define TCP_SACK_MAX         4
+#define TCP_CHALLENGES_PER_S 10 /* challenge ACKs per connection */
 
 enum tcp_state {
 	TCP_CLOSED,
@@ -62,6 +63,7 @@ enum tcp_state {
 	X(keepalive_probes)                                                    \
 	X(delayed_acks)                                                        \
 	X(challenge_acks)                                                      \
+	X(challenge_acks_limited)                                              \
 	X(conns_opened_passive)                                                \
 	X(conns_opened_active)                                                 \
 	X(conns_refused)                                                       \
@@ -186,6 +188,8 @@ struct tcp_conn {
 	uint64_t t_delack;
 	uint64_t t_keep; /* keepalive, FIN_WAIT_2 or TIME_WAIT */
 	uint64_t last_recv;
+	uint64_t challenge_at; /* the current second of challenge ACKs */
+	uint8_t challenges;
 
 	struct sched_waitq readers, writers;
 };

@@ -104,6 +104,13 @@ static void rtx_due(struct tcp_conn *c)
 		 * makes the peer answer with its window. */
 		struct pkt *p = c->snd_next_pkt;
 		if (p && pkt_meta(p)->tcp_len > c->snd_wnd) {
+			/* A peer that answers no probe is gone; one that
+			 * answers keeps its window shut as long as it likes
+			 * (ack_input resets the count). */
+			if (++c->retries > TCP_RETRIES) {
+				give_up(c);
+				return;
+			}
 			tcp_count.zero_window_probes++;
 			tcp_send_ctl(c, TCP_ACK, c->snd_una - 1);
 			backoff(c);
