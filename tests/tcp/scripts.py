@@ -244,6 +244,28 @@ def fin_in_established(h):
 
 
 @script
+def half_close(h):
+    """After our FIN the target still sends, from CLOSE_WAIT, then closes (RFC 9293 3.6)."""
+    c = h.connection(SENDER)
+    c.connect()
+    c.send("FP. 1:6(5) ack 1", payload=b"2000\n")  # the request, then our FIN
+    got = 1
+    while True:
+        s = c.poll(1.0)
+        h.check(s is not None, f"{got - 1} of 2000 bytes and no FIN")
+        h.check(s.ack == 7, f"our FIN is not acknowledged: {s}")
+        if s.len:
+            h.check(s.seq == got, f"data out of order: {s}")
+            got = s.end
+        if "F" in s.flags:
+            break
+    h.check(got == 2001, f"FIN after {got - 1} bytes, not 2000")
+    c.send(f". 7:7(0) ack {got + 1}")  # LAST_ACK to CLOSED
+    c.send(f"P. 7:17(10) ack {got + 1}")
+    c.expect(f"R {got + 1}:{got + 1}(0)")
+
+
+@script
 def simultaneous_close(h):
     """FINs that cross: FIN_WAIT_1, CLOSING, TIME_WAIT (RFC 9293 3.6, figure 13)."""
     c = h.connection(SENDER)
