@@ -53,6 +53,9 @@ HOST_SRCS := $(wildcard host/*.c)
 KVM_SRCS := $(wildcard platform/kvm/*.c platform/kvm/*.S) $(COMMON_SRCS)
 HOSTED_SRCS := $(wildcard platform/hosted/*.c platform/hosted/*.S) \
 	$(COMMON_SRCS) $(HOST_SRCS) $(BUILD)/gen/hosted_seccomp.c
+# The virtio target reports its own faults with the host's report text.
+VIRTIO_SRCS := $(wildcard platform/virtio/*.c platform/virtio/*.S) \
+	$(COMMON_SRCS) host/fault.c host/elfsym.c
 
 # Every object of an image is compiled under one option set (the build
 # options of include/ingot/options.h): an app's set is its
@@ -228,6 +231,27 @@ define link_image
 	@printf '  SIZE %-36s %7d bytes\n' $@ $$(stat -c %s $@)
 endef
 
+# link_virtio IMAGE-NAME, SET, OBJS: a virtio image reports its own faults,
+# so it carries its function symbols: a first link gives them, a second
+# embeds them (.ingot.symtab, last in the read-only segment, so no function
+# moves; checked).
+define link_virtio
+	@mkdir -p $(@D)
+	@base=$$($(BUILD)/tools/ldgen --target virtio --seed $(SEED) --name $(1) \
+		-o $@.ld $(3) $(call lib_objs,$(2))) && \
+	echo "  LINK $@ (seed $(SEED), $$base)"
+	$(Q)$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@.nosyms $(3) \
+		--start-group $(call lib_archives,$(2)) $(LIBGCC) --end-group
+	$(Q)objcopy --only-keep-debug $@.nosyms $@.syms && \
+	printf '\t.section .ingot.symtab, "a"\n\t.balign 8\n\t.incbin "%s"\n\t.section .note.GNU-stack, "", @progbits\n' \
+		$@.syms > $@.syms.S && $(CC) -c -o $@.syms.o $@.syms.S
+	$(Q)$(LD) $(GUEST_LDFLAGS) -T $@.ld -o $@ $(3) $@.syms.o \
+		--start-group $(call lib_archives,$(2)) $(LIBGCC) --end-group
+	$(Q)nm $@.nosyms | grep -i ' t ' > $@.syms.txt && nm $@ | grep -i ' t ' | \
+		cmp -s - $@.syms.txt || { echo "$@: functions moved by the symbol table"; exit 1; }
+	@printf '  SIZE %-36s %7d bytes\n' $@ $$(stat -c %s $@)
+endef
+
 # image SET, NAME, SOURCE-FILES, OUTPUT-DIR
 define image
 $(4)/kvm/$(2).kvm: $(call objs,$(1),$(KVM_SRCS) $(3)) \
@@ -236,7 +260,10 @@ $(4)/kvm/$(2).kvm: $(call objs,$(1),$(KVM_SRCS) $(3)) \
 $(4)/hosted/$(2): $(call objs,$(1),$(HOSTED_SRCS) $(3)) \
 		$(call lib_archives,$(1)) $(BUILD)/tools/ldgen $(SEED_STAMP)
 	$$(call link_image,hosted,$(2),$(1),$(call objs,$(1),$(HOSTED_SRCS) $(3)))
-IMAGE_FILES += $(4)/kvm/$(2).kvm $(4)/hosted/$(2)
+$(4)/virtio/$(2).virtio: $(call objs,$(1),$(VIRTIO_SRCS) $(3)) \
+		$(call lib_archives,$(1)) $(BUILD)/tools/ldgen $(SEED_STAMP)
+	$$(call link_virtio,$(2),$(1),$(call objs,$(1),$(VIRTIO_SRCS) $(3)))
+IMAGE_FILES += $(4)/kvm/$(2).kvm $(4)/hosted/$(2) $(4)/virtio/$(2).virtio
 endef
 
 # apps/dns serves the zones in ZONES, compiled to C by tools/zone2c.

@@ -1,0 +1,56 @@
+/* The ABI calls on the virtio target that guard the memory map. */
+#include <errno.h>
+
+#include "virtio.h"
+
+const struct ingot_boot_info *ingot_boot_info(void)
+{
+	return &virtio.info;
+}
+
+int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
+{
+	/* No devices yet: only the deadline can end the wait. */
+	clock_sleep_until(deadline_ns);
+	if (ready_set)
+		*ready_set = 0;
+	if (now_ns)
+		*now_ns = ingot_clock_monotonic();
+	return 0;
+}
+
+int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
+{
+	const struct ingot_boot_info *bi = &virtio.info;
+	uintptr_t a = (uintptr_t)addr;
+
+	if (virtio.sealed)
+		return -EPERM;
+	if (prot != INGOT_PROT_NONE && prot != INGOT_PROT_READ &&
+	    prot != INGOT_PROT_RW)
+		return -EINVAL;
+	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
+	    a < bi->heap_start || len > bi->heap_size ||
+	    a - bi->heap_start > bi->heap_size - len)
+		return -EINVAL;
+	paging_protect(a, len, prot);
+	return 0;
+}
+
+int ingot_seal(void)
+{
+	if (virtio.sealed)
+		return -EPERM;
+	trap_seal();
+	virtio.sealed = true;
+	return 0;
+}
+
+int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
+		     struct ingot_net_ring *rx)
+{
+	(void)handle, (void)tx, (void)rx;
+	if (virtio.sealed)
+		return -EPERM;
+	return -ENODEV; /* virtio-net comes next */
+}

@@ -1,0 +1,221 @@
+/*
+ * Time and sleep.  The clock is kvmclock where the hypervisor offers it
+ * (KVM), else the TSC calibrated once against the PIT (TCG); either costs
+ * one rdtsc per read, which traps on nested KVM (~30 us), so the scheduler
+ * reads it once per turn, as on the kvm target.  Sleeping is hlt with the
+ * LAPIC timer armed for the deadline (TSC-deadline mode where the CPU has
+ * it, else one-shot); interrupts are enabled only around that hlt.
+ */
+#include "virtio.h"
+
+#define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define MSR_APIC_BASE           0x1b
+#define MSR_TSC_DEADLINE        0x6e0
+#define X2APIC_EOI              0x80b
+#define X2APIC_SVR              0x80f
+#define X2APIC_LVT_TIMER        0x832
+#define X2APIC_TIMER_INIT       0x838
+#define X2APIC_TIMER_CUR        0x839
+#define X2APIC_TIMER_DIV        0x83e
+#define LVT_TSC_DEADLINE        (2u << 17)
+#define LVT_MASKED              (1u << 16)
+
+struct pvclock {
+	volatile uint32_t version, pad0;
+	volatile uint64_t tsc_timestamp, system_time;
+	volatile uint32_t mul;
+	volatile int8_t shift;
+	volatile uint8_t flags, pad[2];
+};
+
+struct pvwall {
+	volatile uint32_t version, sec, nsec;
+};
+
+static struct pvclock pvclock __attribute__((aligned(64)));
+static struct pvwall pvwall __attribute__((aligned(16)));
+static bool have_kvmclock, tsc_deadline;
+static uint64_t boot_ns, wall_at_boot, last_ns;
+static uint64_t tsc_hz, tsc_at_boot; /* without kvmclock */
+static uint64_t apic_hz;             /* one-shot mode's tick rate */
+static volatile uint32_t *xapic;     /* NULL: x2APIC */
+volatile uint32_t *virtio_apic_eoi;  /* trap.S; NULL: x2APIC */
+
+static uint64_t kvmclock_read(uint64_t *tsc_out)
+{
+	uint32_t v;
+	uint64_t ns, tsc;
+	do {
+		v = pvclock.version;
+		__asm__ volatile("" ::: "memory");
+		tsc = rdtsc();
+		uint64_t delta = tsc - pvclock.tsc_timestamp;
+		if (pvclock.shift < 0)
+			delta >>= -pvclock.shift;
+		else
+			delta <<= pvclock.shift;
+		ns = pvclock.system_time +
+		     (uint64_t)(((unsigned __int128)delta * pvclock.mul) >> 32);
+		__asm__ volatile("" ::: "memory");
+	} while ((v & 1) || v != pvclock.version);
+	if (tsc_out)
+		*tsc_out = tsc;
+	return ns;
+}
+
+/* Nanoseconds since boot, and the TSC read that gave them. */
+static uint64_t clock_now(uint64_t *tsc)
+{
+	uint64_t ns;
+	if (have_kvmclock) {
+		ns = kvmclock_read(tsc) - boot_ns;
+	} else {
+		uint64_t t = rdtsc();
+		if (tsc)
+			*tsc = t;
+		ns = (uint64_t)((unsigned __int128)(t - tsc_at_boot) *
+				1000000000ULL / tsc_hz);
+	}
+	if (ns > last_ns)
+		last_ns = ns;
+	return last_ns;
+}
+
+uint64_t ingot_clock_monotonic(void)
+{
+	return clock_now(NULL);
+}
+
+uint64_t ingot_clock_wall(void)
+{
+	return wall_at_boot + clock_now(NULL);
+}
+
+/* TSC ticks in ns nanoseconds. */
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+	if (ns > 3600000000000ULL)
+		ns = 3600000000000ULL; /* re-armed after an hour */
+	if (!have_kvmclock)
+		return (uint64_t)((unsigned __int128)ns * tsc_hz /
+				  1000000000ULL);
+	uint64_t t = (uint64_t)(((unsigned __int128)ns << 32) / pvclock.mul);
+	return pvclock.shift < 0 ? t << -pvclock.shift : t >> pvclock.shift;
+}
+
+/* Without a PIT the loop gives up: then no TSC rate is known. */
+static bool tsc_calibrate(void)
+{
+	const uint16_t latch = 11932; /* 10 ms at 1193182 Hz */
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+	outb(0x43, 0xb0); /* channel 2, mode 0, binary */
+	outb(0x42, latch & 0xff);
+	outb(0x42, latch >> 8);
+	uint64_t t0 = rdtsc();
+	for (long i = 0; !(inb(0x61) & 0x20); i++)
+		if (i > 10000000)
+			return false;
+	tsc_hz = (rdtsc() - t0) * 100;
+	return tsc_hz != 0;
+}
+
+static void apic_write(uint32_t msr, uint32_t v)
+{
+	if (xapic)
+		xapic[(msr - 0x800) * 4] = v;
+	else
+		wrmsr(msr, v);
+}
+
+static uint32_t apic_read(uint32_t msr)
+{
+	return xapic ? xapic[(msr - 0x800) * 4] : (uint32_t)rdmsr(msr);
+}
+
+static void apic_init(void)
+{
+	uint32_t r[4];
+	cpuid(1, r);
+	tsc_deadline = r[2] & (1u << 24);
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	if (r[2] & (1u << 21)) {
+		wrmsr(MSR_APIC_BASE, base | (1 << 11) | (1 << 10));
+	} else {
+		wrmsr(MSR_APIC_BASE, base | (1 << 11));
+		xapic = paging_map_device(base & ~0xfffULL);
+		virtio_apic_eoi = &xapic[(X2APIC_EOI - 0x800) * 4];
+	}
+	/* The legacy PIC (firmware left its timer unmasked) stays quiet. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	apic_write(X2APIC_SVR, 0x100 | VIRTIO_SPURIOUS_VECTOR);
+	if (tsc_deadline) {
+		apic_write(X2APIC_LVT_TIMER,
+			   LVT_TSC_DEADLINE | VIRTIO_TIMER_VECTOR);
+		return;
+	}
+	/* One-shot: its rate measured once against the clock, over 1 ms. */
+	apic_write(X2APIC_TIMER_DIV, 0xb); /* divide by 1 */
+	apic_write(X2APIC_LVT_TIMER, LVT_MASKED | VIRTIO_TIMER_VECTOR);
+	apic_write(X2APIC_TIMER_INIT, 0xffffffff);
+	uint64_t t0 = clock_now(NULL), t1;
+	while ((t1 = clock_now(NULL)) - t0 < 1000000)
+		;
+	uint32_t ticks = 0xffffffff - apic_read(X2APIC_TIMER_CUR);
+	apic_write(X2APIC_TIMER_INIT, 0);
+	apic_hz = (uint64_t)ticks * 1000000000ULL / (t1 - t0);
+	apic_write(X2APIC_LVT_TIMER, VIRTIO_TIMER_VECTOR);
+}
+
+void clock_init(void)
+{
+	uint32_t r[4];
+	cpuid(0x40000000, r);
+	if (r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x4d &&
+	    r[0] >= 0x40000001) { /* "KVMKVMKVM" */
+		cpuid(0x40000001, r);
+		have_kvmclock = r[0] & (1u << 3);
+	}
+	if (have_kvmclock) {
+		wrmsr(MSR_KVM_SYSTEM_TIME_NEW, virt_to_phys(&pvclock) | 1);
+		wrmsr(MSR_KVM_WALL_CLOCK_NEW, virt_to_phys(&pvwall));
+		boot_ns = kvmclock_read(NULL);
+		wall_at_boot = (uint64_t)pvwall.sec * 1000000000ULL +
+			       pvwall.nsec + boot_ns;
+		virtio.info.clock_hz = 1000000000;
+	} else {
+		if (!tsc_calibrate()) {
+			static const char msg[] =
+			    "no kvmclock and no PIT to calibrate the TSC";
+			ingot_abort(msg, sizeof msg - 1);
+		}
+		tsc_at_boot = rdtsc();
+		virtio.info.clock_hz = tsc_hz;
+	}
+	apic_init();
+}
+
+void clock_sleep_until(uint64_t deadline_ns)
+{
+	for (;;) {
+		uint64_t tsc, now = clock_now(&tsc);
+		if (now >= deadline_ns)
+			return;
+		if (deadline_ns == UINT64_MAX)
+			; /* no timer: only a device could wake us */
+		else if (tsc_deadline)
+			wrmsr(MSR_TSC_DEADLINE,
+			      tsc + ns_to_tsc(deadline_ns - now));
+		else {
+			uint64_t n =
+			    (uint64_t)((unsigned __int128)(deadline_ns - now) *
+				       apic_hz / 1000000000ULL) +
+			    1;
+			apic_write(X2APIC_TIMER_INIT,
+				   n > 0xffffffff ? 0xffffffff : (uint32_t)n);
+		}
+		/* sti takes effect after hlt starts: no wake-up is lost. */
+		__asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
+	}
+}

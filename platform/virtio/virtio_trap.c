@@ -1,0 +1,158 @@
+/*
+ * Descriptor tables and CPU exceptions.  The guest runs at CPL 0 here, so
+ * it reports its own faults, in the report format of the other targets
+ * (host/fault.c), with symbol names from the table the build embeds
+ * (.ingot.symtab; addresses only if it is empty), on the console.
+ */
+#include <string.h>
+
+#include "../../host/fault.h"
+#include "virtio.h"
+
+struct virtio_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx,
+	    rbx, rax, vector, error, rip, cs, rflags, rsp, ss;
+};
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+struct gate {
+	uint16_t offset_lo, selector;
+	uint8_t ist, type;
+	uint16_t offset_mid;
+	uint32_t offset_hi, reserved;
+};
+
+/* Each table alone in its page, so the seal can make exactly it
+ * read-only. */
+static struct {
+	uint64_t gdt[5];
+	struct tss tss;
+	char pad[4096 - 5 * 8 - sizeof(struct tss)];
+} desc __attribute__((aligned(4096)));
+static struct gate idt[256] __attribute__((aligned(4096)));
+
+extern const char virtio_trap_stubs[], virtio_timer_isr[],
+    virtio_spurious_isr[];
+extern const char __ingot_symtab_start[], __ingot_symtab_end[];
+_Noreturn void virtio_trap(const struct virtio_frame *f);
+
+static void set_gate(unsigned v, const void *handler, unsigned ist)
+{
+	uint64_t a = (uintptr_t)handler;
+	idt[v] = (struct gate){
+	    .offset_lo = (uint16_t)a,
+	    .selector = PVH_SEL_CODE,
+	    .ist = (uint8_t)ist,
+	    .type = 0x8e, /* present, DPL 0, interrupt gate */
+	    .offset_mid = (uint16_t)(a >> 16),
+	    .offset_hi = (uint32_t)(a >> 32),
+	};
+}
+
+void trap_init(uintptr_t ist_top)
+{
+	uint64_t tss = (uintptr_t)&desc.tss;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed))
+	gdtr = {sizeof desc.gdt - 1, (uintptr_t)desc.gdt},
+	idtr = {sizeof idt - 1, (uintptr_t)idt};
+
+	desc.gdt[1] = 0x00af9b000000ffffULL; /* 64-bit code */
+	desc.gdt[2] = 0x00cf93000000ffffULL; /* data */
+	desc.gdt[3] = (sizeof desc.tss - 1) | (tss & 0xffffff) << 16 |
+		      0x89ULL << 40 | ((tss >> 24) & 0xff) << 56;
+	desc.gdt[4] = tss >> 32;
+	/* Every exception on its own stack: a guard page hit must still
+	 * have a stack to report on. */
+	desc.tss.ist[0] = ist_top;
+	desc.tss.iomap_base = sizeof desc.tss;
+	for (unsigned v = 0; v < VIRTIO_VECTORS; v++)
+		set_gate(v, virtio_trap_stubs + 16 * v, 1);
+	for (unsigned v = VIRTIO_VECTORS; v < 256; v++)
+		set_gate(v, virtio_spurious_isr, 0);
+	set_gate(VIRTIO_TIMER_VECTOR, virtio_timer_isr, 0);
+	__asm__ volatile("lgdt %0\n\t"
+			 "lidt %1\n\t"
+			 "ltr %w2"
+			 :
+			 : "m"(gdtr), "m"(idtr), "r"(VIRTIO_SEL_TSS)
+			 : "memory");
+}
+
+void trap_seal(void)
+{
+	paging_seal(&desc, idt);
+}
+
+static void write_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	serial_puts(line);
+	serial_write("\n", 1);
+}
+
+static struct ingot_fault fault;
+
+static void backtrace(uint64_t rbp)
+{
+	uint64_t n = 0;
+	while (n < INGOT_FAULT_BACKTRACE_MAX && rbp && rbp % 8 == 0 &&
+	       paging_mapped(rbp, 16)) {
+		const uint64_t *frame = (const uint64_t *)rbp;
+		if (!frame[1])
+			break;
+		fault.backtrace[n++] = frame[1];
+		if (frame[0] <= rbp)
+			break; /* callers' frames are above */
+		rbp = frame[0];
+	}
+	fault.nframes = n;
+}
+
+void virtio_trap(const struct virtio_frame *f)
+{
+	static struct elfsym syms;
+	uint64_t cr2;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	fault = (struct ingot_fault){
+	    .vector = f->vector,
+	    .error_code = f->error,
+	    .address = f->vector == 14 ? cr2 : 0,
+	    .rip = f->rip,
+	    .rsp = f->rsp,
+	    .rbp = f->rbp,
+	    .rflags = f->rflags,
+	    .rax = f->rax,
+	    .rbx = f->rbx,
+	    .rcx = f->rcx,
+	    .rdx = f->rdx,
+	    .rsi = f->rsi,
+	    .rdi = f->rdi,
+	    .r8 = f->r8,
+	    .r9 = f->r9,
+	    .r10 = f->r10,
+	    .r11 = f->r11,
+	    .r12 = f->r12,
+	    .r13 = f->r13,
+	    .r14 = f->r14,
+	    .r15 = f->r15,
+	};
+	if (f->rsp % 8 == 0 && paging_mapped(f->rsp, 8))
+		fault.stack_word = *(const uint64_t *)f->rsp;
+	backtrace(f->rbp);
+	elfsym_init(&syms, __ingot_symtab_start,
+		    (size_t)(__ingot_symtab_end - __ingot_symtab_start));
+	fault_report(&fault, &syms, "ingot: ", write_line, NULL);
+	virtio_exit_raw(INGOT_EXIT_ABORT);
+}
