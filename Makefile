@@ -154,7 +154,7 @@ $(BUILD)/fuzz/net_dhcp_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c \
 		$(wildcard lib/net/*.c)
 $(BUILD)/fuzz/dns_zones.c: $(BUILD)/tools/zone2c apps/dns/example.test.zone
 	@mkdir -p $(@D)
-	$(call quiet,ZONE2C,$@)$< -o $@ apps/dns/example.test.zone
+	$(call quiet,ZONE2C,$@)$< -o $@ -t 0.0.0.0/0 apps/dns/example.test.zone
 $(BUILD)/fuzz/dns_fuzz: tests/fuzz/dns_fuzz.c $(BUILD)/fuzz/dns_zones.c \
 		$(wildcard lib/dns/*.c lib/dns/*.h include/ingot/dns.h)
 	@mkdir -p $(@D)
@@ -266,18 +266,22 @@ $(4)/virtio/$(2).virtio: $(call objs,$(1),$(VIRTIO_SRCS) $(3)) \
 IMAGE_FILES += $(4)/kvm/$(2).kvm $(4)/hosted/$(2) $(4)/virtio/$(2).virtio
 endef
 
-# apps/dns serves the zones in ZONES, compiled to C by tools/zone2c.
+# apps/dns serves the zones in ZONES, compiled to C by tools/zone2c, and
+# allows zone transfers to the prefixes in XFR_ALLOW (none by default).
 ZONES ?= apps/dns/example.test.zone
+XFR_ALLOW ?=
 ZONES_STAMP := $(BUILD)/zones.stamp
 $(ZONES_STAMP): FORCE
 	@mkdir -p $(@D)
-	@[ "$$(cat $@ 2>/dev/null)" = "$(ZONES)" ] || echo "$(ZONES)" > $@
+	@[ "$$(cat $@ 2>/dev/null)" = "$(ZONES) -t $(XFR_ALLOW)" ] || \
+		echo "$(ZONES) -t $(XFR_ALLOW)" > $@
 $(BUILD)/tools/zone2c: $(wildcard tools/zone2c/*.c tools/zone2c/*.h) lib/dns/zone.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $(wildcard tools/zone2c/*.c)
 $(BUILD)/gen/dns_zones.c: $(BUILD)/tools/zone2c $(ZONES) $(ZONES_STAMP)
 	@mkdir -p $(@D)
-	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp $(ZONES) && mv $@.tmp $@
+	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp \
+		$(foreach a,$(XFR_ALLOW),-t $(a)) $(ZONES) && mv $@.tmp $@
 APP_EXTRA_dns := $(BUILD)/gen/dns_zones.c
 
 $(foreach a,$(APPS),$(eval $(call image,$(a),$(a),$(wildcard apps/$(a)/*.c) \

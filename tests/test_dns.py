@@ -445,3 +445,108 @@ def test_a_zone_given_twice_fails():
         r = subprocess.run([ZONE2C, "-o", os.path.join(d, "out.c"), path, path],
                            capture_output=True, text=True)
         assert r.returncode != 0 and "expected each zone once" in r.stderr, r.stderr
+
+
+@pytest.fixture(scope="module")
+def xfr_build(tmp_path_factory):
+    """apps/dns built to allow transfers to 10.0.0.1 only."""
+    out = tmp_path_factory.mktemp("xfr-build")
+    r = subprocess.run(["make", "-s", "-C", ROOT, f"BUILD={out}", f"{out}/kvm/dns.kvm",
+                        f"{out}/hosted/dns", "XFR_ALLOW=10.0.0.1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_axfr_to_a_stock_secondary(target, xfr_build):
+    # NSD, configured as a secondary of the appliance, takes the zone by
+    # AXFR (RFC 5936); what it then serves equals the zone file record for
+    # record.  A peer outside XFR_ALLOW is refused.
+    import dns.query
+    import dns.zone
+    ns = Netns()
+    try:
+        ns.tap("tap0", "10.0.0.1/24")
+        ns.ip("addr", "add", "10.0.0.3/24", "dev", "tap0")
+        image = (os.path.join(xfr_build, "kvm", "dns.kvm") if target == "kvm"
+                 else os.path.join(xfr_build, "hosted", "dns"))
+        argv = ([os.path.join(BUILD, "ingot-kvm"), "--net", "service=tap0", image]
+                if target == "kvm" else [image, "--net", "service=tap0", "--"])
+        g = ns.popen([*argv, "--ipv4=10.0.0.2/24"], stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+        for line in g.stdout:
+            if line.startswith("dns: serving UDP port 53"):
+                break
+        with tempfile.TemporaryDirectory(prefix="ingot-nsd-") as d:
+            nsd = start_secondary(ns, d)
+            r = ns.run([PYTHON, "-c", XFR_COMPARE, ZONE, "127.0.0.1", "10.0.0.2"], timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert "secondary has the zone: 41 records" in r.stdout, r.stdout
+            assert "10.0.0.3 refused" in r.stdout, r.stdout
+            nsd.terminate()
+            nsd.wait(10)
+        g.terminate()
+        out = g.communicate(timeout=15)[0]
+        assert re.search(r"^dns: tcp: .*transfers=1\b", out, re.M), out
+    finally:
+        ns.close()
+
+
+PYTHON = "/usr/bin/python3"
+# Run inside the namespace: the secondary's zone by AXFR from NSD (which
+# allows 127.0.0.1) against the zone file; then an AXFR from 10.0.0.3,
+# outside XFR_ALLOW, straight to the appliance.
+XFR_COMPARE = r"""
+import sys, dns.message, dns.query, dns.rcode, dns.zone
+zonefile, secondary, appliance = sys.argv[1:]
+want = dns.zone.from_file(zonefile, "example.test", relativize=False)
+got = dns.zone.from_xfr(dns.query.xfr(secondary, "example.test", relativize=False,
+                                      lifetime=10), relativize=False)
+def records(z):
+    return sorted(f"{n} {rds.ttl} {rd.to_text()} {dns.rdatatype.to_text(rds.rdtype)}"
+                  for n, node in z.nodes.items() for rds in node.rdatasets for rd in rds)
+assert records(got) == records(want), (set(records(got)) ^ set(records(want)))
+print(f"secondary has the zone: {len(records(got))} records")
+q = dns.message.make_query("example.test", "AXFR")
+r = dns.query.tcp(q, appliance, timeout=5, source="10.0.0.3")
+assert r.rcode() == dns.rcode.REFUSED, r
+print("10.0.0.3 refused")
+"""
+
+
+def start_secondary(ns, workdir):
+    """NSD as a secondary of the appliance at 10.0.0.2, serving 127.0.0.1;
+    returns once it has the zone."""
+    conf = os.path.join(workdir, "nsd.conf")
+    with open(conf, "w") as f:
+        f.write(f"""server:
+  ip-address: 127.0.0.1
+  port: 53
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "{workdir}"
+  pidfile: "{workdir}/nsd.pid"
+  database: ""
+  xfrdfile: "{workdir}/xfrd.state"
+  zonelistfile: "{workdir}/zone.list"
+  xfrdir: "{workdir}"
+  logfile: "{workdir}/nsd.log"
+  server-count: 1
+remote-control:
+  control-enable: no
+zone:
+  name: example.test
+  zonefile: "{workdir}/example.test.secondary"
+  request-xfr: AXFR 10.0.0.2 NOKEY
+  allow-notify: 10.0.0.2 NOKEY
+  provide-xfr: 127.0.0.1 NOKEY
+""")
+    p = ns.popen(["nsd", "-d", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def log():
+        path = os.path.join(workdir, "nsd.log")
+        return open(path).read() if os.path.exists(path) else "(no log)"
+    wait_answering(ns, "127.0.0.1", "example.test", p, log, timeout=30)
+    return p

@@ -5,7 +5,8 @@
  * quick as any order).  A connection gets a slot of its own: a fiber and
  * a buffer for the largest message; when every slot is busy a new
  * connection is closed at once, and one idle for CONFIG_DNS_TCP_IDLE_MS
- * is closed by the server (RFC 7766 6.2.3).
+ * is closed by the server (RFC 7766 6.2.3).  An AXFR from a peer the
+ * build allows gets the zone (lib/dns/xfr.c).
  */
 #include <errno.h>
 #include <ingot/dns.h>
@@ -20,6 +21,7 @@
 
 struct slot {
 	struct tcp_conn *conn;
+	struct dns_xfr xfr;
 	uint8_t buf[2 + MSG_MAX];
 };
 
@@ -48,6 +50,20 @@ static int read_exactly(struct tcp_conn *c, uint8_t *buf, size_t n,
 	return 1;
 }
 
+/* Sends the messages of the transfer started in s->xfr: 0 or -1. */
+static int transfer(struct slot *s)
+{
+	size_t n;
+	while ((n = dns_xfr_next(&s->xfr, s->buf + 2, MSG_MAX))) {
+		s->buf[0] = (uint8_t)(n >> 8);
+		s->buf[1] = (uint8_t)n;
+		if (tcp_write(s->conn, s->buf, 2 + n, UINT64_MAX) !=
+		    (int)(2 + n))
+			return -1;
+	}
+	return 0;
+}
+
 static void serve(void *arg)
 {
 	struct slot *s = arg;
@@ -61,6 +77,11 @@ static void serve(void *arg)
 		size_t len = (size_t)s->buf[0] << 8 | s->buf[1];
 		if (read_exactly(s->conn, msg, len, idle) <= 0)
 			break;
+		if (dns_xfr_start(&s->xfr, msg, len, tcp_peer(s->conn).ip)) {
+			if (transfer(s) < 0)
+				break;
+			continue;
+		}
 		size_t n = dns_answer(msg, len, msg, MSG_MAX, true);
 		if (!n) { /* not a query: nothing to answer on this stream */
 			count.bad_length++;
@@ -120,7 +141,7 @@ int dns_tcp_start(uint16_t port)
 void dns_tcp_print_counters(void)
 {
 	printf("dns: tcp: accepted=%lu refused=%lu idle_closed=%lu "
-	       "not_queries=%lu answered=%lu\n",
+	       "not_queries=%lu answered=%lu transfers=%lu\n",
 	       count.accepted, count.refused, count.idle_closed,
-	       count.bad_length, count.answered);
+	       count.bad_length, count.answered, dns_xfr_count());
 }

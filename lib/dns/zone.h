@@ -73,4 +73,11 @@ static inline uint32_t dns_name_hash(const uint8_t *name, unsigned len)
 extern const struct dns_zone dns_zones[];
 extern const unsigned dns_nzones;
 
+/* The prefixes zone transfers are allowed to (zone2c -t), host order. */
+struct dns_xfr_acl {
+	uint32_t addr, mask;
+};
+extern const struct dns_xfr_acl dns_xfr_allow[];
+extern const unsigned dns_xfr_nallow;
+
 #endif

@@ -8,18 +8,56 @@
 static struct zone *zones;
 static size_t nzones;
 
+#define ACL_MAX 64
+static uint32_t acl_addr[ACL_MAX], acl_mask[ACL_MAX];
+static size_t nacl;
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: zone2c [-o OUT.c] [-t ADDR[/PREFIX]]... "
+			"ZONEFILE...\n");
+	return 2;
+}
+
+/* "10.0.0.0/24" or "10.0.0.1" (a /32); false if it is neither. */
+static bool parse_prefix(const char *s, uint32_t *addr, uint32_t *mask)
+{
+	unsigned a[4], prefix = 32;
+	char tail;
+	int n = sscanf(s, "%3u.%3u.%3u.%3u/%2u%c", &a[0], &a[1], &a[2], &a[3],
+		       &prefix, &tail);
+	if (!(n == 4 && !strchr(s, '/')) && n != 5)
+		return false;
+	if (a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255 || prefix > 32)
+		return false;
+	*mask = prefix ? ~0u << (32 - prefix) : 0;
+	*addr = (a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3]) & *mask;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL;
 	int i = 1;
-	if (i + 1 < argc && strcmp(argv[i], "-o") == 0) {
-		out_path = argv[i + 1];
-		i += 2;
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "-o") == 0) {
+			out_path = argv[i + 1];
+		} else if (strcmp(argv[i], "-t") == 0 && nacl < ACL_MAX) {
+			if (!parse_prefix(argv[i + 1], &acl_addr[nacl],
+					  &acl_mask[nacl])) {
+				fprintf(stderr,
+					"zone2c: -t %s: expected ADDR or "
+					"ADDR/PREFIX (10.0.0.0/24)\n",
+					argv[i + 1]);
+				return 2;
+			}
+			nacl++;
+		} else {
+			return usage();
+		}
 	}
-	if (i >= argc) {
-		fprintf(stderr, "usage: zone2c [-o OUT.c] ZONEFILE...\n");
-		return 2;
-	}
+	if (i >= argc)
+		return usage();
 	zones = calloc((size_t)(argc - i), sizeof *zones);
 	for (; i < argc; i++) {
 		struct zone *z = &zones[nzones++];
@@ -64,6 +102,11 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < nzones; k++)
 		fprintf(out, "Z%zu, ", k);
 	fprintf(out, "};\nconst unsigned dns_nzones = %zu;\n", nzones);
+	fprintf(out, "const struct dns_xfr_acl dns_xfr_allow[] = {");
+	for (size_t k = 0; k < nacl; k++)
+		fprintf(out, "{0x%08x, 0x%08x}, ", acl_addr[k], acl_mask[k]);
+	fprintf(out, "%s};\nconst unsigned dns_xfr_nallow = %zu;\n",
+		nacl ? "" : "{0, 0}", nacl);
 	if (out != stdout && fclose(out) != 0) {
 		perror(out_path);
 		return 1;
