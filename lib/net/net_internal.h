@@ -103,6 +103,8 @@ struct pkt_meta {
 	 * and, on the send queue, its payload at buf + tcp_off. */
 	uint16_t tcp_off, tcp_len;
 	uint32_t tcp_seq;
+	uint8_t tcp_sacked,
+	    tcp_rexmit; /* the peer has it; resent in recovery */
 	/* The send queue's link: next is the TX queue's while the segment
 	 * is lent to it. */
 	struct pkt *tcp_next;

@@ -232,6 +232,8 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 		challenge_ack(c);
 		return false;
 	}
+	if (c->sack_ok && s->o.nsack)
+		tcp_sack_update(c, &s->o);
 	if (tcp_lt(c->snd_una, s->ack)) {
 		uint32_t acked = s->ack - c->snd_una;
 		if (c->ts_ok && s->o.ts && s->o.tsecr)
@@ -251,8 +253,9 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 		c->retries = 0;
 		c->dupacks = 0;
 		if (tcp_cc.on_ack(c, acked)) {
-			tcp_count.retransmits++;
-			tcp_retransmit_first(c);
+			/* A partial ACK: the next hole, SACK or not. */
+			if (!tcp_retransmit_hole(c))
+				tcp_retransmit_first(c);
 			tcp_rtx_arm(c);
 		}
 		sched_wake_all(&c->writers);
@@ -261,13 +264,19 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 			if (!c->in_use || c->state == TCP_CLOSED)
 				return false;
 		}
-	} else if (s->ack == c->snd_una && s->len == 0 && wnd == c->snd_wnd &&
+	} else if (s->ack == c->snd_una && s->len == 0 &&
+		   (wnd == c->snd_wnd || (c->sack_ok && s->o.nsack)) &&
 		   c->snd_una != c->snd_max) {
-		/* RFC 5681's duplicate ACK. */
+		/* RFC 5681's duplicate ACK; with SACK blocks, whatever the
+		 * window (a receiver's shrinks as out-of-order data fills it,
+		 * RFC 6675's count of SACKed segments allows for this). */
 		c->dupacks++;
+		bool recovering = c->in_recovery;
 		if (tcp_cc.on_dupack(c)) {
 			tcp_count.fast_retransmits++;
 			tcp_retransmit_first(c);
+		} else if (recovering) {
+			tcp_retransmit_hole(c);
 		}
 	}
 	/* 3.10.7.4: the send window, from the newest segment only. */

@@ -167,6 +167,7 @@ struct tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t ts_recent, ts_offset;
 	uint32_t sack_recent; /* the latest out-of-order segment's start */
+	uint32_t sack_high;   /* the highest byte the peer SACKed, + 1 */
 
 	/* RFC 6298, in microseconds; rtt_seq timed by Karn when no ts. */
 	uint32_t srtt, rttvar, rto_ms, rtt_seq;
@@ -266,6 +267,11 @@ void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
 			const uint8_t *th, uint32_t seglen);
 void tcp_retransmit_first(struct tcp_conn *c);
+/* Marks what the SACK blocks of an ACK cover (RFC 2018); in recovery,
+ * resends the first hole below the highest SACKed byte (RFC 6675's
+ * NextSeg, one per ACK).  False if there was none. */
+void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
+bool tcp_retransmit_hole(struct tcp_conn *c);
 /* Frees what ack acknowledges; returns the bytes. */
 uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);

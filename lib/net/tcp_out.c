@@ -253,10 +253,19 @@ void tcp_output(struct tcp_conn *c)
 {
 	if (!can_send_data(c))
 		goto ack;
-	uint32_t wnd = tcp_min32(c->snd_wnd, c->cwnd);
+	/* Limited transmit (RFC 3042): the first two duplicate ACKs each let
+	 * one new segment out, so a small window still gets its third. */
+	uint32_t lt = c->in_recovery ? 0 : tcp_min32(c->dupacks, 2) * c->mss;
+	uint32_t wnd = tcp_min32(c->snd_wnd, c->cwnd + lt);
 	for (struct pkt *p = c->snd_next_pkt; p; p = c->snd_next_pkt) {
 		struct pkt_meta *m = pkt_meta(p);
 		uint32_t end = m->tcp_seq + m->tcp_len;
+		if (m->tcp_sacked && tcp_le(end, c->snd_max)) {
+			/* Going back after a timeout: the peer has it. */
+			c->snd_nxt = end;
+			c->snd_next_pkt = m->tcp_next;
+			continue;
+		}
 		if (end - c->snd_una > wnd)
 			break;
 		bool last = !m->tcp_next;
@@ -296,12 +305,58 @@ void tcp_retransmit_first(struct tcp_conn *c)
 	struct pkt *p = c->sndq.head;
 	tcp_count.retransmits++;
 	if (p && tcp_lt(tcp_pkt_seq(p), c->snd_max)) {
+		pkt_meta(p)->tcp_rexmit = 1;
 		send_queued(c, p, TCP_ACK);
 	} else if (c->fin_sent) {
 		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
 	}
 	/* Karn: no sample from a retransmitted segment. */
 	c->rtt_timing = false;
+}
+
+void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
+{
+	for (unsigned i = 0; i < o->nsack; i++) {
+		uint32_t l = o->sack[i][0], r = o->sack[i][1];
+		/* Only blocks inside what is in flight count (RFC 2018 is
+		 * silent; anything else is stale or forged). */
+		if (!tcp_lt(l, r) || tcp_lt(l, c->snd_una) ||
+		    tcp_lt(c->snd_max, r))
+			continue;
+		for (struct pkt *p = c->sndq.head; p;
+		     p = pkt_meta(p)->tcp_next) {
+			struct pkt_meta *m = pkt_meta(p);
+			if (!tcp_lt(m->tcp_seq, r))
+				break;
+			if (tcp_le(l, m->tcp_seq) &&
+			    tcp_le(m->tcp_seq + m->tcp_len, r))
+				m->tcp_sacked = 1;
+		}
+		if (!tcp_lt(c->snd_una, c->sack_high) ||
+		    tcp_lt(c->snd_max, c->sack_high) || tcp_lt(c->sack_high, r))
+			c->sack_high = r;
+	}
+}
+
+bool tcp_retransmit_hole(struct tcp_conn *c)
+{
+	if (!tcp_lt(c->snd_una, c->sack_high) ||
+	    tcp_lt(c->snd_max, c->sack_high))
+		return false; /* nothing SACKed in flight */
+	for (struct pkt *p = c->sndq.head; p; p = pkt_meta(p)->tcp_next) {
+		struct pkt_meta *m = pkt_meta(p);
+		if (!tcp_lt(m->tcp_seq, c->sack_high) ||
+		    !tcp_lt(m->tcp_seq, c->snd_max))
+			break;
+		if (m->tcp_sacked || m->tcp_rexmit)
+			continue;
+		m->tcp_rexmit = 1;
+		tcp_count.retransmits++;
+		send_queued(c, p, TCP_ACK);
+		c->rtt_timing = false;
+		return true;
+	}
+	return false;
 }
 
 uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack)

@@ -139,6 +139,7 @@ static struct pkt *new_segment(struct tcp_conn *c)
 	pkt_reserve(p, TCP_HEADROOM);
 	m->tcp_off = TCP_HEADROOM;
 	m->tcp_len = 0;
+	m->tcp_sacked = m->tcp_rexmit = 0;
 	m->tcp_seq = c->snd_end;
 	tcp_sndq_push(&c->sndq, p);
 	if (!c->snd_next_pkt)

@@ -130,6 +130,8 @@ static void rtx_due(struct tcp_conn *c)
 	backoff(c);
 	c->snd_nxt = c->snd_una;
 	c->snd_next_pkt = c->sndq.head;
+	for (struct pkt *p = c->sndq.head; p; p = pkt_meta(p)->tcp_next)
+		pkt_meta(p)->tcp_rexmit = 0;
 	c->dupacks = 0;
 	c->in_recovery = false;
 	c->rtt_timing = false;
