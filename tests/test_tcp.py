@@ -240,9 +240,12 @@ def test_windows_shut_and_reopen(ns, target):
 @pytest.mark.parametrize("target", TARGETS)
 def test_200_concurrent_connections(ns, target):
     g = tcpecho(ns, target)
+    start = tcp_counters(g)["pkts_in_use"]
     assert peer(ns, "concurrent", 200, 20000).split() == ["bad", "0"]
-    c = wait_counters(g, lambda c: c["established"] == 0 and c["conns_in_use"] == 0)
+    c = wait_counters(g, lambda c: c["established"] == 0 and c["conns_in_use"] == 0
+                      and c["pkts_in_use"] <= start)
     assert c["established"] == 0 and c["conns_in_use"] == 0, c
+    assert c["pkts_in_use"] <= start, (start, c)  # start: the RX ring, a frame in flight
     assert c["conns_opened_passive"] == 200, c
     assert g.stop() == 0
 
@@ -250,9 +253,12 @@ def test_200_concurrent_connections(ns, target):
 @pytest.mark.parametrize("target", TARGETS)
 def test_2000_sequential_connections_leave_nothing_behind(ns, target):
     g = tcpecho(ns, target)
+    start = tcp_counters(g)["pkts_in_use"]
     assert peer(ns, "sequential", 2000, timeout=80).split() == ["bad", "0"]
-    c = wait_counters(g, lambda c: c["established"] == 0 and c["conns_in_use"] == 0)
+    c = wait_counters(g, lambda c: c["established"] == 0 and c["conns_in_use"] == 0
+                      and c["pkts_in_use"] <= start)
     assert c["established"] == 0 and c["conns_in_use"] == 0, c
+    assert c["pkts_in_use"] <= start, (start, c)  # start: the RX ring, a frame in flight
     assert c["conns_opened_passive"] == 2000, c
     assert g.stop() == 0
 

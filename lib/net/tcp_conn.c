@@ -331,9 +331,9 @@ void tcp_print_counters(void)
 	unsigned used = 0;
 	for (unsigned i = 0; i < CONFIG_NET_TCP_CONNS; i++)
 		used += tcp_conns[i].in_use;
-	printf("tcp: counters:\n established=%u conns_in_use=%u", established,
-	       used);
-	int col = 2;
+	printf("tcp: counters:\n established=%u conns_in_use=%u pkts_in_use=%u",
+	       established, used, pkt_pool_in_use());
+	int col = 3;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		uint64_t v = *(const uint64_t *)((const char *)&tcp_count +
 						 fields[i].offset);

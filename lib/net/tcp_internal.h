@@ -189,6 +189,7 @@ struct tcp_conn {
 	uint64_t t_delack;
 	uint64_t t_keep; /* keepalive, FIN_WAIT_2 or TIME_WAIT */
 	uint64_t last_recv;
+	uint64_t last_send;    /* of data, for slow start after idle */
 	uint64_t challenge_at; /* the current second of challenge ACKs */
 	uint8_t challenges;
 

@@ -253,6 +253,14 @@ void tcp_output(struct tcp_conn *c)
 {
 	if (!can_send_data(c))
 		goto ack;
+	uint32_t nh;
+	struct netif *ifp = ipv4_route(c->rip, &nh);
+	/* RFC 5681 4.1: after an idle RTO, slow start again from the initial
+	 * window rather than burst a stale one. */
+	uint64_t now = sched_now();
+	if (c->snd_una == c->snd_max && c->last_send &&
+	    now - c->last_send > c->rto_ms * TCP_MS)
+		c->cwnd = tcp_min32(c->cwnd, 10 * (uint32_t)c->mss);
 	/* Limited transmit (RFC 3042): the first two duplicate ACKs each let
 	 * one new segment out, so a small window still gets its third. */
 	uint32_t lt = c->in_recovery ? 0 : tcp_min32(c->dupacks, 2) * c->mss;
@@ -267,6 +275,10 @@ void tcp_output(struct tcp_conn *c)
 			continue;
 		}
 		if (end - c->snd_una > wnd)
+			break;
+		/* A full TX queue would drop what we add: our own loss.
+		 * ACKs (or the timer) bring us back. */
+		if (ifp && ifp->txq.len >= CONFIG_NET_TXQ_MAX / 2)
 			break;
 		bool last = !m->tcp_next;
 		/* Nagle (RFC 9293 3.7.4): a short segment waits while data
@@ -285,6 +297,7 @@ void tcp_output(struct tcp_conn *c)
 		if (tcp_lt(c->snd_max, end))
 			c->snd_max = end;
 		c->snd_next_pkt = m->tcp_next;
+		c->last_send = now;
 	}
 	if (c->fin_queued && !c->snd_next_pkt && c->snd_nxt == c->fin_seq) {
 		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
