@@ -25,6 +25,7 @@ static const struct {
     {EINVAL, "Invalid argument"},
     {EMFILE, "Too many open files"},
     {ENOSPC, "No space left on device"},
+    {EPIPE, "Broken pipe"},
     {ERANGE, "Numerical result out of range"},
     {ENAMETOOLONG, "File name too long"},
     {ENOSYS, "Function not implemented"},

@@ -24,6 +24,7 @@ extern int errno;
 #define EINVAL        22
 #define EMFILE        24
 #define ENOSPC        28
+#define EPIPE         32
 #define ERANGE        34
 #define ENAMETOOLONG  36
 #define ENOSYS        38
