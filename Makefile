@@ -97,7 +97,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net bench-dns \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net bench-dns bench-tcp \
 	deps clean format
 all: monitor images host-tests
 
@@ -324,7 +324,7 @@ fuzz-dns: deps
 	$(BUILD)/fuzz/dns_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/dns-crashes/ $(BUILD)/fuzz/dns-corpus
 
-bench: bench-boot bench-net bench-dns
+bench: bench-boot bench-net bench-dns bench-tcp
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
@@ -332,6 +332,13 @@ bench-boot: deps
 $(BUILD)/bench/%: bench/net/%.c
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+$(BUILD)/bench/%: bench/tcp/%.c
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -pthread -o $@ $<
+bench-tcp: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/tcp_crr $(BUILD)/bench/tcp_echo
+	@bench/tcp/run
 bench-net: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo
