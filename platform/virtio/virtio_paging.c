@@ -1,11 +1,18 @@
 /*
  * The guest's page tables, built by the guest: every page of the RAM it
- * uses mapped once, at physical + offset, with 4 KiB pages, by what it
- * holds: code read-only and executable, everything else never executable
- * (NX), constants read-only, data, stacks, tables and heap writable.  The
- * low MiB (so a NULL pointer faults), the PVH entry and the guard pages
- * below the stacks are not mapped.  CR0.WP makes read-only bind the CPU
- * at CPL 0 too.  At the seal the tables' own pages become read-only.
+ * uses mapped once, at physical + offset, by what it holds: code read-only
+ * and executable, everything else never executable (NX), constants
+ * read-only, data, stacks, tables and heap writable.  The low MiB (so a
+ * NULL pointer faults), the PVH entry and the guard pages below the stacks
+ * are not mapped.  CR0.WP makes read-only bind the CPU at CPL 0 too.  At
+ * the seal the tables' own pages become read-only.
+ *
+ * The heap is mapped with 2 MiB pages where it can be, split into 4 KiB
+ * pages only where a protection asks: on nested KVM here every table
+ * entry written costs tens of microseconds, so 4 KiB pages throughout
+ * took seconds per GiB.  The table area reserves a page table for every
+ * 2 MiB heap page, so a split never fails; reserved pages are not touched
+ * until used.
  */
 #include <string.h>
 
@@ -15,9 +22,11 @@
 #define PTE_W    2ULL
 #define PTE_PWT  8ULL
 #define PTE_PCD  16ULL
+#define PTE_PS   0x80ULL
 #define PTE_NX   (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define PAGE     4096ULL
+#define BIG      (2ULL << 20)
 
 #define BOOT_STACK_SIZE (128 * 1024)
 #define IST_STACK_SIZE  (16 * 1024)
@@ -39,15 +48,22 @@ static uint64_t table_alloc(void)
 	}
 	uint64_t p = tables_next;
 	tables_next += PAGE;
+	memset(table(p), 0, PAGE);
 	return p;
 }
 
-/* The leaf entry for va; with create, intermediate tables are added. */
-static uint64_t *pte_of(uintptr_t va, bool create)
+/*
+ * The entry that maps va at level stop_shift (12: a 4 KiB page, 21: a
+ * 2 MiB one); with create, missing tables are added.  A 2 MiB page met on
+ * the way is the answer (its entry has PTE_PS).
+ */
+static uint64_t *entry_of(uintptr_t va, int stop_shift, bool create)
 {
 	uint64_t phys = pml4_phys;
-	for (int shift = 39; shift > 12; shift -= 9) {
+	for (int shift = 39;; shift -= 9) {
 		uint64_t *e = &table(phys)[(va >> shift) & 511];
+		if (shift == stop_shift || (*e & PTE_PS))
+			return e;
 		if (!(*e & PTE_P)) {
 			if (!create)
 				return NULL;
@@ -55,13 +71,26 @@ static uint64_t *pte_of(uintptr_t va, bool create)
 		}
 		phys = *e & PTE_ADDR;
 	}
-	return &table(phys)[(va >> 12) & 511];
 }
 
-static void map_range(uint64_t start, uint64_t end, uint64_t flags)
+static uint64_t *pte_of(uintptr_t va, bool create)
 {
-	for (uint64_t p = start; p < end; p += PAGE)
-		*pte_of(p + virtio.offset, true) = p | flags;
+	return entry_of(va, 12, create);
+}
+
+/* With large, 2 MiB pages where both ends allow; small ones elsewhere. */
+static void map_range(uint64_t start, uint64_t end, uint64_t flags, bool large)
+{
+	for (uint64_t p = start; p < end;) {
+		if (large && p % BIG == 0 && end - p >= BIG) {
+			*entry_of(p + virtio.offset, 21, true) =
+			    p | flags | PTE_PS;
+			p += BIG;
+		} else {
+			*pte_of(p + virtio.offset, true) = p | flags;
+			p += PAGE;
+		}
+	}
 }
 
 static uint64_t phys_of(const void *sym)
@@ -74,27 +103,32 @@ uint64_t paging_init(uint64_t image_end_phys, uint64_t ram_end,
 {
 	uint64_t stack = image_end_phys + PAGE; /* a guard page below */
 	uint64_t ist = stack + BOOT_STACK_SIZE + PAGE;
-	uint64_t pt_count = (ram_end + (2 << 20) - 1) >> 21;
-	uint64_t count = pt_count + (ram_end >> 30) + 2 + 3 + 1 + EXTRA_TABLES;
+	/* A page table per 2 MiB of RAM (for the small pages, then for
+	 * splitting large ones), page directories, two PDPTs, the PML4. */
+	uint64_t count = ((ram_end + BIG - 1) >> 21) + (ram_end >> 30) + 2 + 3 +
+			 1 + EXTRA_TABLES;
 
 	tables_start = tables_next = ist + IST_STACK_SIZE;
 	tables_end = tables_start + count * PAGE;
+	/* Written through the entry's tables, which map the first GiB. */
 	if (tables_end + PAGE > ram_end || tables_end > (1ULL << 30)) {
 		static const char msg[] = "too little memory for the image";
 		ingot_abort(msg, sizeof msg - 1);
 	}
-	/* Written through the entry's tables, which map the first GiB. */
-	memset(table(tables_start), 0, count * PAGE);
 	pml4_phys = table_alloc();
 
-	map_range(VIRTIO_PVH_IMAGE_BASE, phys_of(__rodata_start), PTE_P);
+	map_range(VIRTIO_PVH_IMAGE_BASE, phys_of(__rodata_start), PTE_P, false);
 	map_range(phys_of(__rodata_start), phys_of(__data_start),
-		  PTE_P | PTE_NX);
-	map_range(phys_of(__data_start), image_end_phys,
-		  PTE_P | PTE_W | PTE_NX);
-	map_range(stack, stack + BOOT_STACK_SIZE, PTE_P | PTE_W | PTE_NX);
-	map_range(ist, ist + IST_STACK_SIZE, PTE_P | PTE_W | PTE_NX);
-	map_range(tables_start, ram_end, PTE_P | PTE_W | PTE_NX);
+		  PTE_P | PTE_NX, false);
+	map_range(phys_of(__data_start), image_end_phys, PTE_P | PTE_W | PTE_NX,
+		  false);
+	map_range(stack, stack + BOOT_STACK_SIZE, PTE_P | PTE_W | PTE_NX,
+		  false);
+	map_range(ist, ist + IST_STACK_SIZE, PTE_P | PTE_W | PTE_NX, false);
+	/* The tables in small pages, for the seal to make them read-only
+	 * one by one; the heap in large ones. */
+	map_range(tables_start, tables_end, PTE_P | PTE_W | PTE_NX, false);
+	map_range(tables_end, ram_end, PTE_P | PTE_W | PTE_NX, true);
 
 	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4_phys) : "memory");
 	*boot_stack_top = (uintptr_t)phys_to_virt(stack + BOOT_STACK_SIZE);
@@ -112,14 +146,32 @@ void *paging_map_device(uint64_t phys)
 	return (void *)va;
 }
 
+/* Replaces the 2 MiB page holding va by 512 small ones, alike. */
+static void split(uintptr_t va)
+{
+	uint64_t *pde = entry_of(va, 21, false);
+	if (!pde || !(*pde & PTE_PS))
+		return;
+	uint64_t pt = table_alloc(), big = *pde;
+	uint64_t *e = table(pt);
+	for (unsigned i = 0; i < 512; i++)
+		e[i] = (big & ~PTE_PS) + i * PAGE;
+	*pde = pt | PTE_P | PTE_W;
+	__asm__ volatile("mov %%cr3, %%rax\n\tmov %%rax, %%cr3"
+			 :
+			 :
+			 : "rax", "memory");
+}
+
 void paging_protect(uintptr_t va, size_t len, enum ingot_prot prot)
 {
 	uint64_t flags = prot == INGOT_PROT_NONE   ? 0
 			 : prot == INGOT_PROT_READ ? PTE_P | PTE_NX
 						   : PTE_P | PTE_W | PTE_NX;
 	for (uintptr_t a = va; a < va + len; a += PAGE) {
+		split(a);
 		uint64_t *e = pte_of(a, false);
-		/* Heap pages are all mapped (paging_init). */
+		/* Heap pages are all mapped (paging_init), now small. */
 		*e = (a - virtio.offset) | flags;
 		__asm__ volatile("invlpg (%0)" : : "r"(a) : "memory");
 	}
@@ -132,7 +184,7 @@ bool paging_mapped(uintptr_t va, size_t len)
 		if (!e || !(*e & PTE_P))
 			return false;
 	}
-	return true;
+	return true; /* a large page's entry is its own leaf */
 }
 
 static void make_read_only(uintptr_t va)
@@ -152,7 +204,7 @@ void paging_seal(const void *gdt_page, const void *idt_page)
 	uint64_t cr0;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(1ULL << 16)));
-	for (uint64_t p = tables_start; p < tables_end; p += PAGE)
+	for (uint64_t p = tables_start; p < tables_next; p += PAGE)
 		make_read_only((uintptr_t)phys_to_virt(p));
 	make_read_only((uintptr_t)gdt_page);
 	make_read_only((uintptr_t)idt_page);
