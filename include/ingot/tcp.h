@@ -35,6 +35,20 @@
  * is dropped too (counted; the peer sends it again), so that the RX ring
  * always has buffers and the ACKs that free packets still arrive.
  *
+ * Choices beyond the RFCs (lib/net/tcp_internal.h has the constants):
+ * RTO from 1 s, floor 200 ms and ceiling 60 s as Linux has them; 6 SYN
+ * and 15 data retransmissions (or unanswered window probes) before the
+ * connection is reset with -ETIMEDOUT; delayed ACKs at most 40 ms, every
+ * second segment at once; TIME_WAIT CONFIG_NET_TCP_TIME_WAIT_MS (60 s),
+ * taken over early by a SYN above its sequence number or recycled when
+ * the pool is full; an orphan (closed by the application) waits in
+ * FIN_WAIT_2 at most 60 s; initial window 10 segments (RFC 6928); our FIN
+ * goes in a segment of its own; SACK blocks are marked on the send queue
+ * and drive retransmission in recovery, with NewReno's cwnd; at most 10
+ * challenge ACKs per connection per second.  The packets of a connection's
+ * send queue are lent to the TX ring (a reference, no copy) and copied
+ * only when resent while still lent.
+ *
  * Deadlines are monotonic ns (sched_now()), UINT64_MAX for none; errors
  * are negative errno values.  A connection's calls may come from several
  * fibers (one reading, one writing); tcp_close must be the last call.

@@ -443,6 +443,7 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 	if (tcp_lt(right, seq + p->len)) {
 		p->len = tcp_lt(seq, right) ? right - seq : 0;
 		s->flags &= (uint8_t)~TCP_FIN;
+		c->ack_now = true; /* data dropped: say where the window is */
 	}
 	/* Second: RST (RFC 5961 3.2: only an exact one resets). */
 	if (s->flags & TCP_RST) {
