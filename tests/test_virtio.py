@@ -7,11 +7,16 @@ its standard error.  QEMU's exit status carries the guest's in the mapping
 of platform/virtio/virtio_exit.c, which guest_status() undoes.
 """
 import os
+import re
 import shutil
+import socket
+import subprocess
+import tempfile
+import time
 
 import pytest
 
-from conftest import BUILD, EXIT_ABORT, HAVE_KVM, run
+from conftest import BUILD, EXIT_ABORT, HAVE_KVM, run, run_measured
 from test_platform import slept_ns
 
 QEMU = shutil.which("qemu-system-x86_64")
@@ -49,14 +54,14 @@ def image(name, test):
     return path
 
 
-def boot(name, args=(), test=False, machine="microvm", timeout=60):
+def boot(name, args=(), test=False, machine="microvm", timeout=60, measured=False):
     argv = [QEMU, *MACHINES[machine], "-accel", "kvm", "-m", "64M",
             "-kernel", image(name, test), "-nodefaults", "-no-user-config",
             "-nographic", "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if args:
         argv += ["-append", " ".join(quote(a) for a in args)]
-    r = run(argv, timeout=timeout)
+    r = (run_measured if measured else run)(argv, timeout=timeout)
     r.qemu_rc = r.rc
     r.rc = guest_status(r.rc)
     return r
@@ -133,6 +138,17 @@ def test_long_sleep_spans_many_timer_shots():
     slept_ns(r, 1500)
 
 
+def test_idle_guest_uses_no_cpu():
+    # QEMU's own start costs CPU too: compare with a guest that exits at
+    # once.  A guest that spun through its second would add ~1 s.
+    base = boot("hello", measured=True)
+    r = boot("sleep", ["1000"], test=True, measured=True)
+    assert base.rc == 0 and r.rc == 0, (base, r)
+    slept_ns(r, 1000)
+    assert r.cpu - base.cpu < 0.15, \
+        f"an idle second cost {(r.cpu - base.cpu) * 1000:.0f} ms of CPU"
+
+
 @pytest.mark.parametrize("status", [0, 1, 7, 123])
 def test_exit_status_reaches_the_host(status):
     r = boot("exit_status", [str(status)], test=True)
@@ -152,3 +168,88 @@ def test_host_statuses_are_refused(status):
     r = boot("exit_status", [str(status)], test=True)
     assert r.rc == 250, r
     assert f"the guest asked for exit status {status}" in r.out
+
+
+class Monitor:
+    """QEMU's human monitor on a unix socket, one command at a time."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(10)
+        self.sock.connect(path)
+        self._until_prompt()
+
+    def _until_prompt(self):
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            data = self.sock.recv(65536)
+            assert data, f"the monitor closed: {buf!r}"
+            buf += data
+        return buf.decode(errors="replace")
+
+    def command(self, cmd):
+        self.sock.sendall(cmd.encode() + b"\n")
+        out = self._until_prompt()
+        # The monitor echoes the command with terminal escapes; the
+        # answer starts on the next line.
+        return out.split("\n", 1)[1] if "\n" in out else ""
+
+
+def page_table_pages(mon, cr3):
+    """The physical pages of the guest's page tables, found by walking
+    them from CR3 with the monitor's physical memory reads."""
+    pages, todo = [], [(cr3, 4)]
+    while todo:
+        phys, level = todo.pop()
+        pages.append(phys)
+        if level == 1:
+            continue
+        words = re.findall(r"0x([0-9a-f]{16})", mon.command(f"xp /512gx {phys:#x}"))
+        assert len(words) == 512, (phys, words[:4])
+        for w in map(lambda x: int(x, 16), words):
+            if w & 1 and not (level == 2 and w & 0x80):
+                todo.append((w & 0x000ffffffffff000, level - 1))
+    return pages
+
+
+def test_sealed_guest_memory_map_as_qemu_sees_it():
+    """W^X and the seal, checked from outside: the sleeping guest's
+    translations as QEMU reads them (info tlb), and its tables' pages."""
+    path = image("sleep", test=True)
+    nm = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    offset = int(re.search(r"^([0-9a-f]+) A __ingot_offset$", nm, re.M).group(1), 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "monitor")
+        proc = subprocess.Popen(
+            [QEMU, *MACHINES["microvm"], "-accel", "kvm", "-m", "64M", "-kernel", path,
+             "-append", "3000", "-nodefaults", "-no-user-config", "-nographic",
+             "-serial", "stdio", "-no-reboot",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+             "-monitor", f"unix:{sock},server=on,wait=off"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            # The first line is printed after the seal, by ingot_main.
+            assert proc.stdout.readline() == b"sleeping for 3000 ms\n"
+            mon = Monitor(sock)
+            regs = mon.command("info registers")
+            cr0 = int(re.search(r"CR0=([0-9a-f]+)", regs).group(1), 16)
+            cr3 = int(re.search(r"CR3=([0-9a-f]+)", regs).group(1), 16)
+            tlb = {}
+            for va, pte, flags in re.findall(r"^([0-9a-f]{16}): ([0-9a-f]{16}) (\S{9})",
+                                             mon.command("info tlb"), re.M):
+                tlb[int(va, 16)] = (int(pte, 16), flags)
+            tables = page_table_pages(mon, cr3 & ~0xfff)
+        finally:
+            out, err = proc.communicate(timeout=30)
+    assert guest_status(proc.returncode) == 0, (proc.returncode, out, err)
+    assert cr0 & (1 << 16), "CR0.WP is off"
+    assert tlb, "no translations"
+    writable_code = [hex(va) for va, (_, f) in tlb.items() if f[8] == "W" and f[0] != "X"]
+    assert not writable_code, f"writable and executable: {writable_code}"
+    assert min(tlb) >= offset + 0x100000, "something is mapped below the image"
+    # Every page of the tables is mapped, read-only.
+    for phys in tables:
+        va = offset + phys
+        assert va in tlb, f"table page {phys:#x} is not mapped"
+        assert tlb[va][1][8] != "W", f"table page {phys:#x} is writable after the seal"
+    assert len(tables) >= 4

@@ -155,16 +155,22 @@ static void apic_init(void)
 			   LVT_TSC_DEADLINE | VIRTIO_TIMER_VECTOR);
 		return;
 	}
-	/* One-shot: its rate measured once against the clock, over 1 ms. */
+	/* One-shot: its rate measured once against the clock, over 1 ms.
+	 * Each read traps (tens of microseconds here), so each clock read
+	 * is bracketed by two counter reads and matched with their mean. */
 	apic_write(X2APIC_TIMER_DIV, 0xb); /* divide by 1 */
 	apic_write(X2APIC_LVT_TIMER, LVT_MASKED | VIRTIO_TIMER_VECTOR);
 	apic_write(X2APIC_TIMER_INIT, 0xffffffff);
-	uint64_t t0 = clock_now(NULL), t1;
-	while ((t1 = clock_now(NULL)) - t0 < 1000000)
-		;
-	uint32_t ticks = 0xffffffff - apic_read(X2APIC_TIMER_CUR);
+	uint64_t c0 = apic_read(X2APIC_TIMER_CUR), t0 = clock_now(NULL);
+	c0 = (c0 + apic_read(X2APIC_TIMER_CUR)) / 2;
+	uint64_t c1, t1;
+	do {
+		c1 = apic_read(X2APIC_TIMER_CUR);
+		t1 = clock_now(NULL);
+		c1 = (c1 + apic_read(X2APIC_TIMER_CUR)) / 2;
+	} while (t1 - t0 < 1000000);
 	apic_write(X2APIC_TIMER_INIT, 0);
-	apic_hz = (uint64_t)ticks * 1000000000ULL / (t1 - t0);
+	apic_hz = (c0 - c1) * 1000000000ULL / (t1 - t0);
 	apic_write(X2APIC_LVT_TIMER, VIRTIO_TIMER_VECTOR);
 }
 
@@ -208,10 +214,15 @@ void clock_sleep_until(uint64_t deadline_ns)
 			wrmsr(MSR_TSC_DEADLINE,
 			      tsc + ns_to_tsc(deadline_ns - now));
 		else {
-			uint64_t n =
-			    (uint64_t)((unsigned __int128)(deadline_ns - now) *
-				       apic_hz / 1000000000ULL) +
-			    1;
+			/* Aimed 1/32 early past a millisecond, so that an
+			 * error in the measured rate wakes the loop early
+			 * (and it re-arms) rather than late. */
+			uint64_t left = deadline_ns - now;
+			if (left > 1000000)
+				left -= left / 32;
+			uint64_t n = (uint64_t)((unsigned __int128)left *
+						apic_hz / 1000000000ULL) +
+				     1;
 			apic_write(X2APIC_TIMER_INIT,
 				   n > 0xffffffff ? 0xffffffff : (uint32_t)n);
 		}

@@ -122,9 +122,16 @@ static void backtrace(uint64_t rbp)
 void virtio_trap(const struct virtio_frame *f)
 {
 	static struct elfsym syms;
+	static bool reporting;
 	uint64_t cr2;
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	/* A fault while reporting one would start over on the same stack. */
+	if (reporting) {
+		serial_puts("ingot: a fault while reporting a fault\n");
+		virtio_exit_raw(INGOT_EXIT_ABORT);
+	}
+	reporting = true;
 	fault = (struct ingot_fault){
 	    .vector = f->vector,
 	    .error_code = f->error,
