@@ -106,6 +106,17 @@ def sequential(addr, n):
         s.close()
     return f"bad {bad}"
 
+def unread(addr):
+    # Port 19 reads its line, finds no number, closes with the rest unread.
+    s = socket.create_connection((addr, 19), timeout=10)
+    s.sendall(b"nonsense\n" + b"x" * 1000)
+    try:
+        while s.recv(65536):
+            pass
+    except ConnectionResetError:
+        return "reset"
+    return "closed"
+
 def refused(addr, port):
     try:
         socket.create_connection((addr, port), timeout=5)
@@ -128,6 +139,8 @@ elif mode == "concurrent":
     print(concurrent(addr, *args))
 elif mode == "sequential":
     print(sequential(addr, *args))
+elif mode == "unread":
+    print(unread(addr))
 elif mode == "refused":
     print(refused(addr, *args))
 '''
@@ -342,6 +355,17 @@ def test_closed_port_is_refused(ns, target):
     assert peer(ns, "refused", 8).strip() == "refused"
     c = tcp_counters(g)
     assert c["drop_no_conn"] >= 1 and c["resets_sent"] >= 1, c
+    assert g.stop() == 0
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_close_with_unread_data_resets(ns, target):
+    """As Linux does: closing with received bytes unread sends an RST, so
+    the peer learns they were not taken."""
+    g = tcpecho(ns, target)
+    assert peer(ns, "unread").strip() == "reset"
+    c = wait_counters(g, lambda c: c["conns_in_use"] == 0)
+    assert c["conns_reset_out"] == 1 and c["conns_in_use"] == 0, c
     assert g.stop() == 0
 
 

@@ -118,7 +118,7 @@ static void acceptor(void *arg)
 		if (!c)
 			continue;
 		if (sched_spawn(s->fn, c, s->name) < 0)
-			tcp_close(c); /* no fiber free: refused (an RST) */
+			tcp_close(c); /* no fiber free: closed at once */
 	}
 }
 
