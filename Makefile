@@ -44,7 +44,9 @@ GUEST_LDFLAGS := -nostdlib -static --gc-sections -z max-page-size=4096 \
 # --- sources and option sets ----------------------------------------------
 
 LIBS := $(notdir $(wildcard lib/*))
-APPS := $(notdir $(wildcard apps/*))
+# An app is a folder of apps/ with C in it (apps/http/site holds only a
+# web root until the server comes).
+APPS := $(sort $(patsubst apps/%/,%,$(dir $(wildcard apps/*/*.c))))
 
 # Each target's platform sources; generated sources live in $(BUILD)/gen.
 COMMON_SRCS := $(wildcard platform/common/*.c)
@@ -283,6 +285,13 @@ $(BUILD)/gen/dns_zones.c: $(BUILD)/tools/zone2c $(ZONES) $(ZONES_STAMP)
 	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp \
 		$(foreach a,$(XFR_ALLOW),-t $(a)) $(ZONES) && mv $@.tmp $@
 APP_EXTRA_dns := $(BUILD)/gen/dns_zones.c
+
+# tools/dir2c compiles a web root into C (lib/http/site.h); it links zlib
+# and libbrotli for the precompressed variants.
+$(BUILD)/tools/dir2c: $(wildcard tools/dir2c/*.c tools/dir2c/*.h) lib/http/site.h
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ \
+		$(wildcard tools/dir2c/*.c) -lz -lbrotlienc
 
 $(foreach a,$(APPS),$(eval $(call image,$(a),$(a),$(wildcard apps/$(a)/*.c) \
 	$(APP_EXTRA_$(a)),$(BUILD))))
