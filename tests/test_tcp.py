@@ -385,3 +385,15 @@ def test_guest_connects_out_to_linux(ns, target):
     c = tcp_counters(g)
     assert c["conns_opened_active"] == 1, c
     assert g.stop() == 0
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_guest_connecting_to_a_closed_port_is_refused(ns, target):
+    ns.tap("tap0", f"{HOST_IP}/24")
+    g = Guest(ns, target, "tcpecho", [f"service=tap0,mac={GUEST_MAC}"],
+              [f"--ipv4={GUEST_IP}/24", f"--connect={HOST_IP}:7001"])
+    line = g.wait_for(r"^tcpecho: connect ", timeout=20)
+    assert line.startswith("tcpecho: connect failed: ") and "refused" in line, line
+    c = tcp_counters(g)
+    assert c["conns_refused"] == 1 and c["conns_in_use"] == 0, c
+    assert g.stop() == 0
