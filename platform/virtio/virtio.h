@@ -15,10 +15,8 @@ extern const char __ingot_offset[], __rodata_start[], __data_start[],
 
 struct virtio {
 	struct ingot_boot_info info;
-	uint64_t offset;    /* virtual - physical */
-	uint64_t ram_end;   /* physical end of the RAM the guest uses */
-	uintptr_t stack_lo; /* the boot stack, for backtraces */
-	uintptr_t stack_hi;
+	uint64_t offset;  /* virtual - physical */
+	uint64_t ram_end; /* physical end of the RAM the guest uses */
 	bool sealed;
 };
 extern struct virtio virtio;

@@ -133,8 +133,6 @@ uint64_t paging_init(uint64_t image_end_phys, uint64_t ram_end,
 	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4_phys) : "memory");
 	*boot_stack_top = (uintptr_t)phys_to_virt(stack + BOOT_STACK_SIZE);
 	*ist_top = (uintptr_t)phys_to_virt(ist + IST_STACK_SIZE);
-	virtio.stack_lo = (uintptr_t)phys_to_virt(stack);
-	virtio.stack_hi = *boot_stack_top;
 	return tables_end;
 }
 
