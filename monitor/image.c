@@ -78,8 +78,11 @@ static void check_note(struct image *img, const struct elf64_phdr *ph)
 			if (abi.target != INGOT_TARGET_KVM)
 				mon_fail(
 				    "%s: an ingot image for another target "
-				    "(run a hosted image directly)",
-				    img->path);
+				    "(%s)",
+				    img->path,
+				    abi.target == INGOT_TARGET_VIRTIO
+					? "boot a virtio image on QEMU"
+					: "run a hosted image directly");
 			if (abi.abi_version != INGOT_ABI_VERSION)
 				mon_fail("%s: built for ingot ABI %u, this "
 					 "monitor serves ABI %u",

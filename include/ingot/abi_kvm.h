@@ -90,6 +90,7 @@
 #define INGOT_NOTE_ABI      1 /* desc: struct ingot_note_abi */
 #define INGOT_TARGET_KVM    1
 #define INGOT_TARGET_HOSTED 2
+#define INGOT_TARGET_VIRTIO 3 /* platform/virtio: stock QEMU by PVH */
 
 /* Guest physical layout (the top of memory is laid out by the monitor and
  * is not part of the ABI). */

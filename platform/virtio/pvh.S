@@ -158,7 +158,7 @@ pvh_gdt_desc:
 	.asciz "ingot"
 	.balign 4
 	.long INGOT_ABI_VERSION
-	.long VIRTIO_TARGET
+	.long INGOT_TARGET_VIRTIO
 
 	/* The ELF entry point is never used (the note is), but the link
 	 * wants one. */

@@ -4,10 +4,6 @@
 
 #include <ingot/abi_kvm.h>
 
-/* The note's target number: abi_kvm.h has INGOT_TARGET_KVM and _HOSTED
- * only (the value is proposed for it). */
-#define VIRTIO_TARGET 3
-
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 /* Selectors of both GDTs (the entry's and the image's). */
