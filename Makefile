@@ -99,7 +99,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns run test bench bench-boot bench-net bench-dns bench-tcp \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp run test bench bench-boot bench-net bench-dns bench-tcp \
 	deps clean format
 all: monitor images host-tests
 
@@ -144,7 +144,8 @@ host-tests: $(HOST_TESTS)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
 	-include ingot/options.h -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/dns_fuzz
+FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/dns_fuzz \
+	$(BUILD)/fuzz/tcp_fuzz
 $(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
 		include/ingot/*.h)
 	@mkdir -p $(@D)
@@ -154,6 +155,10 @@ $(BUILD)/fuzz/net_dhcp_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c \
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DFUZZ_DHCP -o $@ $< \
 		$(wildcard lib/net/*.c)
+$(BUILD)/fuzz/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
+		include/ingot/*.h)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/net/*.c)
 $(BUILD)/fuzz/dns_zones.c: $(BUILD)/tools/zone2c apps/dns/example.test.zone
 	@mkdir -p $(@D)
 	$(call quiet,ZONE2C,$@)$< -o $@ -t 0.0.0.0/0 apps/dns/example.test.zone
@@ -332,6 +337,12 @@ fuzz-dns: deps
 	@mkdir -p $(BUILD)/fuzz/dns-corpus $(BUILD)/fuzz/dns-crashes
 	$(BUILD)/fuzz/dns_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/dns-crashes/ $(BUILD)/fuzz/dns-corpus
+fuzz-tcp: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/tcp_fuzz
+	@mkdir -p $(BUILD)/fuzz/tcp-corpus $(BUILD)/fuzz/tcp-crashes
+	$(BUILD)/fuzz/tcp_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/tcp-crashes/ $(BUILD)/fuzz/tcp-corpus
 
 bench: bench-boot bench-net bench-dns bench-tcp
 bench-boot: deps

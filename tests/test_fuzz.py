@@ -11,6 +11,7 @@ from conftest import BUILD
 FUZZER = os.path.join(BUILD, "fuzz", "net_fuzz")
 DNS_FUZZER = os.path.join(BUILD, "fuzz", "dns_fuzz")
 DHCP_FUZZER = os.path.join(BUILD, "fuzz", "net_dhcp_fuzz")
+TCP_FUZZER = os.path.join(BUILD, "fuzz", "tcp_fuzz")
 SECONDS = 20
 
 
@@ -96,3 +97,9 @@ def test_fuzz_dns_query_handler():
 
 def test_fuzz_dhcp_client():
     run_fuzzer(DHCP_FUZZER, {**dhcp_seeds(), **seeds()})
+
+
+def test_fuzz_tcp_input_path():
+    # Its inputs are programs (segments near each connection's numbers,
+    # application calls, the clock); libFuzzer starts from an empty corpus.
+    run_fuzzer(TCP_FUZZER, {})

@@ -8,11 +8,6 @@
 
 #include "net_internal.h"
 
-/* lib/libc's errno.h lacks EPIPE (Linux's number; libc should add it). */
-#ifndef EPIPE
-#define EPIPE 32
-#endif
-
 #define TCP_HLEN 20
 /* Our segments keep their payload at this offset of the buffer: room for
  * Ethernet, IPv4 and a TCP header with 40 bytes of options. */

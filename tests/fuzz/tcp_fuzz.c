@@ -12,10 +12,8 @@
  * half an hour of guest time: every connection must be free again and the
  * packet pool whole (every buffer back but those posted on the RX ring).
  *
- * Built like tests/fuzz/net_fuzz.c (the Makefile's FUZZ_CFLAGS):
- *   clang $(FUZZ_CFLAGS) -o build/fuzz/tcp_fuzz tests/fuzz/tcp_fuzz.c \
- *       lib/net/\*.c
- *   build/fuzz/tcp_fuzz -max_total_time=60 CORPUS
+ * `make fuzzers` builds it (make test runs it for 20 s, make fuzz-tcp for
+ * an hour).
  */
 #include <errno.h>
 #include <stdio.h>
