@@ -146,19 +146,21 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
 	-fno-sanitize-recover=undefined
 FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/dns_fuzz \
 	$(BUILD)/fuzz/tcp_fuzz
-$(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
-		include/ingot/*.h)
+# The network harnesses run lib/net on a fake platform (tests/fuzz/fake_host.c).
+FUZZ_NET_DEPS := tests/fuzz/fake_host.c tests/fuzz/fake_host.h \
+	$(wildcard lib/net/*.c lib/net/*.h include/ingot/*.h)
+$(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(FUZZ_NET_DEPS)
 	@mkdir -p $(@D)
-	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/net/*.c)
-$(BUILD)/fuzz/net_dhcp_fuzz: tests/fuzz/net_fuzz.c $(wildcard lib/net/*.c \
-		lib/net/*.h include/ingot/*.h)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< \
+		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
+$(BUILD)/fuzz/net_dhcp_fuzz: tests/fuzz/net_fuzz.c $(FUZZ_NET_DEPS)
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DFUZZ_DHCP -o $@ $< \
-		$(wildcard lib/net/*.c)
-$(BUILD)/fuzz/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(wildcard lib/net/*.c lib/net/*.h \
-		include/ingot/*.h)
+		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
+$(BUILD)/fuzz/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(FUZZ_NET_DEPS)
 	@mkdir -p $(@D)
-	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/net/*.c)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< \
+		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
 $(BUILD)/fuzz/dns_zones.c: $(BUILD)/tools/zone2c apps/dns/example.test.zone
 	@mkdir -p $(@D)
 	$(call quiet,ZONE2C,$@)$< -o $@ -t 0.0.0.0/0 apps/dns/example.test.zone

@@ -50,7 +50,8 @@ def wait_answering(ns, server, name, proc, log, timeout=15):
         time.sleep(0.05)  # between polls: a server not yet bound refuses at once
 
 
-def start_nsd(ns, workdir, zones):
+def nsd_conf(workdir, zones_text):
+    """An NSD configuration for 127.0.0.1 in workdir, with these zone: entries."""
     conf = os.path.join(workdir, "nsd.conf")
     with open(conf, "w") as f:
         f.write(f"""server:
@@ -72,16 +73,25 @@ def start_nsd(ns, workdir, zones):
   rrl-ratelimit: 0
 remote-control:
   control-enable: no
-""")
-        for name, path in zones:
-            f.write(f"zone:\n  name: {name}\n  zonefile: \"{path}\"\n")
+""" + zones_text)
+    return conf
+
+
+def start_nsd(ns, workdir, zones):
+    conf = nsd_conf(workdir, "".join(f"zone:\n  name: {name}\n  zonefile: \"{path}\"\n"
+                                     for name, path in zones))
+    return run_nsd(ns, workdir, conf, [name for name, _ in zones])
+
+
+def run_nsd(ns, workdir, conf, names, timeout=15):
+    """Starts NSD on conf; returns once it answers for every name."""
     p = ns.popen(["nsd", "-d", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def log():
         path = os.path.join(workdir, "nsd.log")
         return open(path).read() if os.path.exists(path) else "(no log)"
-    for name, _ in zones:
-        wait_answering(ns, "127.0.0.1", name, p, log)
+    for name in names:
+        wait_answering(ns, "127.0.0.1", name, p, log, timeout=timeout)
     return p
 
 
@@ -518,35 +528,11 @@ print("10.0.0.3 refused")
 def start_secondary(ns, workdir):
     """NSD as a secondary of the appliance at 10.0.0.2, serving 127.0.0.1;
     returns once it has the zone."""
-    conf = os.path.join(workdir, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write(f"""server:
-  ip-address: 127.0.0.1
-  port: 53
-  do-ip6: no
-  username: ""
-  chroot: ""
-  zonesdir: "{workdir}"
-  pidfile: "{workdir}/nsd.pid"
-  database: ""
-  xfrdfile: "{workdir}/xfrd.state"
-  zonelistfile: "{workdir}/zone.list"
-  xfrdir: "{workdir}"
-  logfile: "{workdir}/nsd.log"
-  server-count: 1
-remote-control:
-  control-enable: no
-zone:
+    conf = nsd_conf(workdir, f"""zone:
   name: example.test
   zonefile: "{workdir}/example.test.secondary"
   request-xfr: AXFR 10.0.0.2 NOKEY
   allow-notify: 10.0.0.2 NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 """)
-    p = ns.popen(["nsd", "-d", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-    def log():
-        path = os.path.join(workdir, "nsd.log")
-        return open(path).read() if os.path.exists(path) else "(no log)"
-    wait_answering(ns, "127.0.0.1", "example.test", p, log, timeout=30)
-    return p
+    return run_nsd(ns, workdir, conf, ["example.test"], timeout=30)

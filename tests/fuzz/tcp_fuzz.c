@@ -21,127 +21,9 @@
 #include <string.h>
 
 #include "../../lib/net/tcp_internal.h"
+#include "fake_host.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* --- the ABI ------------------------------------------------------------- */
-
-static struct ingot_boot_info boot = {
-    .heap_size = 64 << 20,
-    .random_seed = 1,
-    .ndevices = 1,
-    .devices = {{.name = "service",
-		 .type = INGOT_DEVICE_NET,
-		 .handle = 0,
-		 .attached = true,
-		 .u.net = {{0x02, 0, 0, 0, 0, 0x02}, 1500}}},
-};
-static struct ingot_net_ring *tx_ring, *rx_ring;
-
-const struct ingot_boot_info *ingot_boot_info(void)
-{
-	return &boot;
-}
-
-int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
-		     struct ingot_net_ring *rx)
-{
-	(void)handle;
-	tx_ring = tx;
-	rx_ring = rx;
-	return 0;
-}
-
-/* --- the scheduler ------------------------------------------------------- */
-
-#define TIMERS 64
-static struct sched_timer *timers[TIMERS];
-static struct sched_poller *poller;
-static uint64_t now = 1000000000ULL;
-
-uint64_t sched_now(void)
-{
-	return now;
-}
-
-void sched_timer_init(struct sched_timer *t, void (*fn)(struct sched_timer *),
-		      void *arg)
-{
-	*t = (struct sched_timer){.fn = fn, .arg = arg};
-}
-
-int sched_timer_arm(struct sched_timer *t, uint64_t deadline)
-{
-	t->deadline = deadline;
-	if (t->slot)
-		return 0;
-	for (unsigned i = 0; i < TIMERS; i++)
-		if (!timers[i]) {
-			timers[i] = t;
-			t->slot = i + 1;
-			return 0;
-		}
-	abort(); /* the stack arms a handful: more is a bug */
-}
-
-void sched_timer_cancel(struct sched_timer *t)
-{
-	if (t->slot)
-		timers[t->slot - 1] = NULL;
-	t->slot = 0;
-}
-
-bool sched_timer_armed(const struct sched_timer *t)
-{
-	return t->slot != 0;
-}
-
-static void fire_timers(void)
-{
-	for (unsigned i = 0; i < TIMERS; i++) {
-		struct sched_timer *t = timers[i];
-		if (t && t->deadline <= now) {
-			sched_timer_cancel(t);
-			t->fn(t);
-		}
-	}
-}
-
-int sched_wait(struct sched_waitq *q, uint64_t deadline)
-{
-	(void)q;
-	(void)deadline;
-	return -ETIMEDOUT; /* only ever asked with nothing to wait for */
-}
-
-unsigned sched_wake_one(struct sched_waitq *q)
-{
-	(void)q;
-	return 0;
-}
-unsigned sched_wake_all(struct sched_waitq *q)
-{
-	(void)q;
-	return 0;
-}
-
-int sched_spawn(void (*fn)(void *), void *arg, const char *name)
-{
-	(void)fn, (void)arg, (void)name;
-	return 1;
-}
-
-int sched_poller_add(struct sched_poller *p)
-{
-	poller = p;
-	return 0;
-}
-
-int sched_on_report(void (*fn)(void))
-{
-	(void)fn;
-	return 0;
-}
 
 /* --- the harness --------------------------------------------------------- */
 
@@ -162,38 +44,12 @@ static void setup(void)
 		abort();
 }
 
-static void host_drains_tx(void)
-{
-	for (uint32_t i = tx_ring->used; i != tx_ring->avail; i++) {
-		const struct ingot_net_slot *s =
-		    &tx_ring->slot[i & (tx_ring->size - 1)];
-		if (s->len < 14 || s->len > INGOT_NET_FRAME_MAX)
-			abort();
-		volatile const uint8_t *f = (const uint8_t *)(uintptr_t)s->addr;
-		(void)f[0], (void)f[s->len - 1];
-	}
-	tx_ring->used = tx_ring->avail;
-}
-
-static void deliver(const uint8_t *frame, size_t len)
-{
-	if (rx_ring->used == rx_ring->avail)
-		return;
-	struct ingot_net_slot *s =
-	    &rx_ring->slot[rx_ring->used & (rx_ring->size - 1)];
-	if (len > s->len)
-		len = s->len;
-	memcpy((void *)(uintptr_t)s->addr, frame, len);
-	s->len = (uint32_t)len;
-	rx_ring->used++;
-}
-
 static void turn(void)
 {
-	fire_timers();
-	poller->poll(poller->arg, now);
-	host_drains_tx();
-	poller->poll(poller->arg, now);
+	fake_fire_timers();
+	fake_poller->poll(fake_poller->arg, fake_now);
+	fake_host_drains_tx();
+	fake_poller->poll(fake_poller->arg, fake_now);
 }
 
 /* The input, read a field at a time; zeros once it runs out. */
@@ -256,7 +112,7 @@ static void segment(struct input *in)
 		th[TCP_HLEN + i] = (uint8_t)take(in, 1);
 	uint32_t sum = net_csum_pseudo(PEER_IP, US_IP, IPPROTO_TCP, tlen);
 	put16(th + 16, net_csum_fold(net_csum_add(sum, th, tlen)));
-	deliver(f, ETH_HLEN + IP_HLEN + tlen);
+	fake_deliver(f, ETH_HLEN + IP_HLEN + tlen);
 }
 
 static void app_close(unsigned i)
@@ -279,7 +135,7 @@ static void op(struct input *in)
 		segment(in);
 		break;
 	case 3:
-		now += take(in, 1) * 10000000ULL;
+		fake_now += take(in, 1) * 10000000ULL;
 		break;
 	case 4:
 		for (unsigned k = 0; k < APP_MAX; k++)
@@ -309,12 +165,6 @@ static void op(struct input *in)
 	turn();
 }
 
-/* Buffers the host holds, posted for frames to come. */
-static unsigned rx_posted(void)
-{
-	return rx_ring->avail - rx_ring->used;
-}
-
 static void check_all_released(void)
 {
 	struct tcp_conn *c;
@@ -324,7 +174,7 @@ static void check_all_released(void)
 	while ((c = tcp_accept(listener, 0, NULL)))
 		tcp_close(c);
 	for (int s = 0; s < 200; s++) {
-		now += 10000000000ULL;
+		fake_now += 10000000000ULL;
 		turn();
 	}
 	for (unsigned i = 0; i < CONFIG_NET_TCP_CONNS; i++)
@@ -334,10 +184,10 @@ static void check_all_released(void)
 				tcp_conns[i].state);
 			abort();
 		}
-	if (pkt_pool_in_use() != rx_posted()) {
+	if (pkt_pool_in_use() != fake_rx_posted()) {
 		fprintf(stderr,
 			"tcp_fuzz: %u packets in use, %u on the RX ring\n",
-			pkt_pool_in_use(), rx_posted());
+			pkt_pool_in_use(), fake_rx_posted());
 		abort();
 	}
 }

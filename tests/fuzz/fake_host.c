@@ -1,0 +1,164 @@
+/*
+ * The platform under the network stack in the fuzz harnesses, faked in one
+ * process: the ABI calls and the scheduler calls the stack makes, a clock
+ * the harness moves by hand, and the host's side of the rings.  A test
+ * double, so that the harnesses drive lib/net exactly as a guest would.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/net/net_internal.h"
+#include "fake_host.h"
+
+/* --- the ABI ------------------------------------------------------------- */
+
+static struct ingot_boot_info fake_boot = {
+    .heap_size = 64 << 20,
+    .random_seed = 1,
+    .ndevices = 1,
+    .devices = {{.name = "service",
+		 .type = INGOT_DEVICE_NET,
+		 .handle = 0,
+		 .attached = true,
+		 .u.net = {{0x02, 0, 0, 0, 0, 0x02}, 1500}}},
+};
+static struct ingot_net_ring *fake_tx_ring, *fake_rx_ring;
+
+const struct ingot_boot_info *ingot_boot_info(void)
+{
+	return &fake_boot;
+}
+
+int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
+		     struct ingot_net_ring *rx)
+{
+	(void)handle;
+	fake_tx_ring = tx;
+	fake_rx_ring = rx;
+	return 0;
+}
+
+/* --- the scheduler ------------------------------------------------------- */
+
+#define TIMERS 64
+static struct sched_timer *fake_timers[TIMERS];
+struct sched_poller *fake_poller;
+uint64_t fake_now = 1000000000ULL;
+
+uint64_t sched_now(void)
+{
+	return fake_now;
+}
+
+void sched_timer_init(struct sched_timer *t, void (*fn)(struct sched_timer *),
+		      void *arg)
+{
+	*t = (struct sched_timer){.fn = fn, .arg = arg};
+}
+
+int sched_timer_arm(struct sched_timer *t, uint64_t deadline)
+{
+	t->deadline = deadline;
+	if (t->slot)
+		return 0;
+	for (unsigned i = 0; i < TIMERS; i++)
+		if (!fake_timers[i]) {
+			fake_timers[i] = t;
+			t->slot = i + 1;
+			return 0;
+		}
+	abort(); /* the stack arms a handful: more is a bug */
+}
+
+void sched_timer_cancel(struct sched_timer *t)
+{
+	if (t->slot)
+		fake_timers[t->slot - 1] = NULL;
+	t->slot = 0;
+}
+
+bool sched_timer_armed(const struct sched_timer *t)
+{
+	return t->slot != 0;
+}
+
+void fake_fire_timers(void)
+{
+	for (unsigned i = 0; i < TIMERS; i++) {
+		struct sched_timer *t = fake_timers[i];
+		if (t && t->deadline <= fake_now) {
+			sched_timer_cancel(t);
+			t->fn(t);
+		}
+	}
+}
+
+int sched_wait(struct sched_waitq *q, uint64_t deadline)
+{
+	(void)q;
+	(void)deadline;
+	return -ETIMEDOUT; /* only ever asked with nothing to wait for */
+}
+
+unsigned sched_wake_one(struct sched_waitq *q)
+{
+	(void)q;
+	return 0;
+}
+unsigned sched_wake_all(struct sched_waitq *q)
+{
+	(void)q;
+	return 0;
+}
+
+int sched_spawn(void (*fn)(void *), void *arg, const char *name)
+{
+	(void)fn, (void)arg, (void)name;
+	return 1;
+}
+
+int sched_poller_add(struct sched_poller *p)
+{
+	fake_poller = p;
+	return 0;
+}
+
+int sched_on_report(void (*fn)(void))
+{
+	(void)fn;
+	return 0;
+}
+
+/* What a host does with the rings: sends (drops) every TX frame. */
+void fake_host_drains_tx(void)
+{
+	for (uint32_t i = fake_tx_ring->used; i != fake_tx_ring->avail; i++) {
+		const struct ingot_net_slot *s =
+		    &fake_tx_ring->slot[i & (fake_tx_ring->size - 1)];
+		if (s->len < 14 || s->len > INGOT_NET_FRAME_MAX)
+			abort(); /* the guest would be stopped for this */
+		volatile const uint8_t *f = (const uint8_t *)(uintptr_t)s->addr;
+		(void)f[0], (void)f[s->len - 1];
+	}
+	fake_tx_ring->used = fake_tx_ring->avail;
+}
+
+void fake_deliver(const uint8_t *frame, size_t len)
+{
+	if (fake_rx_ring->used == fake_rx_ring->avail)
+		return; /* no buffer posted: the host would wait */
+	struct ingot_net_slot *s =
+	    &fake_rx_ring->slot[fake_rx_ring->used & (fake_rx_ring->size - 1)];
+	if (len > s->len)
+		len = s->len;
+	memcpy((void *)(uintptr_t)s->addr, frame, len);
+	s->len = (uint32_t)len;
+	fake_rx_ring->used++;
+}
+
+/* Buffers the host holds, posted for frames to come. */
+unsigned fake_rx_posted(void)
+{
+	return fake_rx_ring->avail - fake_rx_ring->used;
+}
