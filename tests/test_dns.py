@@ -473,8 +473,6 @@ def test_axfr_to_a_stock_secondary(target, xfr_build):
     # NSD, configured as a secondary of the appliance, takes the zone by
     # AXFR (RFC 5936); what it then serves equals the zone file record for
     # record.  A peer outside XFR_ALLOW is refused.
-    import dns.query
-    import dns.zone
     ns = Netns()
     try:
         ns.tap("tap0", "10.0.0.1/24")
