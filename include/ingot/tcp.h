@@ -26,14 +26,17 @@
  *
  * Memory policy: when the connection pool is full, the TIME_WAIT
  * connection nearest its end is recycled; failing that, or when fewer than
- * CONFIG_NET_TCP_RESERVE_PKTS packets are free, a new connection is refused
- * (a SYN is dropped, as Linux drops one to a full listen queue;
- * tcp_connect returns -ENOBUFS), and counted.  A SYN beyond a listener's
- * backlog (embryonic connections and those waiting for tcp_accept
- * together) is dropped and counted.  The reserve keeps established
- * connections moving: below it, tcp_write waits instead of taking packets
- * and out-of-order segments are dropped; below half of it, in-order data
- * is dropped too (counted; the peer sends it again), so that the RX ring
+ * CONFIG_NET_TCP_RESERVE_PKTS packets are free, a new connection holds
+ * no state (tcp_connect returns -ENOBUFS).  A SYN that finds the pool so,
+ * or a listener's backlog full (embryonic connections and those waiting
+ * for tcp_accept together), is answered with a SYN cookie (RFC 4987): the
+ * connection exists only once the peer's ACK brings the cookie back, and
+ * then without window scaling, timestamps or SACK; a flood of SYNs thus
+ * costs no memory and leaves room for real clients (counted as
+ * listen_overflow, syn_cookies_sent and _accepted).  The reserve keeps
+ * established connections moving: below it, tcp_write waits instead of taking
+ * packets and out-of-order segments are dropped; below half of it, in-order
+ * data is dropped too (counted; the peer sends it again), so that the RX ring
  * always has buffers and the ACKs that free packets still arrive.
  *
  * Choices beyond the RFCs (lib/net/tcp_internal.h has the constants):

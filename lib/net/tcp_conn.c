@@ -253,6 +253,52 @@ uint32_t tcp_isn(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 	return (uint32_t)siphash(m, 2) + (uint32_t)(sched_now() / 4000);
 }
 
+/*
+ * SYN cookies (RFC 4987 3.6), for a SYN that finds the listener's backlog
+ * or the pool full: the ISN carries a 5-bit time counter (64 s a step), a
+ * 24-bit keyed hash of the connection, the peer's ISN and the time, and
+ * 3 bits choosing the MSS from a table.  A cookie is good for two steps.
+ * The other SYN options are not kept: such a connection runs without
+ * window scaling, timestamps or SACK.
+ */
+#define COOKIE_STEP_NS (64 * 1000000000ULL)
+static const uint16_t cookie_mss[8] = {536,  1024, 1220, 1360,
+				       1400, 1440, 1452, 1460};
+
+static uint32_t cookie_hash(uint32_t lip, uint16_t lport, uint32_t rip,
+			    uint16_t rport, uint32_t peer_isn, uint32_t step)
+{
+	uint64_t m[3] = {(uint64_t)lip << 32 | rip,
+			 (uint64_t)lport << 16 | rport | 4ULL << 40,
+			 (uint64_t)peer_isn << 32 | step};
+	return (uint32_t)siphash(m, 3) & 0xffffff;
+}
+
+uint32_t tcp_cookie(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+		    uint32_t peer_isn, uint16_t mss)
+{
+	uint32_t step = (uint32_t)(sched_now() / COOKIE_STEP_NS);
+	unsigned i = 0;
+	while (i < 7 && cookie_mss[i + 1] <= mss)
+		i++;
+	return (step & 31) << 27 |
+	       cookie_hash(lip, lport, rip, rport, peer_isn, step) << 3 | i;
+}
+
+int tcp_cookie_mss(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+		   uint32_t peer_isn, uint32_t cookie)
+{
+	uint32_t now = (uint32_t)(sched_now() / COOKIE_STEP_NS);
+	for (uint32_t back = 0; back < 2 && back <= now; back++) {
+		uint32_t step = now - back;
+		if ((step & 31) == cookie >> 27 &&
+		    cookie_hash(lip, lport, rip, rport, peer_isn, step) ==
+			(cookie >> 3 & 0xffffff))
+			return cookie_mss[cookie & 7];
+	}
+	return -1;
+}
+
 /* RFC 7323 5.4: a random offset per pair of hosts hides our clock. */
 uint32_t tcp_ts_offset(uint32_t lip, uint32_t rip)
 {

@@ -58,53 +58,110 @@ static void challenge_ack(struct tcp_conn *c)
 	tcp_send_ack(c);
 }
 
-/* 3.10.7.2: a SYN to a listener makes a connection in SYN_RECEIVED. */
-static void listen_input(struct netif *ifp, struct tcp_listener *l,
-			 struct pkt *p, const struct seg *s)
+static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
+		       struct seg *s);
+
+/* Fills in a new connection of listener l for the segment s in p. */
+static void passive(struct tcp_conn *c, struct netif *ifp,
+		    struct tcp_listener *l, const struct pkt_meta *m,
+		    const struct seg *s, uint32_t irs, uint32_t iss,
+		    const struct tcp_opts *o)
 {
-	struct pkt_meta *m = pkt_meta(p);
-	if (s->flags & TCP_RST)
-		return;
-	if (s->flags & TCP_ACK) {
-		tcp_send_reset_for(ifp, m, s->th, s->len);
-		return;
-	}
-	if (!(s->flags & TCP_SYN)) {
-		tcp_count.drop_no_conn++;
-		return;
-	}
-	if (l->pending >= l->backlog) {
-		tcp_count.listen_overflow++;
-		return;
-	}
-	struct tcp_conn *c = tcp_pool_low() ? NULL : tcp_conn_alloc();
-	if (!c) {
-		tcp_count.conns_refused++;
-		return;
-	}
 	c->lip = m->dst_ip;
 	c->rip = m->src_ip;
 	c->lport = m->dst_port;
 	c->rport = m->src_port;
 	c->listener = l;
 	l->pending++;
-	c->irs = s->seq;
-	c->rcv_nxt = s->seq + 1;
-	c->iss = tcp_isn(c->lip, c->lport, c->rip, c->rport);
+	c->irs = irs;
+	c->rcv_nxt = irs + 1;
+	c->iss = iss;
 	c->snd_una = c->recover = c->iss;
 	c->snd_nxt = c->snd_max = c->snd_end = c->iss + 1;
 	c->ts_offset = tcp_ts_offset(c->lip, c->rip);
-	c->ws_ok = c->ts_ok = c->sack_ok = true;
-	syn_options(c, ifp, &s->o);
+	syn_options(c, ifp, o);
 	c->snd_wnd = s->wnd; /* a SYN's window is never scaled */
 	c->max_snd_wnd = c->snd_wnd;
-	c->snd_wl1 = s->seq;
+	c->snd_wl1 = irs;
 	c->rcv_adv = c->rcv_nxt;
 	c->last_recv = sched_now();
 	tcp_set_state(c, TCP_SYN_RECEIVED);
 	tcp_conn_hash(c);
+}
+
+static unsigned accept_queued(const struct tcp_listener *l)
+{
+	unsigned n = 0;
+	for (const struct tcp_conn *c = l->aq_head; c; c = c->aq_next)
+		n++;
+	return n;
+}
+
+/* An ACK that brings back one of our SYN cookies opens the connection the
+ * cookie stood for, then goes through SYN_RECEIVED as the handshake's ACK
+ * would; true if it did (p consumed). */
+static bool cookie_input(struct netif *ifp, struct tcp_listener *l,
+			 struct pkt *p, const struct seg *s)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	int mss = tcp_cookie_mss(m->dst_ip, m->dst_port, m->src_ip, m->src_port,
+				 s->seq - 1, s->ack - 1);
+	if (mss < 0)
+		return false;
+	struct tcp_conn *c = accept_queued(l) < l->backlog && !tcp_pool_low()
+				 ? tcp_conn_alloc()
+				 : NULL;
+	if (!c) {
+		tcp_count.conns_refused++;
+		return false;
+	}
+	struct tcp_opts o = {.mss = (uint16_t)mss, .wscale = -1};
+	c->ws_ok = c->ts_ok = c->sack_ok = false;
+	passive(c, ifp, l, m, s, s->seq - 1, s->ack - 1, &o);
+	tcp_count.syn_cookies_accepted++;
+	struct seg copy = *s;
+	conn_input(c, ifp, p, &copy);
+	return true;
+}
+
+/* 3.10.7.2: a SYN to a listener makes a connection in SYN_RECEIVED, or,
+ * when the backlog or the pool is full, gets a SYN cookie and no state.
+ * True if p was consumed. */
+static bool listen_input(struct netif *ifp, struct tcp_listener *l,
+			 struct pkt *p, const struct seg *s)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	if (s->flags & TCP_RST)
+		return false;
+	if (s->flags & TCP_ACK) {
+		if (!(s->flags & TCP_SYN) && cookie_input(ifp, l, p, s))
+			return true;
+		tcp_send_reset_for(ifp, m, s->th, s->len);
+		return false;
+	}
+	if (!(s->flags & TCP_SYN)) {
+		tcp_count.drop_no_conn++;
+		return false;
+	}
+	struct tcp_conn *c = l->pending < l->backlog && !tcp_pool_low()
+				 ? tcp_conn_alloc()
+				 : NULL;
+	if (!c) {
+		tcp_count.listen_overflow++;
+		uint16_t mss = s->o.mss ? s->o.mss : TCP_MSS_DEFAULT;
+		tcp_send_cookie_for(ifp, m, s->th,
+				    tcp_cookie(m->dst_ip, m->dst_port,
+					       m->src_ip, m->src_port, s->seq,
+					       tcp_min32(mss, ifp->mtu - 40)),
+				    (uint16_t)tcp_min32(mss, ifp->mtu - 40));
+		return false;
+	}
+	c->ws_ok = c->ts_ok = c->sack_ok = true;
+	passive(c, ifp, l, m, s, s->seq,
+		tcp_isn(m->dst_ip, m->dst_port, m->src_ip, m->src_port), &s->o);
 	tcp_send_ctl(c, TCP_SYN | TCP_ACK, c->iss);
 	tcp_rtx_arm(c);
+	return false;
 }
 
 /* 3.10.7.3 */
@@ -587,7 +644,8 @@ void tcp_input(struct netif *ifp, struct pkt *p)
 		struct tcp_listener *l =
 		    m->dst_port ? tcp_listener_lookup(m->dst_port) : NULL;
 		if (l) {
-			listen_input(ifp, l, p, &s);
+			if (listen_input(ifp, l, p, &s))
+				return;
 		} else {
 			/* 3.10.7.1: CLOSED answers with RST, never to one. */
 			tcp_count.drop_no_conn++;

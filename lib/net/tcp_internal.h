@@ -67,6 +67,8 @@ enum tcp_state {
 	X(conns_timed_out)                                                     \
 	X(time_wait_recycled)                                                  \
 	X(listen_overflow)                                                     \
+	X(syn_cookies_sent)                                                    \
+	X(syn_cookies_accepted)                                                \
 	X(resets_sent)                                                         \
 	X(ooo_queued)                                                          \
 	X(drop_malformed)                                                      \
@@ -236,6 +238,12 @@ struct tcp_conn *tcp_conn_lookup(uint32_t lip, uint16_t lport, uint32_t rip,
 				 uint16_t rport);
 struct tcp_listener *tcp_listener_lookup(uint16_t port);
 uint32_t tcp_isn(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+/* SYN cookies: our ISN for a SYN answered without state, and the MSS it
+ * encodes when an ACK brings it back (-1: not one of ours, or too old). */
+uint32_t tcp_cookie(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+		    uint32_t peer_isn, uint16_t mss);
+int tcp_cookie_mss(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+		   uint32_t peer_isn, uint32_t cookie);
 uint32_t tcp_ts_offset(uint32_t lip, uint32_t rip);
 int tcp_ephemeral_port(uint32_t lip, uint32_t rip, uint16_t rport);
 void tcp_set_state(struct tcp_conn *c, uint8_t state);
@@ -260,6 +268,8 @@ void tcp_output(struct tcp_conn *c);
 void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_ack(struct tcp_conn *c);
 /* An RST answering a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_cookie_for(struct netif *ifp, const struct pkt_meta *m,
+			 const uint8_t *th, uint32_t cookie, uint16_t mss);
 void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
 			const uint8_t *th, uint32_t seglen);
 void tcp_retransmit_first(struct tcp_conn *c);

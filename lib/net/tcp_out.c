@@ -220,6 +220,27 @@ void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
 	send_ip(m->dst_ip, m->src_ip, p);
 }
 
+/* A SYN-ACK with a SYN cookie for the SYN at th: no connection holds it. */
+void tcp_send_cookie_for(struct netif *ifp, const struct pkt_meta *m,
+			 const uint8_t *th, uint32_t cookie, uint16_t mss)
+{
+	if (m->dst_ip != ifp->ip)
+		return;
+	struct pkt *p = pkt_alloc();
+	if (!p) {
+		ifp->count.drop_no_buffer++;
+		return;
+	}
+	pkt_reserve(p, TCP_HEADROOM);
+	struct tcp_opts o = {.mss = mss, .wscale = -1};
+	uint16_t wnd =
+	    CONFIG_NET_TCP_RCVBUF < 65535 ? CONFIG_NET_TCP_RCVBUF : 65535;
+	tcp_count.syn_cookies_sent++;
+	put_header(p, m->dst_ip, m->src_ip, get16(th + 2), get16(th), cookie,
+		   get32(th + 4) + 1, TCP_SYN | TCP_ACK, wnd, &o);
+	send_ip(m->dst_ip, m->src_ip, p);
+}
+
 /* Sends queued segment p, lent or copied; false if the pool is empty. */
 static bool send_queued(struct tcp_conn *c, struct pkt *p, uint8_t flags)
 {
