@@ -31,3 +31,14 @@ void boot_run(int argc, char **argv)
 	/* Returning from main is exit(): stdout is flushed. */
 	exit(ingot_main(argc, argv));
 }
+
+bool boot_protect_ok(uintptr_t a, size_t len, int prot)
+{
+	const struct ingot_boot_info *bi = ingot_boot_info();
+	if (prot != INGOT_PROT_NONE && prot != INGOT_PROT_READ &&
+	    prot != INGOT_PROT_RW)
+		return false;
+	return a % INGOT_PAGE_SIZE == 0 && len % INGOT_PAGE_SIZE == 0 && len &&
+	       a >= bi->heap_start && len <= bi->heap_size &&
+	       a - bi->heap_start <= bi->heap_size - len;
+}

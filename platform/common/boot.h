@@ -6,6 +6,8 @@
 #ifndef PLATFORM_BOOT_H
 #define PLATFORM_BOOT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The stack-protector canary from the boot's random seed.  Its low byte is
@@ -19,5 +21,9 @@ static inline uint64_t boot_canary(uint64_t seed)
 }
 
 _Noreturn void boot_run(int argc, char **argv);
+
+/* Whether ingot_mem_protect(addr, len, prot) asks for something abi.h
+ * allows: whole pages inside the heap, no access, read or read-write. */
+bool boot_protect_ok(uintptr_t addr, size_t len, int prot);
 
 #endif

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <ingot/abi_kvm.h>
 
+#include "../common/boot.h"
 #include "hosted.h"
 
 /* From the linker script (tools/ldgen.c, the same layout for both
@@ -45,12 +46,13 @@ static void note_noaccess(uintptr_t a, size_t len, bool none)
 
 int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
 {
-	const struct ingot_boot_info *bi = &hosted.info;
 	uintptr_t a = (uintptr_t)addr;
 	int p;
 
 	if (hosted.sealed)
 		return -EPERM;
+	if (!boot_protect_ok(a, len, prot))
+		return -EINVAL;
 	switch (prot) {
 	case INGOT_PROT_NONE:
 		p = PROT_NONE;
@@ -64,10 +66,6 @@ int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
 	default:
 		return -EINVAL;
 	}
-	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
-	    a < bi->heap_start || len > bi->heap_size ||
-	    a - bi->heap_start > bi->heap_size - len)
-		return -EINVAL;
 	long rc = syscall3(SYS_mprotect, a, len, p);
 	if (rc < 0)
 		return (int)rc;

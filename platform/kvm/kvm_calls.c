@@ -1,6 +1,7 @@
 /* The ABI calls on kvm that are hypercalls, or guard one. */
 #include <errno.h>
 
+#include "../common/boot.h"
 #include "kvm.h"
 
 static bool sealed;
@@ -38,17 +39,11 @@ static struct ingot_kvm_protect_batch batch = {.ranges = (uintptr_t)pending};
 
 int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
 {
-	const struct ingot_boot_info *bi = &kvm_boot->info;
 	uintptr_t a = (uintptr_t)addr;
 
 	if (sealed)
 		return -EPERM;
-	if (prot != INGOT_PROT_NONE && prot != INGOT_PROT_READ &&
-	    prot != INGOT_PROT_RW)
-		return -EINVAL;
-	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
-	    a < bi->heap_start || len > bi->heap_size ||
-	    a - bi->heap_start > bi->heap_size - len)
+	if (!boot_protect_ok(a, len, prot))
 		return -EINVAL;
 	if (batch.count == INGOT_KVM_PROTECT_BATCH_MAX) {
 		kvm_hypercall(INGOT_KVM_HC_PROTECT, &batch);

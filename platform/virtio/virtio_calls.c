@@ -1,6 +1,7 @@
 /* The ABI calls on the virtio target that guard the memory map. */
 #include <errno.h>
 
+#include "../common/boot.h"
 #include "virtio.h"
 
 const struct ingot_boot_info *ingot_boot_info(void)
@@ -21,17 +22,11 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 
 int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
 {
-	const struct ingot_boot_info *bi = &virtio.info;
 	uintptr_t a = (uintptr_t)addr;
 
 	if (virtio.sealed)
 		return -EPERM;
-	if (prot != INGOT_PROT_NONE && prot != INGOT_PROT_READ &&
-	    prot != INGOT_PROT_RW)
-		return -EINVAL;
-	if (a % INGOT_PAGE_SIZE || len % INGOT_PAGE_SIZE || !len ||
-	    a < bi->heap_start || len > bi->heap_size ||
-	    a - bi->heap_start > bi->heap_size - len)
+	if (!boot_protect_ok(a, len, prot))
 		return -EINVAL;
 	paging_protect(a, len, prot);
 	return 0;
