@@ -109,6 +109,14 @@ int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns);
 int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
 	      uint64_t deadline_ns);
 
+/*
+ * tcp_write for bytes that never change while the image runs (its .rodata,
+ * e.g. a compiled web site): the stack may send them by reference instead of
+ * copying them.  Same results as tcp_write.
+ */
+int tcp_write_static(struct tcp_conn *c, const void *buf, size_t len,
+		     uint64_t deadline_ns);
+
 /* Sends a FIN once everything written has been sent; reading goes on.
  * 0, or -ENOTCONN. */
 int tcp_shutdown(struct tcp_conn *c);

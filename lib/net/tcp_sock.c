@@ -196,6 +196,13 @@ int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
 	return (int)done;
 }
 
+int tcp_write_static(struct tcp_conn *c, const void *buf, size_t len,
+		     uint64_t deadline_ns)
+{
+	/* Copied until the TX ring can carry a frame in pieces. */
+	return tcp_write(c, buf, len, deadline_ns);
+}
+
 int tcp_shutdown(struct tcp_conn *c)
 {
 	if (c->fin_queued)
