@@ -39,6 +39,7 @@ void host_net_setup(const struct ingot_manifest_entry *manifest,
 		    .ops = &host_net_backend_ops,
 		    .ctx = d,
 		    .guest_ptr = guest_ptr,
+		    .offered = host_net_offers(d),
 		};
 	}
 }
@@ -63,6 +64,7 @@ bool host_net_info(unsigned handle, struct ingot_net_info *info)
 		return false;
 	memcpy(info->mac, d->mac, 6);
 	info->mtu = 1500;
+	info->features = d->ring.offered;
 	return true;
 }
 
@@ -104,12 +106,14 @@ void host_net_report(void)
 	for (unsigned i = 0; i < host_net_ndevs; i++) {
 		const struct host_net_dev *d = &host_net_devs[i];
 		const struct host_ring_counters *c = &d->ring.count;
-		host_msg("net %s (%s): in %lu frames %lu bytes, out %lu frames "
-			 "%lu bytes, dropped %lu too big %lu refused, %lu "
-			 "receive errors",
+		host_msg("net %s (%s): in %lu frames (%lu TSO) %lu bytes, out "
+			 "%lu frames (%lu TSO) %lu bytes, dropped %lu too big "
+			 "%lu refused, %lu receive errors",
 			 d->name, d->backend, (unsigned long)c->frames_in,
+			 (unsigned long)c->frames_in_tso,
 			 (unsigned long)c->bytes_in,
 			 (unsigned long)c->frames_out,
+			 (unsigned long)c->frames_out_tso,
 			 (unsigned long)c->bytes_out,
 			 (unsigned long)c->dropped_in_too_big,
 			 (unsigned long)c->dropped_out_error,

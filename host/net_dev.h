@@ -28,6 +28,7 @@ extern unsigned host_net_ndevs;
 /* net_backend.c: opens d's backend (host_fail if it cannot); frames in
  * and out of it. */
 int host_net_open(struct host_net_dev *d);
+uint32_t host_net_offers(const struct host_net_dev *d);
 extern const struct host_ring_ops host_net_backend_ops;
 
 #endif

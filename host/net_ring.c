@@ -38,9 +38,17 @@ int host_ring_attach(struct host_ring_dev *d, uint64_t tx_va, uint64_t rx_va)
 	int rc = check_ring(d, &d->tx, tx_va);
 	if (rc == 0)
 		rc = check_ring(d, &d->rx, rx_va);
-	if (rc == 0)
-		d->attached = true;
-	return rc;
+	if (rc < 0)
+		return rc;
+	uint32_t f = d->tx.ring->features;
+	if ((f & ~d->offered) ||
+	    ((f & INGOT_NET_F_TSO4) && !(f & INGOT_NET_F_CSUM)))
+		return -EINVAL;
+	if (f && (rc = d->ops->set_offloads(d->ctx, f)) < 0)
+		return rc;
+	d->features = f;
+	d->attached = true;
+	return 0;
 }
 
 /* Slots the guest has handed over, checked against the ring's size. */
@@ -58,24 +66,83 @@ static void complete(struct host_ring *hr)
 	__atomic_store_n(&hr->ring->used, hr->used, __ATOMIC_RELEASE);
 }
 
+/* The slot a ring index names (a copy: the guest may change it). */
+static struct ingot_net_slot slot_at(const struct host_ring *hr, uint32_t i)
+{
+	return hr->ring->slot[i & (hr->size - 1)];
+}
+
+/*
+ * The TX frame at hr->used, of at most n slots, checked and gathered into
+ * iov[1..]: returns its slot count, its length in *len and its offloads in
+ * *f.
+ */
+static unsigned tx_frame(struct host_ring_dev *d, uint32_t n,
+			 struct kernel_iovec *iov, uint32_t *len,
+			 struct host_frame *f)
+{
+	const struct host_ring *hr = &d->tx;
+	struct ingot_net_slot s = slot_at(hr, hr->used);
+	uint32_t total = 0, max = INGOT_NET_FRAME_MAX;
+	unsigned k = 0;
+	uint16_t allowed = 0;
+
+	if (d->features & INGOT_NET_F_CSUM)
+		allowed |= INGOT_NET_SLOT_CSUM;
+	if (d->features & INGOT_NET_F_TSO4)
+		allowed |= INGOT_NET_SLOT_TSO4;
+	*f = (struct host_frame){.flags = s.flags & ~INGOT_NET_SLOT_MORE,
+				 .gso_size = s.gso_size,
+				 .csum_start = s.csum_start,
+				 .csum_offset = s.csum_offset};
+	if (f->flags & ~allowed)
+		violation(d, "network frame with offloads not taken");
+	if (f->flags & INGOT_NET_SLOT_TSO4) {
+		if (!(f->flags & INGOT_NET_SLOT_CSUM) || !f->gso_size)
+			violation(d, "network TSO frame without its checksum "
+				     "or segment size");
+		max = INGOT_NET_GSO_FRAME_MAX;
+	}
+	for (;;) {
+		if (k == INGOT_NET_CHAIN_MAX || k == n)
+			violation(d, "network frame chained past its ring or "
+				     "INGOT_NET_CHAIN_MAX slots");
+		if (k && (s.flags & ~INGOT_NET_SLOT_MORE))
+			violation(d, "network frame with offloads past its "
+				     "first slot");
+		if (!s.len || s.len > max - total)
+			violation(d, "network frame length out of range");
+		void *piece = d->guest_ptr(s.addr, s.len, false);
+		if (!piece)
+			violation(d, "network frame outside guest memory");
+		iov[++k] = (struct kernel_iovec){piece, s.len};
+		total += s.len;
+		if (!(s.flags & INGOT_NET_SLOT_MORE))
+			break;
+		s = slot_at(hr, hr->used + k);
+	}
+	if (total < 14)
+		violation(d, "network frame length out of range");
+	if ((f->flags & INGOT_NET_SLOT_CSUM) &&
+	    (uint32_t)f->csum_start + f->csum_offset + 2 > total)
+		violation(d, "network checksum offload outside its frame");
+	*len = total;
+	return k;
+}
+
 static bool service_tx(struct host_ring_dev *d)
 {
 	struct host_ring *hr = &d->tx;
 	uint32_t n = pending(d, hr), done = 0;
 	bool was_full = n == hr->size;
+	struct kernel_iovec iov[INGOT_NET_CHAIN_MAX + 1];
 
 	d->tx_blocked = false;
-	for (; done < n; done++) {
-		struct ingot_net_slot s =
-		    hr->ring->slot[hr->used & (hr->size - 1)];
-		if (s.len < 14 || s.len > INGOT_NET_FRAME_MAX)
-			violation(d, "network frame length out "
-				     "of range");
-		const void *frame = d->guest_ptr(s.addr, s.len, false);
-		if (!frame)
-			violation(d, "network frame outside "
-				     "guest memory");
-		int rc = d->ops->send(d->ctx, frame, s.len);
+	while (done < n) {
+		uint32_t len;
+		struct host_frame f;
+		unsigned k = tx_frame(d, n - done, iov, &len, &f);
+		int rc = d->ops->send(d->ctx, iov, k + 1, &f);
 		if (rc == -EAGAIN) {
 			d->tx_blocked = true;
 			break;
@@ -84,9 +151,12 @@ static bool service_tx(struct host_ring_dev *d)
 			d->count.dropped_out_error++;
 		} else {
 			d->count.frames_out++;
-			d->count.bytes_out += s.len;
+			d->count.bytes_out += len;
+			d->count.frames_out_tso +=
+			    (f.flags & INGOT_NET_SLOT_TSO4) != 0;
 		}
-		hr->used++;
+		hr->used += k;
+		done += k;
 	}
 	if (done)
 		complete(hr);
@@ -96,25 +166,96 @@ static bool service_tx(struct host_ring_dev *d)
 	return done && was_full;
 }
 
+/* The RX buffers from hr->used a frame may fill, checked, in iov[1..]
+ * with the spill byte after them; 0 while they could not hold the largest
+ * frame the guest takes. */
+static unsigned rx_buffers(struct host_ring_dev *d, uint32_t n,
+			   struct kernel_iovec *iov, uint8_t *spill)
+{
+	const struct host_ring *hr = &d->rx;
+	bool tso = d->features & INGOT_NET_F_TSO4;
+	uint32_t want = tso ? INGOT_NET_GSO_FRAME_MAX : INGOT_NET_FRAME_MAX;
+	uint32_t room = 0;
+	unsigned k = 0;
+	while (room < want) {
+		if (k == n || k == INGOT_NET_CHAIN_MAX)
+			return 0;
+		struct ingot_net_slot s = slot_at(hr, hr->used + k);
+		if (s.len < INGOT_NET_FRAME_MAX)
+			violation(d, "network receive buffer smaller than a "
+				     "frame");
+		void *buf = d->guest_ptr(s.addr, s.len, true);
+		if (!buf)
+			violation(d, "network receive buffer outside "
+				     "guest-writable memory");
+		iov[++k] = (struct kernel_iovec){buf, s.len};
+		room += s.len;
+	}
+	iov[k + 1] = (struct kernel_iovec){spill, 1};
+	return k;
+}
+
+/* Whether the RX buffers handed over could take the largest frame (as
+ * rx_buffers, without its checks: this only decides whether to wait). */
+static bool rx_room_for_frame(const struct host_ring_dev *d)
+{
+	const struct host_ring *hr = &d->rx;
+	uint32_t n =
+	    __atomic_load_n(&hr->ring->avail, __ATOMIC_ACQUIRE) - hr->used;
+	uint32_t want = d->features & INGOT_NET_F_TSO4 ? INGOT_NET_GSO_FRAME_MAX
+						       : INGOT_NET_FRAME_MAX;
+	uint32_t room = 0;
+	for (uint32_t k = 0; k < n && k < INGOT_NET_CHAIN_MAX && room < want;
+	     k++)
+		room += slot_at(hr, hr->used + k).len;
+	return n <= hr->size && room >= want;
+}
+
+/* Hands a received frame of len bytes in the buffers at iov[1..] to the
+ * guest; returns the slots it took. */
+static uint32_t rx_complete(struct host_ring *hr,
+			    const struct kernel_iovec *iov, uint32_t len,
+			    const struct host_frame *f)
+{
+	uint32_t k = 0;
+	for (;;) {
+		struct ingot_net_slot *slot =
+		    &hr->ring->slot[(hr->used + k) & (hr->size - 1)];
+		uint32_t part =
+		    len < iov[k + 1].len ? len : (uint32_t)iov[k + 1].len;
+		len -= part;
+		slot->len = part;
+		slot->flags = len ? INGOT_NET_SLOT_MORE : 0;
+		slot->gso_size = slot->csum_start = slot->csum_offset = 0;
+		if (k == 0) {
+			slot->flags |= f->flags;
+			slot->gso_size = f->gso_size;
+			slot->csum_start = f->csum_start;
+			slot->csum_offset = f->csum_offset;
+		}
+		k++;
+		if (!len)
+			return k;
+	}
+}
+
 static bool service_rx(struct host_ring_dev *d)
 {
 	struct host_ring *hr = &d->rx;
 	uint32_t n = pending(d, hr), done = 0;
+	struct kernel_iovec iov[INGOT_NET_CHAIN_MAX + 2];
+	uint8_t spill;
 
-	while (done < n) {
-		struct ingot_net_slot *slot =
-		    &hr->ring->slot[hr->used & (hr->size - 1)];
-		struct ingot_net_slot s = *slot;
-		if (s.len < INGOT_NET_FRAME_MAX)
-			violation(d, "network receive buffer "
-				     "smaller than a frame");
-		void *buf = d->guest_ptr(s.addr, s.len, true);
-		if (!buf)
-			violation(d, "network receive buffer "
-				     "outside guest-writable "
-				     "memory");
-		int rc = d->ops->recv(d->ctx, buf, s.len);
-		if (rc == -EMSGSIZE) {
+	for (;;) {
+		unsigned k = rx_buffers(d, n - done, iov, &spill);
+		if (!k)
+			break;
+		uint32_t cap = 0;
+		for (unsigned i = 1; i <= k; i++)
+			cap += (uint32_t)iov[i].len;
+		struct host_frame f = {0};
+		int rc = d->ops->recv(d->ctx, iov, k + 2, &f);
+		if (rc > (int)cap) {
 			d->count.dropped_in_too_big++;
 			continue;
 		}
@@ -123,11 +264,12 @@ static bool service_rx(struct host_ring_dev *d)
 				d->count.errors_in++;
 			break;
 		}
-		slot->len = (uint32_t)rc;
+		uint32_t used = rx_complete(hr, iov, (uint32_t)rc, &f);
 		d->count.frames_in++;
 		d->count.bytes_in += (uint32_t)rc;
-		hr->used++;
-		done++;
+		d->count.frames_in_tso += (f.flags & INGOT_NET_SLOT_TSO4) != 0;
+		hr->used += used;
+		done += used;
 	}
 	if (done)
 		complete(hr);
@@ -147,7 +289,7 @@ short host_ring_poll_events(const struct host_ring_dev *d)
 {
 	if (!d->attached)
 		return 0;
-	bool rx_room =
-	    __atomic_load_n(&d->rx.ring->avail, __ATOMIC_ACQUIRE) != d->rx.used;
+	/* Waiting for input with too few buffers for a frame would spin. */
+	bool rx_room = rx_room_for_frame(d);
 	return (short)((rx_room ? POLLIN : 0) | (d->tx_blocked ? POLLOUT : 0));
 }

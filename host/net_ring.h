@@ -11,23 +11,42 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct kernel_iovec;
+
 /* Host pointer to guest-virtual [va, va + len), or NULL if that is not all
  * (writable) guest memory.  Each side provides it. */
 typedef void *host_guest_ptr_fn(uint64_t va, uint64_t len, bool writable);
 
+/* A frame's offload fields, as the first slot carries them (abi.h). */
+struct host_frame {
+	uint16_t flags; /* INGOT_NET_SLOT_CSUM, _CSUM_OK, _TSO4 */
+	uint16_t gso_size, csum_start, csum_offset;
+};
+
+/*
+ * A backend.  A frame travels as iov[1..n-1], its pieces in guest memory
+ * (on receive the last is a spill byte: a read that reaches it was longer
+ * than the buffers); iov[0] is the backend's, for a header of its own.
+ */
 struct host_ring_ops {
-	/* Sends one frame: 0, -EAGAIN (try again later) or another negative
-	 * error (the frame is dropped). */
-	int (*send)(void *ctx, const void *frame, uint32_t len);
-	/* Receives one frame into buf: its length, -EAGAIN when none is
-	 * waiting, -EMSGSIZE if it was longer than cap (dropped), or another
-	 * negative error (receiving stops until the next service). */
-	int (*recv)(void *ctx, void *buf, uint32_t cap);
+	/* Sends one frame: 0, -EAGAIN (try again later) or another
+	 * negative error (the frame is dropped). */
+	int (*send)(void *ctx, struct kernel_iovec *iov, unsigned n,
+		    const struct host_frame *f);
+	/* Receives one frame: its length, -EAGAIN when none is waiting, or
+	 * another negative error (receiving stops until the next service).
+	 * *f gets its offload flags. */
+	int (*recv)(void *ctx, struct kernel_iovec *iov, unsigned n,
+		    struct host_frame *f);
+	/* Turns on the offloads the guest took (a subset of those offered):
+	 * 0 or a negative error. */
+	int (*set_offloads)(void *ctx, uint32_t features);
 };
 
 struct host_ring_counters {
 	uint64_t frames_in, bytes_in, frames_out, bytes_out;
-	uint64_t dropped_in_too_big; /* longer than the guest's buffer */
+	uint64_t frames_in_tso, frames_out_tso; /* more than one segment */
+	uint64_t dropped_in_too_big; /* longer than the guest's buffers */
 	uint64_t dropped_out_error;  /* the backend refused the frame */
 	uint64_t errors_in;          /* the backend failed to receive */
 };
@@ -43,14 +62,16 @@ struct host_ring_dev {
 	const struct host_ring_ops *ops;
 	void *ctx;
 	host_guest_ptr_fn *guest_ptr;
+	uint32_t offered;  /* INGOT_NET_F_*: what the backend can do */
+	uint32_t features; /* what the guest took */
 	struct host_ring tx, rx;
 	bool attached;   /* rings given */
 	bool tx_blocked; /* the backend said EAGAIN with frames pending */
 	struct host_ring_counters count;
 };
 
-/* Checks and records a ring pair for ingot_net_attach().  Returns 0 or the
- * call's negative error. */
+/* Checks and records a ring pair for ingot_net_attach(), and turns on the
+ * offloads its TX ring asks for.  Returns 0 or the call's negative error. */
 int host_ring_attach(struct host_ring_dev *d, uint64_t tx_va, uint64_t rx_va);
 
 /* Sends what the TX ring holds and fills what the RX ring offers.

@@ -26,6 +26,7 @@ enum {
 	SYS_rt_sigreturn = 15,
 	SYS_ioctl = 16,
 	SYS_readv = 19,
+	SYS_writev = 20,
 	SYS_socket = 41,
 	SYS_connect = 42,
 	SYS_bind = 49,
@@ -97,10 +98,14 @@ static inline _Noreturn void sys_exit(int status)
 #define SOCK_CLOEXEC  02000000
 #define TUNSETIFF     0x400454ca
 #define TUNGETIFF     0x800454d2
+#define TUNSETOFFLOAD 0x400454d0
+#define TUN_F_CSUM    0x01
+#define TUN_F_TSO4    0x02
 #define SIOCGIFINDEX  0x8933
 #define IFF_TAP       0x0002
 #define IFF_NO_PI     0x1000
 #define IFF_PERSIST   0x0800
+#define IFF_VNET_HDR  0x4000
 #define IFNAMSIZ      16
 
 struct kernel_pollfd {
@@ -112,6 +117,18 @@ struct kernel_iovec {
 	void *base;
 	size_t len;
 };
+
+/* The tap device's per-frame header (virtio-net's, without num_buffers). */
+struct kernel_virtio_net_hdr {
+	uint8_t flags; /* VIRTIO_NET_HDR_F_* */
+	uint8_t gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE     0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+#define VIRTIO_NET_HDR_GSO_ECN      0x80
 
 struct kernel_sockaddr_in {
 	uint16_t family;

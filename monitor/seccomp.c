@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/if_tun.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -44,12 +45,28 @@ static void allow_ioctl(scmp_filter_ctx ctx, int fd, unsigned long request)
 	allow(ctx, SCMP_SYS(ioctl), 2, args);
 }
 
-/* A tap device: frames in and out, nothing else. */
+/* A network backend: frames in and out, and its offloads set when the
+ * guest attaches (taken away at the seal). */
 static void allow_tap(void *ctx, int fd)
 {
 	struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)fd);
-	allow(ctx, SCMP_SYS(write), 1, &a);
+	allow(ctx, SCMP_SYS(writev), 1, &a);
 	allow(ctx, SCMP_SYS(readv), 1, &a);
+	allow_ioctl(ctx, fd, TUNSETOFFLOAD);
+}
+
+static void take_ioctl(scmp_filter_ctx ctx, int fd, unsigned long request)
+{
+	struct scmp_arg_cmp a[] = {SCMP_A0(SCMP_CMP_EQ, (unsigned)fd),
+				   SCMP_A1(SCMP_CMP_EQ, request)};
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(ioctl),
+				   2, a) < 0)
+		mon_fail("seccomp: cannot build the seal's filter");
+}
+
+static void take_tap(void *ctx, int fd)
+{
+	take_ioctl(ctx, fd, TUNSETOFFLOAD);
 }
 
 /* Root is needed only to open /dev/kvm and the tap devices, done by now. */
@@ -74,18 +91,9 @@ static void compile_sealed_filter(struct guest *g)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		mon_fail("seccomp_init failed");
-	const unsigned long taken[][2] = {
-	    {g->vm_fd, KVM_SET_USER_MEMORY_REGION},
-	    {g->vcpu_fd, KVM_SET_SREGS},
-	};
-	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
-		struct scmp_arg_cmp a[] = {
-		    SCMP_A0(SCMP_CMP_EQ, (unsigned)taken[i][0]),
-		    SCMP_A1(SCMP_CMP_EQ, taken[i][1])};
-		if (seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS,
-					   SCMP_SYS(ioctl), 2, a) < 0)
-			mon_fail("seccomp: cannot build the seal's filter");
-	}
+	take_ioctl(ctx, g->vm_fd, KVM_SET_USER_MEMORY_REGION);
+	take_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);
+	host_net_fds(take_tap, ctx);
 	/* libseccomp 2.5 exports BPF only to a file descriptor. */
 	int fd = memfd_create("ingot-seal-filter", MFD_CLOEXEC);
 	if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0)

@@ -42,9 +42,9 @@ int main(void)
 	/* Network devices: frames in and out of their backends' fds. */
 	for (int h = 0; h < INGOT_DEVICES_MAX; h++) {
 		check(seccomp_rule_add(
-			  ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+			  ctx, SCMP_ACT_ALLOW, SCMP_SYS(writev), 1,
 			  SCMP_A0(SCMP_CMP_EQ, HOST_NET_FD_BASE + h)),
-		      "write");
+		      "writev");
 		check(seccomp_rule_add(
 			  ctx, SCMP_ACT_ALLOW, SCMP_SYS(readv), 1,
 			  SCMP_A0(SCMP_CMP_EQ, HOST_NET_FD_BASE + h)),

@@ -21,7 +21,7 @@
 #ifndef INGOT_ABI_H
 #define INGOT_ABI_H
 
-#define INGOT_ABI_VERSION 2
+#define INGOT_ABI_VERSION 3
 
 /*
  * Exit statuses of the host process.  0..249 are the guest's own (its
@@ -60,7 +60,8 @@ enum ingot_device_type {
 
 struct ingot_net_info {
 	uint8_t mac[6];
-	uint16_t mtu; /* largest IP packet the link carries, e.g. 1500 */
+	uint16_t mtu;      /* largest IP packet the link carries, e.g. 1500 */
+	uint32_t features; /* offloads the host offers: INGOT_NET_F_* */
 };
 
 struct ingot_device {
@@ -205,29 +206,75 @@ struct ingot_manifest_entry {
 
 /*
  * Network devices.  Frames are Ethernet II frames without the FCS, at most
- * INGOT_NET_FRAME_MAX bytes.  They move through two rings in guest memory
- * that the guest hands to the host once, before the seal: on the TX ring
- * frames to send, on the RX ring empty buffers for the host to fill.  The
- * host reads and writes the buffers in place (no copy in the guest), and
- * serves the rings in every ingot_poll(): under load one call moves a whole
- * batch each way, never one exit per frame.
+ * INGOT_NET_FRAME_MAX bytes unless an offload below allows more.  They move
+ * through two rings in guest memory that the guest hands to the host once,
+ * before the seal: on the TX ring frames to send, on the RX ring empty
+ * buffers for the host to fill.  The host reads and writes the buffers in
+ * place (no copy in the guest), and serves the rings in every ingot_poll():
+ * under load one call moves a whole batch each way, never one exit per
+ * frame.
  *
  * A ring's indices count slots forever (they wrap at 2^32; the slot is
  * index & (size - 1)).  The guest owns avail: it fills slot[avail] (TX: a
  * frame; RX: an empty buffer and its capacity in len), then advances avail.
  * The host owns used: slots in [used, avail) are its own until it advances
  * used past them (TX: sent, or dropped if the link refused it; RX: filled,
- * len the frame's length).  Neither side touches a slot the other owns.
- * A received frame longer than its buffer is dropped, not truncated.
- * Everything the host reads from a ring is untrusted: an index or a buffer
- * address outside the rules stops the guest (INGOT_EXIT_STOPPED).
+ * len the bytes put there).  Neither side touches a slot the other owns.
+ *
+ * A frame may span consecutive slots: every slot but its last carries
+ * INGOT_NET_SLOT_MORE, at most INGOT_NET_CHAIN_MAX slots in all.  On TX
+ * any frame may (headers in one buffer, payload in others: data the guest
+ * never copies); the guest advances avail past whole frames only.  On RX
+ * only a frame larger than one buffer does, and only with
+ * INGOT_NET_F_TSO4; every RX buffer holds at least INGOT_NET_FRAME_MAX
+ * bytes, and a frame longer than the buffers is dropped, not truncated.
+ * The first slot of a frame carries its offload fields.
+ *
+ * Offloads: the host offers them per device (ingot_net_info.features); the
+ * guest takes a subset by writing it to its TX ring's features before
+ * ingot_net_attach(), and the host turns exactly those on.
+ *  INGOT_NET_F_CSUM: a TX frame with INGOT_NET_SLOT_CSUM has its TCP or UDP
+ *    checksum completed by the host: the guest puts the pseudo-header's sum
+ *    at csum_start + csum_offset, and the host sums from csum_start to the
+ *    end of the frame (virtio-net's NEEDS_CSUM).  An RX frame with
+ *    INGOT_NET_SLOT_CSUM_OK must not have its TCP or UDP checksum checked:
+ *    it was checked, or the frame never left this host and its checksum
+ *    field holds only the pseudo-header's sum (a guest forwarding such a
+ *    frame completes the sum at csum_start + csum_offset first).
+ *  INGOT_NET_F_TSO4 (with F_CSUM): a TX frame with INGOT_NET_SLOT_TSO4 is
+ *    one TCP/IPv4 segment of up to INGOT_NET_GSO_FRAME_MAX bytes with
+ *    INGOT_NET_SLOT_CSUM, which the host cuts into segments of gso_size
+ *    payload bytes (headers copied, sequence numbers and IP ids advanced,
+ *    flags as a TSO device sets them).  RX frames may be as large: several
+ *    segments of one connection coalesced (gso_size their size), spread
+ *    over buffers.  The host reads such a frame only when the RX buffers
+ *    handed over hold INGOT_NET_GSO_FRAME_MAX bytes in at most
+ *    INGOT_NET_CHAIN_MAX slots.
+ *
+ * Everything the host reads from a ring is untrusted: an index, a buffer
+ * address, a chain or an offload field outside these rules stops the
+ * guest (INGOT_EXIT_STOPPED).
  */
-#define INGOT_NET_FRAME_MAX 1514 /* 1500-byte MTU plus the Ethernet header */
-#define INGOT_NET_RING_MAX  1024 /* slots per ring, a power of two */
+#define INGOT_NET_FRAME_MAX     1514 /* 1500-byte MTU plus the Ethernet header */
+#define INGOT_NET_GSO_FRAME_MAX (14 + 65535) /* largest IP packet */
+#define INGOT_NET_RING_MAX      1024 /* slots per ring, a power of two */
+#define INGOT_NET_CHAIN_MAX     64   /* slots per frame */
+
+#define INGOT_NET_F_CSUM 1u
+#define INGOT_NET_F_TSO4 2u
+
+#define INGOT_NET_SLOT_MORE    1u /* the frame goes on in the next slot */
+#define INGOT_NET_SLOT_CSUM    2u /* TX: complete the checksum */
+#define INGOT_NET_SLOT_CSUM_OK 4u /* RX: do not check the checksum */
+#define INGOT_NET_SLOT_TSO4    8u /* a TCP/IPv4 frame of gso_size segments */
 
 struct ingot_net_slot {
-	uint64_t addr; /* guest-virtual address of the buffer */
-	uint32_t len;  /* bytes: TX the frame, RX capacity then frame length */
+	uint64_t addr;  /* guest-virtual address of the buffer */
+	uint32_t len;   /* bytes: TX in the buffer, RX capacity then filled */
+	uint16_t flags; /* INGOT_NET_SLOT_*; offloads on a frame's first */
+	uint16_t gso_size;    /* SLOT_TSO4: payload bytes per segment */
+	uint16_t csum_start;  /* SLOT_CSUM: from the frame's first byte */
+	uint16_t csum_offset; /* SLOT_CSUM: of the checksum, from csum_start */
 	uint32_t reserved;
 };
 
@@ -235,7 +282,7 @@ struct ingot_net_ring {
 	uint32_t size; /* slots, a power of two <= INGOT_NET_RING_MAX */
 	volatile uint32_t avail; /* written by the guest */
 	volatile uint32_t used;  /* written by the host */
-	uint32_t reserved;
+	uint32_t features;       /* TX ring: the offloads taken (see above) */
 	struct ingot_net_slot slot[];
 };
 
@@ -244,7 +291,8 @@ struct ingot_net_ring {
  * serves them from the next ingot_poll() on.  Both rings must lie in
  * writable guest memory and stay there for the guest's lifetime.  Returns 0;
  * -ENODEV if the handle is not an attached network device; -EBUSY if its
- * rings were given already; -EPERM after the seal; -EINVAL for a bad size.
+ * rings were given already; -EPERM after the seal; -EINVAL for a bad size
+ * or offloads the host did not offer.
  */
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 		     struct ingot_net_ring *rx);
