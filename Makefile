@@ -101,7 +101,7 @@ MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 .PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp run test bench bench-boot bench-net bench-dns bench-tcp \
 	deps clean format
-all: monitor images host-tests $(BUILD)/ingot
+all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
 # --- host programs --------------------------------------------------------
 
@@ -119,7 +119,10 @@ CLI_SRCS := $(wildcard cli/*.c) host/option.c
 $(BUILD)/ingot: $(CLI_SRCS) $(wildcard cli/*.h) host/option.h include/ingot/abi.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -Wno-format-truncation \
-		-o $@ $(CLI_SRCS)
+		-o $@ $(CLI_SRCS) -ljson-c
+# The OCI runtime is the same program under the name podman and ctr run.
+$(BUILD)/ingot-oci: $(BUILD)/ingot
+	$(Q)ln -sf ingot $@
 
 $(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
 	@mkdir -p $(@D)

@@ -58,6 +58,8 @@ int cli_ip(const char *ns, int mode, ...);
 int cli_bridge(const char *ns, int mode, ...);
 bool cli_netns_exists(const char *ns);
 bool cli_link_exists(const char *ns, const char *dev);
+/* mkdir -p, the last part 0700; 0 or -errno. */
+int cli_mkdir_p(const char *path);
 /* Moves the calling process into namespace ns; 0 or -errno. */
 int cli_enter_netns(const char *ns);
 

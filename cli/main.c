@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "oci.h"
 
 static const struct cli_cmd cmds[] = {
     {"build", "build an app's image (make)", cmd_build},
@@ -14,6 +14,7 @@ static const struct cli_cmd cmds[] = {
     {"replace", "replace a guest by another image, losing no request",
      cmd_replace},
     {"net", "create, delete and list networks (bridges)", cmd_net},
+    {"oci", "the OCI runtime (also as build/ingot-oci)", oci_main},
 };
 
 static void usage(FILE *f)
@@ -29,6 +30,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* podman --runtime and ctr --runc-binary take a program's path. */
+	const char *base =
+	    strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (strcmp(base, "ingot-oci") == 0)
+		return oci_main(argc, argv);
 	int i = 1;
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--help") == 0 ||

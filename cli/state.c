@@ -40,27 +40,13 @@ const char *st_dir(void)
 	return run_dir;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[CLI_PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 int st_init(void)
 {
 	char sub[CLI_PATH_MAX + 16];
 	const char *dirs[] = {"", "/guests", "/nets"};
 	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
 		snprintf(sub, sizeof sub, "%s%s", st_dir(), dirs[i]);
-		int err = mkdir_p(sub);
+		int err = cli_mkdir_p(sub);
 		if (err) {
 			cli_err("cannot make the run directory %s: %s (set "
 				"--run-dir or INGOT_RUN_DIR to one you may "

@@ -205,3 +205,17 @@ void cli_json_str(const char *s)
 	}
 	putchar('"');
 }
+
+int cli_mkdir_p(const char *path)
+{
+	char buf[CLI_PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
