@@ -44,8 +44,7 @@ GUEST_LDFLAGS := -nostdlib -static --gc-sections -z max-page-size=4096 \
 # --- sources and option sets ----------------------------------------------
 
 LIBS := $(notdir $(wildcard lib/*))
-# An app is a folder of apps/ with C in it (apps/http/site holds only a
-# web root until the server comes).
+# An app is a folder of apps/ with C in it.
 APPS := $(sort $(patsubst apps/%/,%,$(dir $(wildcard apps/*/*.c))))
 
 # Each target's platform sources; generated sources live in $(BUILD)/gen.
@@ -99,7 +98,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp run test bench bench-boot bench-net bench-dns bench-tcp \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -157,7 +156,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
 	-include ingot/options.h -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/dns_fuzz \
-	$(BUILD)/fuzz/tcp_fuzz
+	$(BUILD)/fuzz/tcp_fuzz $(BUILD)/fuzz/http_fuzz
 # The network harnesses run lib/net on a fake platform (tests/fuzz/fake_host.c).
 FUZZ_NET_DEPS := tests/fuzz/fake_host.c tests/fuzz/fake_host.h \
 	$(wildcard lib/net/*.c lib/net/*.h include/ingot/*.h)
@@ -181,6 +180,9 @@ $(BUILD)/fuzz/dns_fuzz: tests/fuzz/dns_fuzz.c $(BUILD)/fuzz/dns_zones.c \
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -I. -o $@ $< \
 		$(BUILD)/fuzz/dns_zones.c $(wildcard lib/dns/*.c)
+$(BUILD)/fuzz/http_fuzz: tests/fuzz/http_fuzz.c $(wildcard lib/http/*.c lib/http/*.h)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/http/*.c)
 fuzzers: $(FUZZERS)
 
 # --- guest objects --------------------------------------------------------
@@ -312,6 +314,23 @@ $(BUILD)/tools/dir2c: $(wildcard tools/dir2c/*.c tools/dir2c/*.h) lib/http/site.
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ \
 		$(wildcard tools/dir2c/*.c) -lz -lbrotlienc
 
+# apps/http serves the tree WEBROOT, compiled to C by tools/dir2c.  The
+# stamp holds WEBROOT and a listing of the tree (every path, size, mode
+# and mtime), so the site is compiled again exactly when either changes.
+WEBROOT ?= apps/http/site
+WEBROOT_STAMP := $(BUILD)/webroot.stamp
+$(WEBROOT_STAMP): FORCE
+	@mkdir -p $(@D)
+	@{ echo 'WEBROOT=$(subst ','\'',$(WEBROOT))'; \
+	find '$(subst ','\'',$(WEBROOT))' -printf '%P %y %s %m %T@\n' 2>&1 | \
+		LC_ALL=C sort; } > $@.tmp && \
+	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/gen/http_site.c: $(BUILD)/tools/dir2c $(WEBROOT_STAMP)
+	@mkdir -p $(@D)
+	$(call quiet,DIR2C,$@)$(BUILD)/tools/dir2c -o $@.tmp '$(subst ','\'',$(WEBROOT))' \
+		&& mv $@.tmp $@
+APP_EXTRA_http := $(BUILD)/gen/http_site.c
+
 $(foreach a,$(APPS),$(eval $(call image,$(a),$(a),$(wildcard apps/$(a)/*.c) \
 	$(APP_EXTRA_$(a)),$(BUILD))))
 $(foreach t,$(wildcard tests/guest/*.c tests/unit/*.c),$(eval $(call \
@@ -351,6 +370,12 @@ fuzz-dns: deps
 	@mkdir -p $(BUILD)/fuzz/dns-corpus $(BUILD)/fuzz/dns-crashes
 	$(BUILD)/fuzz/dns_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/dns-crashes/ $(BUILD)/fuzz/dns-corpus
+fuzz-http: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/http_fuzz
+	@mkdir -p $(BUILD)/fuzz/http-corpus $(BUILD)/fuzz/http-crashes
+	$(BUILD)/fuzz/http_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/http-crashes/ $(BUILD)/fuzz/http-corpus
 fuzz-tcp: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory $(BUILD)/fuzz/tcp_fuzz

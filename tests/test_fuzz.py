@@ -1,7 +1,8 @@
 """libFuzzer over the network receive path (tests/fuzz/net_fuzz.c, with a
-static address and with the DHCP client) and the DNS query handler
-(tests/fuzz/dns_fuzz.c), for a bounded time each;
-`make fuzz-net` and `make fuzz-dns` run them for longer."""
+static address and with the DHCP client), the DNS query handler
+(tests/fuzz/dns_fuzz.c), TCP's input path and the HTTP request parser
+(tests/fuzz/http_fuzz.c), for a bounded time each; `make fuzz-net`,
+`make fuzz-dns`, `make fuzz-tcp` and `make fuzz-http` run them for longer."""
 import os
 import subprocess
 import tempfile
@@ -12,6 +13,7 @@ FUZZER = os.path.join(BUILD, "fuzz", "net_fuzz")
 DNS_FUZZER = os.path.join(BUILD, "fuzz", "dns_fuzz")
 DHCP_FUZZER = os.path.join(BUILD, "fuzz", "net_dhcp_fuzz")
 TCP_FUZZER = os.path.join(BUILD, "fuzz", "tcp_fuzz")
+HTTP_FUZZER = os.path.join(BUILD, "fuzz", "http_fuzz")
 SECONDS = 20
 
 
@@ -103,3 +105,25 @@ def test_fuzz_tcp_input_path():
     # Its inputs are programs (segments near each connection's numbers,
     # application calls, the clock); libFuzzer starts from an empty corpus.
     run_fuzzer(TCP_FUZZER, {})
+
+
+def http_seeds():
+    """Requests to start from (the first byte picks the harness's read
+    sizes): fields of every kind the server reads, a chunked body."""
+    heads = [
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"HEAD /a/../b%2e/./c?x=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"GET http://a:80/d/ HTTP/1.1\r\nHost: b\r\nAccept-Encoding: gzip;q=0.5, br;q=1.0, *;q=0\r\n"
+        b"Range: bytes=1-5\r\nIf-Range: \"1-abc\"\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\r\nIf-None-Match: W/\"1-abc\", \"2\"\r\n"
+        b"If-Modified-Since: Sunday, 06-Nov-94 08:49:37 GMT\r\nIf-Match: *\r\n"
+        b"If-Unmodified-Since: Sun Nov  6 08:49:37 1994\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"
+        b"5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+    ]
+    return {f"h{i}": bytes([i * 5]) + h for i, h in enumerate(heads)}
+
+
+def test_fuzz_http_request_parser():
+    run_fuzzer(HTTP_FUZZER, http_seeds())

@@ -262,4 +262,93 @@
 #error "CONFIG_DNS_TCP_IDLE_MS must be at least 1"
 #endif
 
+/* --- apps/http ------------------------------------------------------------ */
+
+/* Connections served at once, each a fiber (apps/http/options.h sizes the
+ * fibers and TCP's pool from it); one more is answered 503 and closed. */
+#ifndef CONFIG_HTTP_CONNS
+#define CONFIG_HTTP_CONNS 10240
+#endif
+
+/* Fibers kept for answering 503 to connections past CONFIG_HTTP_CONNS. */
+#ifndef CONFIG_HTTP_REFUSERS
+#define CONFIG_HTTP_REFUSERS 8
+#endif
+
+/* The TCP port; the image's --port=N overrides it. */
+#ifndef CONFIG_HTTP_PORT
+#define CONFIG_HTTP_PORT 80
+#endif
+
+/* Limits of a request's head: the request line (414 past it), the header
+ * section's bytes and lines (431 past them); and of a body a GET or HEAD
+ * carries, which is read and discarded (413 past it). */
+#ifndef CONFIG_HTTP_LINE_MAX
+#define CONFIG_HTTP_LINE_MAX 8192
+#endif
+#ifndef CONFIG_HTTP_FIELDS_MAX
+#define CONFIG_HTTP_FIELDS_MAX 8192
+#endif
+#ifndef CONFIG_HTTP_FIELDS_COUNT
+#define CONFIG_HTTP_FIELDS_COUNT 100
+#endif
+#ifndef CONFIG_HTTP_BODY_MAX
+#define CONFIG_HTTP_BODY_MAX (1024 * 1024)
+#endif
+
+/* Timeouts (the image's --idle-ms=, --header-ms=, --send-ms= override
+ * them): a kept-alive connection with no request; a whole head from its
+ * first byte, and a body from the head (408 past it: slowloris); a write
+ * that makes no progress; and how long a closing connection is drained
+ * so that the peer reads the last answer before any reset. */
+#ifndef CONFIG_HTTP_IDLE_MS
+#define CONFIG_HTTP_IDLE_MS 60000
+#endif
+#ifndef CONFIG_HTTP_HEADER_MS
+#define CONFIG_HTTP_HEADER_MS 10000
+#endif
+#ifndef CONFIG_HTTP_SEND_MS
+#define CONFIG_HTTP_SEND_MS 60000
+#endif
+#ifndef CONFIG_HTTP_LINGER_MS
+#define CONFIG_HTTP_LINGER_MS 2000
+#endif
+
+/* 1: a line per request on the console (off: it costs a write per request). */
+#ifndef CONFIG_HTTP_ACCESS_LOG
+#define CONFIG_HTTP_ACCESS_LOG 0
+#endif
+
+/* 1: /.well-known/ingot/metrics serves the counters (Prometheus text). */
+#ifndef CONFIG_HTTP_METRICS
+#define CONFIG_HTTP_METRICS 0
+#endif
+
+#if CONFIG_HTTP_CONNS < 1 || CONFIG_HTTP_REFUSERS < 0
+#error "CONFIG_HTTP_CONNS must be at least 1, CONFIG_HTTP_REFUSERS not negative"
+#endif
+#if CONFIG_HTTP_PORT < 1 || CONFIG_HTTP_PORT > 65535
+#error "CONFIG_HTTP_PORT must be from 1 to 65535"
+#endif
+#if CONFIG_HTTP_LINE_MAX < 64 || CONFIG_HTTP_LINE_MAX > (1 << 20) ||           \
+    CONFIG_HTTP_FIELDS_MAX < 64 || CONFIG_HTTP_FIELDS_MAX > (1 << 20)
+#error "CONFIG_HTTP_LINE_MAX and CONFIG_HTTP_FIELDS_MAX must be from 64 to 1 MiB"
+#endif
+#if CONFIG_HTTP_FIELDS_COUNT < 1
+#error "CONFIG_HTTP_FIELDS_COUNT must be at least 1"
+#endif
+#if CONFIG_HTTP_BODY_MAX < 0 || CONFIG_HTTP_BODY_MAX > (1 << 30)
+#error "CONFIG_HTTP_BODY_MAX must be from 0 to 1 GiB"
+#endif
+#if CONFIG_HTTP_IDLE_MS < 1 || CONFIG_HTTP_HEADER_MS < 1 ||                    \
+    CONFIG_HTTP_SEND_MS < 1 || CONFIG_HTTP_LINGER_MS < 0
+#error "CONFIG_HTTP_*_MS: the timeouts must be at least 1 (linger: 0)"
+#endif
+#if CONFIG_HTTP_ACCESS_LOG != 0 && CONFIG_HTTP_ACCESS_LOG != 1
+#error "CONFIG_HTTP_ACCESS_LOG must be 0 or 1"
+#endif
+#if CONFIG_HTTP_METRICS != 0 && CONFIG_HTTP_METRICS != 1
+#error "CONFIG_HTTP_METRICS must be 0 or 1"
+#endif
+
 #endif
