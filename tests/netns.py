@@ -84,8 +84,10 @@ class NoNetns:
 class Guest:
     """An image booted in a namespace, its output collected as it comes."""
 
-    def __init__(self, ns, target, name, nets, args=(), test=False, mon_args=()):
-        path = image(target, name, test)
+    def __init__(self, ns, target, name, nets, args=(), test=False, mon_args=(),
+                 path=None):
+        """path: an image built elsewhere (another BUILD) instead of name's."""
+        path = path or image(target, name, test)
         net_opts = [a for n in nets for a in ("--net", n)]
         if target == "kvm":
             argv = [MONITOR, *net_opts, *mon_args, path, *args]

@@ -92,8 +92,8 @@ static int read_head(struct http_conn *c)
 		}
 		if (c->len == c->cap && !grow(c))
 			return -431;
-		int n = tcp_read(c->tc, c->buf + c->len, c->cap - c->len,
-				 deadline);
+		int n =
+		    tcp_read(c->tc, c->buf + c->len, c->cap - c->len, deadline);
 		if (n == -ETIMEDOUT) {
 			if (!c->len) {
 				http_count.idle_timeouts++;

@@ -25,11 +25,11 @@ extern struct http_config http_cfg;
 /* One connection, on its fiber's stack. */
 struct http_conn {
 	struct tcp_conn *tc;
-	uint8_t *buf;     /* small, or a heap buffer of HTTP_BIG */
-	uint32_t cap;     /* of buf */
-	uint32_t len;     /* bytes held: a head, then what followed it */
-	bool closing;     /* the answer says Connection: close */
-	bool failed;      /* a write failed: nothing more can be sent */
+	uint8_t *buf; /* small, or a heap buffer of HTTP_BIG */
+	uint32_t cap; /* of buf */
+	uint32_t len; /* bytes held: a head, then what followed it */
+	bool closing; /* the answer says Connection: close */
+	bool failed;  /* a write failed: nothing more can be sent */
 	uint8_t small[HTTP_SMALL];
 };
 

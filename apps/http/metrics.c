@@ -71,7 +71,8 @@ void http_print_counters(void)
 	       "  conns_accepted=%llu conns_refused=%llu conns_dropped=%llu "
 	       "conns_open=%llu conns_peak=%llu\n"
 	       "  idle_timeouts=%llu header_timeouts=%llu send_timeouts=%llu\n",
-	       (unsigned long long)k->bytes_in, (unsigned long long)k->bytes_out,
+	       (unsigned long long)k->bytes_in,
+	       (unsigned long long)k->bytes_out,
 	       (unsigned long long)k->conns_accepted,
 	       (unsigned long long)k->conns_refused,
 	       (unsigned long long)k->conns_dropped,
@@ -89,14 +90,15 @@ struct text {
 };
 
 __attribute__((format(printf, 2, 3))) static void emit(struct text *t,
-							const char *fmt, ...)
+						       const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	int k = vsnprintf(t->p + t->n, t->cap - t->n, fmt, ap);
 	va_end(ap);
 	if (k > 0)
-		t->n += (size_t)k < t->cap - t->n ? (size_t)k : t->cap - t->n - 1;
+		t->n +=
+		    (size_t)k < t->cap - t->n ? (size_t)k : t->cap - t->n - 1;
 }
 
 static void family(struct text *t, const char *name, const char *type,

@@ -68,7 +68,8 @@ const char *http_date_now(void)
 	static char date[HTTP_DATE_LEN + 1];
 	static int64_t shown = -1;
 	if (!wall_known) {
-		wall_offset = (int64_t)ingot_clock_wall() - (int64_t)sched_now();
+		wall_offset =
+		    (int64_t)ingot_clock_wall() - (int64_t)sched_now();
 		wall_known = true;
 	}
 	int64_t s = (wall_offset + (int64_t)sched_now()) / 1000000000;
@@ -105,11 +106,11 @@ static void end_head(struct out *o)
 static void page(struct out *o, int status, bool head_only)
 {
 	char body[160];
-	int n = snprintf(body, sizeof body,
-			 "<html><head><title>%d %s</title></head><body>"
-			 "<h1>%d %s</h1></body></html>\n",
-			 status, http_reason(status), status,
-			 http_reason(status));
+	int n =
+	    snprintf(body, sizeof body,
+		     "<html><head><title>%d %s</title></head><body>"
+		     "<h1>%d %s</h1></body></html>\n",
+		     status, http_reason(status), status, http_reason(status));
 	puts_(o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(o, (uint64_t)n);
 	puts_(o, "\r\n");
@@ -128,9 +129,8 @@ static void access_log(const struct out *o, const char *method,
 		return;
 	char ip[16];
 	net_format_ipv4(tcp_peer(o->c->tc).ip, ip);
-	printf("http: %s \"%s %.*s HTTP/1.%d\" %d %llu\n", ip, method,
-	       (int)len, (const char *)path, minor, status,
-	       (unsigned long long)o->bytes);
+	printf("http: %s \"%s %.*s HTTP/1.%d\" %d %llu\n", ip, method, (int)len,
+	       (const char *)path, minor, status, (unsigned long long)o->bytes);
 }
 
 /* Every error answer closes the connection: after most the request's
@@ -181,7 +181,8 @@ static int conditional(const uint8_t *h, uint32_t hl,
 			return 304;
 	} else if (fr[HTTP_F_IF_MODIFIED_SINCE].count == 1 &&
 		   http_parse_date(h + fr[HTTP_F_IF_MODIFIED_SINCE].first.off,
-				   fr[HTTP_F_IF_MODIFIED_SINCE].first.len, &t) &&
+				   fr[HTTP_F_IF_MODIFIED_SINCE].first.len,
+				   &t) &&
 		   f->mtime <= t) {
 		return 304;
 	}
@@ -229,7 +230,8 @@ static void redirect(struct out *o, const uint8_t *h,
 	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = path[i];
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~!$&'()*+,;=:@/", ch)) {
+		    (ch >= '0' && ch <= '9') ||
+		    strchr("-._~!$&'()*+,;=:@/", ch)) {
 			put(o, &ch, 1);
 		} else {
 			char e[3] = {'%', hexd[ch >> 4], hexd[ch & 15]};
@@ -314,7 +316,8 @@ void http_respond(struct http_conn *c, uint8_t *h, uint32_t hl,
 		access_log(&o, mname, path, (size_t)n, r->minor, 200);
 		return;
 	}
-	const struct http_file *f = http_site_find((const char *)path, (uint32_t)n);
+	const struct http_file *f =
+	    http_site_find((const char *)path, (uint32_t)n);
 	if (!f) {
 		/* A directory without its slash: the byte after the path
 		 * (the '?' or ' ' that ended it, or a decoded escape's)

@@ -332,7 +332,7 @@
 #endif
 #if CONFIG_HTTP_LINE_MAX < 64 || CONFIG_HTTP_LINE_MAX > (1 << 20) ||           \
     CONFIG_HTTP_FIELDS_MAX < 64 || CONFIG_HTTP_FIELDS_MAX > (1 << 20)
-#error "CONFIG_HTTP_LINE_MAX and CONFIG_HTTP_FIELDS_MAX must be from 64 to 1 MiB"
+#error "CONFIG_HTTP_LINE_MAX, CONFIG_HTTP_FIELDS_MAX: from 64 to 1 MiB"
 #endif
 #if CONFIG_HTTP_FIELDS_COUNT < 1
 #error "CONFIG_HTTP_FIELDS_COUNT must be at least 1"

@@ -147,7 +147,8 @@ bool http_parse_date(const uint8_t *s, size_t len, int64_t *t)
 	if (lit(s, len, &i, ", ")) {
 		if (i == 5) { /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
 			if ((d = digits(s, len, &i, 2)) < 0 ||
-			    !lit(s, len, &i, " ") || (m = month(s, len, &i)) < 0 ||
+			    !lit(s, len, &i, " ") ||
+			    (m = month(s, len, &i)) < 0 ||
 			    !lit(s, len, &i, " ") ||
 			    (y = digits(s, len, &i, 4)) < 0 ||
 			    !lit(s, len, &i, " "))
@@ -191,7 +192,8 @@ bool http_parse_date(const uint8_t *s, size_t len, int64_t *t)
 	return true;
 }
 
-/* --- entity tags ----------------------------------------------------------- */
+/* --- entity tags -----------------------------------------------------------
+ */
 
 bool http_etag_match(const uint8_t *head, size_t len,
 		     const struct http_request *r, enum http_field_id id,
@@ -216,7 +218,8 @@ bool http_etag_match(const uint8_t *head, size_t len,
 	return false;
 }
 
-/* --- Accept-Encoding ------------------------------------------------------- */
+/* --- Accept-Encoding -------------------------------------------------------
+ */
 
 /* A qvalue (RFC 9110 12.4.2) in thousandths, or -1. */
 static int qvalue(const uint8_t *p, size_t n)
@@ -250,8 +253,8 @@ int http_pick_encoding(const uint8_t *head, size_t len,
 		int v = 1000;
 		/* Parameters: only q counts. */
 		for (e = n; e < m.len;) {
-			while (e < m.len && (p[e] == ';' || p[e] == ' ' ||
-					     p[e] == '\t'))
+			while (e < m.len &&
+			       (p[e] == ';' || p[e] == ' ' || p[e] == '\t'))
 				e++;
 			size_t s = e;
 			while (e < m.len && p[e] != ';')
@@ -259,7 +262,8 @@ int http_pick_encoding(const uint8_t *head, size_t len,
 			size_t t = e;
 			while (t > s && (p[t - 1] == ' ' || p[t - 1] == '\t'))
 				t--;
-			if (t - s >= 2 && (p[s] | 0x20) == 'q' && p[s + 1] == '=')
+			if (t - s >= 2 && (p[s] | 0x20) == 'q' &&
+			    p[s + 1] == '=')
 				v = qvalue(p + s + 2, t - s - 2);
 		}
 		if (v < 0)
@@ -275,7 +279,8 @@ int http_pick_encoding(const uint8_t *head, size_t len,
 	}
 	for (int e = 0; e < HTTP_ENC_COUNT; e++)
 		if (q[e] < 0)
-			q[e] = star >= 0 ? star : (e == HTTP_ENC_IDENTITY ? 1 : 0);
+			q[e] =
+			    star >= 0 ? star : (e == HTTP_ENC_IDENTITY ? 1 : 0);
 	int best = HTTP_ENC_IDENTITY, bq = 0;
 	static const int order[HTTP_ENC_COUNT] = {HTTP_ENC_BR, HTTP_ENC_GZIP,
 						  HTTP_ENC_IDENTITY};
@@ -289,7 +294,8 @@ int http_pick_encoding(const uint8_t *head, size_t len,
 	return best;
 }
 
-/* --- Range ------------------------------------------------------------------ */
+/* --- Range ------------------------------------------------------------------
+ */
 
 /* Decimal digits p[*i..]: false if none; saturates at UINT64_MAX. */
 static bool number(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
@@ -298,7 +304,7 @@ static bool number(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
 	*v = 0;
 	for (; *i < n && p[*i] >= '0' && p[*i] <= '9'; (*i)++)
 		*v = *v > (UINT64_MAX - 9) / 10 ? UINT64_MAX
-						 : *v * 10 + (p[*i] - '0');
+						: *v * 10 + (p[*i] - '0');
 	return *i > s;
 }
 
@@ -325,7 +331,7 @@ enum http_range_result http_parse_range(const uint8_t *head, size_t len,
 		i++;
 	if (i != n || (!has_a && !has_b) || (has_a && has_b && b < a))
 		return HTTP_RANGE_NONE; /* several ranges, or not one */
-	if (!has_a) { /* suffix: the last b bytes */
+	if (!has_a) {                   /* suffix: the last b bytes */
 		if (!b || !size)
 			return HTTP_RANGE_UNSATISFIABLE;
 		*first = b < size ? size - b : 0;
@@ -339,7 +345,8 @@ enum http_range_result http_parse_range(const uint8_t *head, size_t len,
 	return HTTP_RANGE_OK;
 }
 
-/* --- chunked bodies -------------------------------------------------------- */
+/* --- chunked bodies --------------------------------------------------------
+ */
 
 enum {
 	CH_SIZE_START,
@@ -367,7 +374,7 @@ int http_chunked_feed(struct http_chunked *c, const uint8_t *p, size_t n,
 		switch (c->state) {
 		case CH_SIZE_START:
 		case CH_SIZE:
-			h = b >= '0' && b <= '9'   ? b - '0'
+			h = b >= '0' && b <= '9' ? b - '0'
 			    : (b | 0x20) >= 'a' && (b | 0x20) <= 'f'
 				? (b | 0x20) - 'a' + 10
 				: -1;

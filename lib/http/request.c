@@ -104,10 +104,18 @@ const char *http_method_name(enum http_method m)
 }
 
 static const char *const field_names[HTTP_F_COUNT] = {
-    "host",          "connection",     "content-length",
-    "transfer-encoding", "expect",     "accept-encoding",
-    "if-match",      "if-none-match",  "if-modified-since",
-    "if-unmodified-since", "range",    "if-range",
+    "host",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "expect",
+    "accept-encoding",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "range",
+    "if-range",
 };
 
 static int field_id(const uint8_t *p, size_t n)
@@ -144,7 +152,8 @@ static int parse_request_line(const uint8_t *h, size_t len, size_t *at,
 		i++;
 	if (i == start || i >= len || h[i] != ' ')
 		return 400;
-	r->method_name = (struct http_span){(uint32_t)start, (uint32_t)(i - start)};
+	r->method_name =
+	    (struct http_span){(uint32_t)start, (uint32_t)(i - start)};
 	r->method = HTTP_OTHER;
 	for (int m = 0; m < HTTP_OTHER; m++)
 		if (i - start == strlen(method_names[m]) &&
@@ -159,10 +168,9 @@ static int parse_request_line(const uint8_t *h, size_t len, size_t *at,
 	r->target = (struct http_span){(uint32_t)start, (uint32_t)(i - start)};
 	i++;
 
-	if (len - i < 10 || memcmp(h + i, "HTTP/", 5) != 0 ||
-	    h[i + 5] < '0' || h[i + 5] > '9' || h[i + 6] != '.' ||
-	    h[i + 7] < '0' || h[i + 7] > '9' || h[i + 8] != '\r' ||
-	    h[i + 9] != '\n')
+	if (len - i < 10 || memcmp(h + i, "HTTP/", 5) != 0 || h[i + 5] < '0' ||
+	    h[i + 5] > '9' || h[i + 6] != '.' || h[i + 7] < '0' ||
+	    h[i + 7] > '9' || h[i + 8] != '\r' || h[i + 9] != '\n')
 		return 400;
 	if (h[i + 5] != '1')
 		return 505;
@@ -192,7 +200,8 @@ static int parse_target(const uint8_t *h, struct http_request *r)
 			return 400;
 		for (p = s; p < n && t[p] != '/' && t[p] != '?'; p++)
 			if (t[p] == '@')
-				return 400; /* userinfo is not sent (RFC 9110 4.2.4) */
+				return 400; /* userinfo is not sent (RFC
+					       9110 4.2.4) */
 		if (p == s)
 			return 400;
 	}
@@ -328,7 +337,8 @@ int http_parse_head(const uint8_t *h, size_t len, uint64_t body_max,
 			size_t next;
 			struct http_field_ref *f = &r->f[id];
 			if (!f->count++)
-				f->first = line_value(h, start, name_len, &next);
+				f->first =
+				    line_value(h, start, name_len, &next);
 		}
 	}
 	if (i + 2 != len || h[i + 1] != '\n')
@@ -355,7 +365,8 @@ bool http_list_next(const uint8_t *h, size_t len, const struct http_request *r,
 			for (; e < it->end && (quoted || h[e] != ','); e++) {
 				if (h[e] == '"')
 					quoted = !quoted;
-				else if (h[e] == '\\' && quoted && e + 1 < it->end)
+				else if (h[e] == '\\' && quoted &&
+					 e + 1 < it->end)
 					e++;
 			}
 			it->pos = e;

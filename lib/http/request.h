@@ -27,8 +27,8 @@
 
 /* Limits a server sets; the head is refused past them. */
 struct http_limits {
-	uint32_t line_max;    /* request line, CRLF included: 414 past it */
-	uint32_t fields_max;  /* header section's bytes: 431 past it */
+	uint32_t line_max;     /* request line, CRLF included: 414 past it */
+	uint32_t fields_max;   /* header section's bytes: 431 past it */
 	uint32_t fields_count; /* header lines: 431 past it */
 };
 
@@ -153,7 +153,8 @@ bool http_list_next(const uint8_t *head, size_t len,
  */
 int http_normalize_path(uint8_t *buf, struct http_span path);
 
-/* --- the fields of a static server (RFC 9110) ------------------------------ */
+/* --- the fields of a static server (RFC 9110) ------------------------------
+ */
 
 /* Parses an HTTP-date (IMF-fixdate, RFC 850 or asctime, RFC 9110 5.6.7);
  * returns true with seconds since the epoch. */
@@ -199,14 +200,15 @@ enum http_range_result http_parse_range(const uint8_t *head, size_t len,
 					uint64_t size, uint64_t *first,
 					uint64_t *last);
 
-/* --- chunked bodies (RFC 9112 7.1), read to be discarded ------------------- */
+/* --- chunked bodies (RFC 9112 7.1), read to be discarded -------------------
+ */
 
 struct http_chunked {
 	uint8_t state;
 	uint8_t digits;
-	uint32_t line;    /* bytes of the current extension or trailer line */
-	uint64_t left;    /* of the current chunk */
-	uint64_t total;   /* data bytes so far */
+	uint32_t line;  /* bytes of the current extension or trailer line */
+	uint64_t left;  /* of the current chunk */
+	uint64_t total; /* data bytes so far */
 };
 
 /*

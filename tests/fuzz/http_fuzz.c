@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 
 	int n = head_end_in_pieces(d, size, step);
-	CHECK(n == head_end_in_pieces(d, size, (unsigned)size ? (unsigned)size : 1));
+	CHECK(n ==
+	      head_end_in_pieces(d, size, (unsigned)size ? (unsigned)size : 1));
 	if (n <= 0) {
 		CHECK(n == 0 || n == -400 || n == -414 || n == -431);
 		return 0;
@@ -91,16 +92,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_span(r.path, (size_t)n);
 	check_span(r.query, (size_t)n);
 	CHECK(r.method < HTTP_METHOD_COUNT);
-	CHECK(r.body != HTTP_BODY_LENGTH || (r.content_length > 0 &&
-					     r.content_length <= 1000));
+	CHECK(r.body != HTTP_BODY_LENGTH ||
+	      (r.content_length > 0 && r.content_length <= 1000));
 	for (int i = 0; i < HTTP_F_COUNT; i++) {
 		if (r.f[i].count)
 			check_span(r.f[i].first, (size_t)n);
 		struct http_list_iter it = {0};
 		struct http_span m;
 		unsigned k = 0;
-		while (http_list_next(head, (size_t)n, &r, (enum http_field_id)i,
-				      &it, &m)) {
+		while (http_list_next(head, (size_t)n, &r,
+				      (enum http_field_id)i, &it, &m)) {
 			check_span(m, (size_t)n);
 			CHECK(m.len > 0 && ++k < 10000);
 		}
@@ -124,14 +125,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < HTTP_F_COUNT; i++) {
 		int64_t t;
 		char out[HTTP_DATE_LEN + 1];
-		if (r.f[i].count &&
-		    http_parse_date(head + r.f[i].first.off, r.f[i].first.len,
-				    &t)) {
+		if (r.f[i].count && http_parse_date(head + r.f[i].first.off,
+						    r.f[i].first.len, &t)) {
 			int64_t t2;
 			http_format_date(t, out);
 			CHECK(strlen(out) == HTTP_DATE_LEN);
-			CHECK(http_parse_date((const uint8_t *)out, HTTP_DATE_LEN,
-					      &t2) &&
+			CHECK(http_parse_date((const uint8_t *)out,
+					      HTTP_DATE_LEN, &t2) &&
 			      t2 == t);
 		}
 	}
