@@ -3,6 +3,9 @@
  *   --net NAME=TAP[,mac=MAC]              an existing tap device
  *   --net NAME=udp:LPORT:RPORT[,mac=MAC]  frames as UDP datagrams on
  *                                         127.0.0.1, from LPORT to RPORT
+ * A tap device offers the guest checksum offload and TSO (abi.h) unless
+ * ,offload=off says not to (a capture on the tap then sees every frame as
+ * it goes on the wire); the UDP backend offers none.
  * The UDP backend needs no privilege: two guests with mirrored ports are
  * joined by a virtual cable, and a test can be the other end.  Frames move
  * between the backend and the guest's rings at every poll (net_ring.h).
@@ -23,7 +26,8 @@
 #include "net_ring.h"
 
 #define HOST_NET_SYNTAX                                                        \
-	"NAME=TAP or NAME=udp:LPORT:RPORT, then optionally ,mac=MAC"
+	"NAME=TAP or NAME=udp:LPORT:RPORT, then optionally ,mac=MAC and "      \
+	",offload=off"
 
 /* One --net option's text.  Returns NULL, or what is wrong with it. */
 const char *host_net_option(const char *spec);

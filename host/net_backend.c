@@ -100,7 +100,8 @@ int host_net_open(struct host_net_dev *d)
 /* What a backend can do for the guest (abi.h, offloads). */
 uint32_t host_net_offers(const struct host_net_dev *d)
 {
-	return d->udp ? 0 : INGOT_NET_F_CSUM | INGOT_NET_F_TSO4;
+	return d->udp || d->no_offload ? 0
+				       : INGOT_NET_F_CSUM | INGOT_NET_F_TSO4;
 }
 
 static int send_frame(void *ctx, struct kernel_iovec *iov, unsigned n,

@@ -17,7 +17,8 @@ struct host_net_dev {
 	bool udp;
 	uint16_t port[2]; /* udp: local, remote */
 	uint8_t mac[6];
-	int handle; /* -1 until setup */
+	bool no_offload; /* ,offload=off: offer the guest none */
+	int handle;      /* -1 until setup */
 	int fd;
 	struct host_ring_dev ring;
 };

@@ -136,10 +136,24 @@ const char *host_net_option(const char *spec)
 	d->backend[blen] = '\0';
 
 	default_mac(d->backend, d->mac);
-	if (comma &&
-	    (strncmp(comma, ",mac=", 5) != 0 || !parse_mac(comma + 5, d->mac)))
-		return fail(spec, "expected nothing after the backend but "
-				  ",mac=XX:XX:XX:XX:XX:XX (unicast)");
+	d->no_offload = false;
+	while (comma) {
+		const char *opt = comma + 1;
+		comma = strchr(opt, ',');
+		size_t olen = comma ? (size_t)(comma - opt) : strlen(opt);
+		if (olen == 17 + 4 && strncmp(opt, "mac=", 4) == 0) {
+			char mac[18];
+			memcpy(mac, opt + 4, 17);
+			mac[17] = '\0';
+			if (parse_mac(mac, d->mac))
+				continue;
+		} else if (olen == 11 && strncmp(opt, "offload=off", 11) == 0) {
+			d->no_offload = true;
+			continue;
+		}
+		return fail(spec, "expected after the backend only ,mac=XX:XX:"
+				  "XX:XX:XX:XX (unicast) and ,offload=off");
+	}
 	d->handle = -1;
 	d->fd = -1;
 	host_net_ndevs++;

@@ -47,6 +47,7 @@ int host_ring_attach(struct host_ring_dev *d, uint64_t tx_va, uint64_t rx_va)
 	if (f && (rc = d->ops->set_offloads(d->ctx, f)) < 0)
 		return rc;
 	d->features = f;
+	d->rx_checked.upto = d->rx.used;
 	d->attached = true;
 	return 0;
 }
@@ -166,9 +167,28 @@ static bool service_tx(struct host_ring_dev *d)
 	return done && was_full;
 }
 
-/* The RX buffers from hr->used a frame may fill, checked, in iov[1..]
- * with the spill byte after them; 0 while they could not hold the largest
- * frame the guest takes. */
+/* Checks the RX buffers the guest handed over since the last time. */
+static void rx_check(struct host_ring_dev *d, uint32_t n)
+{
+	struct host_rx_checked *rc = &d->rx_checked;
+	const struct host_ring *hr = &d->rx;
+	for (; rc->upto != hr->used + n; rc->upto++) {
+		struct ingot_net_slot s = slot_at(hr, rc->upto);
+		if (s.len < INGOT_NET_FRAME_MAX)
+			violation(d, "network receive buffer smaller than a "
+				     "frame");
+		void *buf = d->guest_ptr(s.addr, s.len, true);
+		if (!buf)
+			violation(d, "network receive buffer outside "
+				     "guest-writable memory");
+		rc->buf[rc->upto & (hr->size - 1)].base = buf;
+		rc->buf[rc->upto & (hr->size - 1)].len = s.len;
+	}
+}
+
+/* The RX buffers from hr->used a frame may fill, in iov[1..] with the
+ * spill byte after them; 0 while they could not hold the largest frame the
+ * guest takes. */
 static unsigned rx_buffers(struct host_ring_dev *d, uint32_t n,
 			   struct kernel_iovec *iov, uint8_t *spill)
 {
@@ -180,16 +200,11 @@ static unsigned rx_buffers(struct host_ring_dev *d, uint32_t n,
 	while (room < want) {
 		if (k == n || k == INGOT_NET_CHAIN_MAX)
 			return 0;
-		struct ingot_net_slot s = slot_at(hr, hr->used + k);
-		if (s.len < INGOT_NET_FRAME_MAX)
-			violation(d, "network receive buffer smaller than a "
-				     "frame");
-		void *buf = d->guest_ptr(s.addr, s.len, true);
-		if (!buf)
-			violation(d, "network receive buffer outside "
-				     "guest-writable memory");
-		iov[++k] = (struct kernel_iovec){buf, s.len};
-		room += s.len;
+		uint32_t i = (hr->used + k) & (hr->size - 1);
+		k++;
+		iov[k] = (struct kernel_iovec){d->rx_checked.buf[i].base,
+					       d->rx_checked.buf[i].len};
+		room += (uint32_t)iov[k].len;
 	}
 	iov[k + 1] = (struct kernel_iovec){spill, 1};
 	return k;
@@ -246,6 +261,7 @@ static bool service_rx(struct host_ring_dev *d)
 	struct kernel_iovec iov[INGOT_NET_CHAIN_MAX + 2];
 	uint8_t spill;
 
+	rx_check(d, n);
 	for (;;) {
 		unsigned k = rx_buffers(d, n - done, iov, &spill);
 		if (!k)

@@ -57,6 +57,16 @@ struct host_ring {
 	uint32_t used;               /* the host's copy: never read back */
 };
 
+/* RX buffers checked once, when the guest hands them over: a read then
+ * offers the kernel up to 33 of them without checking each again. */
+struct host_rx_checked {
+	uint32_t upto; /* slots before this index are checked */
+	struct {
+		void *base;
+		size_t len;
+	} buf[INGOT_NET_RING_MAX]; /* by slot */
+};
+
 struct host_ring_dev {
 	const char *name; /* the device's, for messages */
 	const struct host_ring_ops *ops;
@@ -65,6 +75,7 @@ struct host_ring_dev {
 	uint32_t offered;  /* INGOT_NET_F_*: what the backend can do */
 	uint32_t features; /* what the guest took */
 	struct host_ring tx, rx;
+	struct host_rx_checked rx_checked;
 	bool attached;   /* rings given */
 	bool tx_blocked; /* the backend said EAGAIN with frames pending */
 	struct host_ring_counters count;

@@ -33,8 +33,9 @@ def message(err):
 
 BAD_NET = [
     ("service=tap0,mac=01:00:00:00:00:01", "unicast"),
-    ("service=tap0,mac=02:00:00:00:00:01,junk", "expected nothing after"),
-    ("service=tap0,junk", "expected nothing after"),
+    ("service=tap0,mac=02:00:00:00:00:01,junk", "expected after the backend only"),
+    ("service=tap0,junk", "expected after the backend only"),
+    ("service=tap0,offload=on", "expected after the backend only"),
     ("service=tap0,mac=02:00:00:00:00", "unicast"),
     ("service=tap0,mac=00:00:00:00:00:00", "unicast"),
     ("service=tap%d", "has no '%'"),

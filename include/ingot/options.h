@@ -151,9 +151,10 @@
 #define CONFIG_NET_TCP_SNDBUF (64 * 1024)
 #endif
 
-/* Segments kept out of order per connection, beyond what is missing. */
+/* Buffers of data kept out of order per connection, beyond what is
+ * missing (a coalesced 64 KiB frame comes in 33). */
 #ifndef CONFIG_NET_TCP_OOO_MAX
-#define CONFIG_NET_TCP_OOO_MAX 32
+#define CONFIG_NET_TCP_OOO_MAX 64
 #endif
 
 /* Packets of the pool kept back from new connections and out-of-order

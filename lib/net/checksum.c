@@ -37,3 +37,48 @@ uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
 		s = (s & 0xffff) + (s >> 16);
 	return (uint32_t)s;
 }
+
+/* A piece's sum as if it started at an even offset of the frame: a piece
+ * after an odd number of bytes has its bytes in the other halves. */
+static uint32_t add_piece(uint32_t sum, const void *data, size_t len, bool *odd)
+{
+	if (!len)
+		return sum;
+	uint32_t s = net_csum_add(0, data, len);
+	if (*odd) {
+		s = (s & 0xffff) + (s >> 16);
+		s = ((s & 0xff) << 8) | (s >> 8);
+	}
+	*odd ^= len & 1;
+	return sum + s;
+}
+
+uint32_t net_csum_frame(uint32_t sum, struct pkt *p)
+{
+	bool odd = false;
+	for (; p; p = pkt_meta(p)->frag) {
+		const struct pkt_meta *m = pkt_meta(p);
+		sum = add_piece(sum, p->data, p->len, &odd);
+		sum = add_piece(sum, m->tx_ext, m->tx_ext_len, &odd);
+	}
+	return sum;
+}
+
+void net_csum_l4(struct netif *ifp, struct pkt *p, uint8_t *l4, uint8_t proto,
+		 uint32_t src, uint32_t dst, uint32_t len, unsigned csum_off)
+{
+	uint32_t sum = net_csum_pseudo(src, dst, proto, len);
+	struct pkt_meta *m = pkt_meta(p);
+	put16(l4 + csum_off, 0);
+	if (ifp && (ifp->features & INGOT_NET_F_CSUM)) {
+		/* The host sums from l4 on and folds in what is here. */
+		put16(l4 + csum_off, (uint16_t)~net_csum_fold(sum));
+		m->tx_flags |= INGOT_NET_SLOT_CSUM;
+		m->tx_l4 = l4;
+		m->tx_csum_off = (uint8_t)csum_off;
+		return;
+	}
+	uint16_t c = net_csum_fold(net_csum_frame(sum, p));
+	/* UDP sends a computed 0 as all ones: 0 means "no checksum". */
+	put16(l4 + csum_off, c == 0 && proto == IPPROTO_UDP ? 0xffff : c);
+}

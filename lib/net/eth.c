@@ -8,7 +8,7 @@ const uint8_t eth_broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 void eth_input(struct netif *ifp, struct pkt *p)
 {
 	ifp->count.eth_frames_in++;
-	ifp->count.eth_bytes_in += p->len;
+	ifp->count.eth_bytes_in += pkt_frame_len(p);
 	if (p->len < ETH_HLEN) {
 		ifp->count.eth_drop_truncated++;
 		pkt_free(p);
@@ -42,8 +42,9 @@ void eth_output(struct netif *ifp, struct pkt *p, const uint8_t dst[6],
 	memcpy(h, dst, 6);
 	memcpy(h + 6, ifp->mac, 6);
 	put16(h + 12, type);
-	/* The minimum frame is 60 bytes before the FCS: pad with zeros. */
-	if (p->len < 60) {
+	/* The minimum frame is 60 bytes before the FCS: pad with zeros (a
+	 * frame in pieces is padded by the device, as virtio-net's is). */
+	if (p->len < 60 && !pkt_meta(p)->frag && !pkt_meta(p)->tx_ext_len) {
 		memset(p->data + p->len, 0, 60 - p->len);
 		p->len = 60;
 	}

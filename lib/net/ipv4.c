@@ -29,8 +29,10 @@ bool ipv4_is_ours(const struct netif *ifp, uint32_t dst)
 void ipv4_input(struct netif *ifp, struct pkt *p)
 {
 	const uint8_t *h = p->data;
+	uint32_t len = pkt_frame_len(p);
+	bool chained = pkt_meta(p)->frag != NULL;
 	ifp->count.ip_packets_in++;
-	ifp->count.ip_bytes_in += p->len;
+	ifp->count.ip_bytes_in += len;
 	if (p->len < IP_HLEN) {
 		ifp->count.ip_drop_truncated++;
 		goto drop;
@@ -40,7 +42,7 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		ifp->count.ip_drop_bad_header++;
 		goto drop;
 	}
-	if (total > p->len || hlen > p->len) {
+	if (total > len || hlen > p->len) {
 		ifp->count.ip_drop_truncated++;
 		goto drop;
 	}
@@ -57,7 +59,14 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		ifp->count.ip_drop_bad_header++; /* martian source */
 		goto drop;
 	}
-	p->len = total; /* trim Ethernet padding */
+	/* A frame over several buffers is a TCP segment the host coalesced
+	 * (abi.h, TSO); anything else that large is not what it claims. */
+	if (chained &&
+	    (h[9] != IPPROTO_TCP || (get16(h + 6) & (IP_MF | IP_OFFMASK)))) {
+		ifp->count.ip_drop_bad_header++;
+		goto drop;
+	}
+	pkt_chain_trim(p, total); /* Ethernet padding */
 	pkt_meta(p)->src_ip = src;
 	pkt_meta(p)->dst_ip = dst;
 	if (get16(h + 6) & (IP_MF | IP_OFFMASK)) {
@@ -142,7 +151,7 @@ static void put_header(uint8_t *h, unsigned total, uint16_t id, uint16_t frag,
 static void send_packet(struct netif *ifp, struct pkt *p, uint32_t nh)
 {
 	ifp->count.ip_packets_out++;
-	ifp->count.ip_bytes_out += p->len;
+	ifp->count.ip_bytes_out += pkt_frame_len(p);
 	arp_output(ifp, p, nh);
 }
 
@@ -201,7 +210,7 @@ int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
 void ipv4_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
 	       uint32_t dst, uint32_t nh)
 {
-	unsigned total = p->len + IP_HLEN;
+	unsigned total = pkt_frame_len(p) + IP_HLEN;
 	put_header(pkt_push(p, IP_HLEN), total, next_id++, 0, proto, src, dst);
 	send_packet(ifp, p, nh);
 }

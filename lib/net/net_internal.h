@@ -108,6 +108,22 @@ struct pkt_meta {
 	/* The send queue's link: next is the TX queue's while the segment
 	 * is lent to it. */
 	struct pkt *tcp_next;
+	/* A send queue segment whose payload is image data (tcp_write_static),
+	 * not in buf: NULL for one in buf + tcp_off. */
+	const uint8_t *tcp_ext;
+	/* A frame in pieces (abi.h): RX, a large frame over several buffers;
+	 * TX, headers then payloads.  The next piece, NULL at the last; a
+	 * piece belongs to its frame until the TX ring or a reader takes it. */
+	struct pkt *frag;
+	/* TX: tx_ext_len bytes at tx_ext follow data in the frame (sent from
+	 * where they are, never copied); the offloads asked for
+	 * (INGOT_NET_SLOT_CSUM, _TSO4), with the TCP or UDP header at tx_l4. */
+	const uint8_t *tx_ext;
+	uint32_t tx_ext_len;
+	uint8_t *tx_l4;
+	uint16_t tx_flags, tx_gso_size;
+	uint8_t tx_csum_off; /* of the checksum field in the header at tx_l4 */
+	bool csum_ok;        /* RX: the host says the checksum needs no check */
 };
 
 static inline struct pkt_meta *pkt_meta(struct pkt *p)
@@ -149,6 +165,7 @@ struct netif {
 	uint32_t handle;
 	uint8_t mac[6];
 	uint16_t mtu;
+	uint32_t features;              /* the offloads taken: INGOT_NET_F_* */
 	struct ingot_net_ring *tx, *rx; /* net_ring_slots each */
 	struct pkt **tx_pkt, **rx_pkt;  /* the packet in each slot */
 	uint32_t tx_done, rx_done;      /* guest-side consumers of used */
@@ -181,6 +198,14 @@ unsigned pkt_pool_in_use(void);
 unsigned pkt_pool_free(void);
 /* One more reference to p: pkt_free then drops one until the last. */
 void pkt_ref(struct pkt *p);
+/* A frame's bytes: every piece's data and external bytes. */
+uint32_t pkt_frame_len(struct pkt *p);
+/* Drops the first n bytes of a received frame, freeing the pieces after
+ * the first that they empty (the first keeps its meta, perhaps empty).
+ * n must not exceed the frame. */
+void pkt_chain_pull(struct pkt *p, uint32_t n);
+/* Cuts a received frame to len bytes, freeing the pieces past it. */
+void pkt_chain_trim(struct pkt *p, uint32_t len);
 
 /* netif.c */
 int net_init(void); /* the start-of-day hook; public for the fuzzer */
@@ -191,6 +216,13 @@ uint32_t net_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t net_csum_fold(uint32_t sum);
 uint32_t net_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
 			 uint32_t len);
+/* The sum of a frame's bytes from p->data on, over all its pieces. */
+uint32_t net_csum_frame(uint32_t sum, struct pkt *p);
+/* The TCP or UDP checksum field of a segment of len bytes (header
+ * included) at l4: the whole checksum, or with the interface's checksum
+ * offload only the pseudo-header's sum and the offload asked for. */
+void net_csum_l4(struct netif *ifp, struct pkt *p, uint8_t *l4, uint8_t proto,
+		 uint32_t src, uint32_t dst, uint32_t len, unsigned csum_off);
 
 /* eth.c */
 void eth_input(struct netif *ifp, struct pkt *p);

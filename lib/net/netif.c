@@ -46,24 +46,68 @@ static void rx_refill(struct netif *ifp)
 	__atomic_store_n(&r->avail, avail, __ATOMIC_RELEASE);
 }
 
+/* Slots frame p takes on the TX ring: one per piece's data, one per
+ * piece's external bytes. */
+static uint32_t tx_slots(struct pkt *p)
+{
+	uint32_t n = 0;
+	for (; p; p = pkt_meta(p)->frag)
+		n += (p->len != 0) + (pkt_meta(p)->tx_ext_len != 0);
+	return n;
+}
+
+static void tx_slot(struct netif *ifp, uint32_t i, const void *addr,
+		    uint32_t len, struct pkt *owner)
+{
+	struct ingot_net_slot *s = &ifp->tx->slot[i & (ifp->tx->size - 1)];
+	s->addr = (uintptr_t)addr;
+	s->len = len;
+	s->flags = INGOT_NET_SLOT_MORE;
+	ifp->tx_pkt[i & (ifp->tx->size - 1)] = owner;
+}
+
+/* Puts frame p on the TX ring, each piece freed when the host is done with
+ * the last slot it takes; false (p untouched) if the ring has no room. */
 static bool tx_put(struct netif *ifp, struct pkt *p)
 {
 	struct ingot_net_ring *r = ifp->tx;
-	uint32_t avail = r->avail;
-	if (avail - ifp->tx_done >= r->size)
+	uint32_t avail = r->avail, need = tx_slots(p);
+	if (r->size - (avail - ifp->tx_done) < need)
 		return false;
-	uint32_t i = avail & (r->size - 1);
-	ifp->tx_pkt[i] = p;
-	r->slot[i].addr = (uintptr_t)p->data;
-	r->slot[i].len = p->len;
-	__atomic_store_n(&r->avail, avail + 1, __ATOMIC_RELEASE);
+	struct pkt_meta *head = pkt_meta(p);
+	struct ingot_net_slot *first = &r->slot[avail & (r->size - 1)];
+	uint32_t len = pkt_frame_len(p);
+	for (struct pkt *q = p, *next; q; q = next) {
+		struct pkt_meta *m = pkt_meta(q);
+		next = m->frag;
+		m->frag = NULL;
+		if (q->len)
+			tx_slot(ifp, avail++, q->data, q->len,
+				m->tx_ext_len ? NULL : q);
+		if (m->tx_ext_len)
+			tx_slot(ifp, avail++, m->tx_ext, m->tx_ext_len, q);
+	}
+	r->slot[(avail - 1) & (r->size - 1)].flags = 0;
+	first->flags |= head->tx_flags;
+	if (head->tx_flags & INGOT_NET_SLOT_CSUM) {
+		first->csum_start = (uint16_t)(head->tx_l4 - p->data);
+		first->csum_offset = head->tx_csum_off;
+	}
+	first->gso_size = head->tx_gso_size;
+	__atomic_store_n(&r->avail, avail, __ATOMIC_RELEASE);
 	ifp->count.eth_frames_out++;
-	ifp->count.eth_bytes_out += p->len;
+	ifp->count.eth_bytes_out += len;
 	return true;
 }
 
 void net_if_output(struct netif *ifp, struct pkt *p)
 {
+	uint32_t slots = tx_slots(p);
+	if (slots > INGOT_NET_CHAIN_MAX || slots > ifp->tx->size) {
+		ifp->count.drop_no_buffer++; /* a bug of ours: counted */
+		pkt_free(p);
+		return;
+	}
 	if (!ifp->txq.head && tx_put(ifp, p))
 		return;
 	if (ifp->txq.len >= CONFIG_NET_TXQ_MAX) {
@@ -72,6 +116,26 @@ void net_if_output(struct netif *ifp, struct pkt *p)
 		return;
 	}
 	pkt_queue_push(&ifp->txq, p);
+}
+
+/* The received frame at rx_done, its pieces linked, and rx_done past it. */
+static struct pkt *rx_frame(struct netif *ifp, uint32_t used)
+{
+	struct ingot_net_ring *r = ifp->rx;
+	struct pkt *head = NULL, **link = &head;
+	uint16_t first = r->slot[ifp->rx_done & (r->size - 1)].flags, flags;
+	do {
+		uint32_t i = ifp->rx_done++ & (r->size - 1);
+		struct pkt *p = ifp->rx_pkt[i];
+		flags = r->slot[i].flags;
+		p->data = pkt_meta(p)->buf + NET_RX_OFFSET;
+		p->len = r->slot[i].len;
+		pkt_meta(p)->ifp = ifp;
+		*link = p;
+		link = &pkt_meta(p)->frag;
+	} while ((flags & INGOT_NET_SLOT_MORE) && ifp->rx_done != used);
+	pkt_meta(head)->csum_ok = first & INGOT_NET_SLOT_CSUM_OK;
+	return head;
 }
 
 static int netif_poll(void *arg, uint64_t now)
@@ -89,13 +153,9 @@ static int netif_poll(void *arg, uint64_t now)
 		while (ifp->txq.head && tx_put(ifp, ifp->txq.head))
 			pkt_queue_pop(&ifp->txq);
 		used = __atomic_load_n(&ifp->rx->used, __ATOMIC_ACQUIRE);
-		for (; ifp->rx_done != used; ifp->rx_done++, work++) {
-			uint32_t i = ifp->rx_done & (ifp->rx->size - 1);
-			struct pkt *p = ifp->rx_pkt[i];
-			p->data = pkt_meta(p)->buf + NET_RX_OFFSET;
-			p->len = ifp->rx->slot[i].len;
-			pkt_meta(p)->ifp = ifp;
-			eth_input(ifp, p);
+		while (ifp->rx_done != used) {
+			eth_input(ifp, rx_frame(ifp, used));
+			work++;
 		}
 		rx_refill(ifp);
 	}
@@ -127,6 +187,18 @@ static int pools(unsigned nifs)
 	return ipv4_reass_init();
 }
 
+/* The offloads to take of those offered: checksums always; TSO while the
+ * RX ring can hold a 64 KiB frame twice over (abi.h: the host waits for
+ * buffers enough for one). */
+static uint32_t offloads(uint32_t offered)
+{
+	uint32_t f = offered & INGOT_NET_F_CSUM;
+	if (f && (offered & INGOT_NET_F_TSO4) &&
+	    ring_slots >= INGOT_NET_CHAIN_MAX)
+		f |= INGOT_NET_F_TSO4;
+	return f;
+}
+
 /* Before the seal: pools, rings, and the rings handed to the host. */
 int net_init(void)
 {
@@ -150,6 +222,10 @@ int net_init(void)
 		ifp->mtu = d->u.net.mtu;
 		ifp->tx = ring_alloc(ring_slots);
 		ifp->rx = ring_alloc(ring_slots);
+		if (ifp->tx) {
+			ifp->features = offloads(d->u.net.features);
+			ifp->tx->features = ifp->features;
+		}
 		ifp->tx_pkt = calloc(ring_slots, sizeof(struct pkt *));
 		ifp->rx_pkt = calloc(ring_slots, sizeof(struct pkt *));
 		if (!ifp->tx || !ifp->rx || !ifp->tx_pkt || !ifp->rx_pkt)

@@ -52,16 +52,21 @@ struct pkt *pkt_alloc(void)
 	m->free = false;
 	m->ifp = NULL;
 	m->refs = 0;
+	m->frag = NULL;
+	m->tcp_ext = NULL;
+	m->tx_ext = NULL;
+	m->tx_ext_len = 0;
+	m->tx_flags = 0;
+	m->csum_ok = false;
 	in_use++;
 	pkt_reserve(p, NET_PKT_HEADROOM);
 	return p;
 }
 
-void pkt_free(struct pkt *p)
+/* Drops one reference to the packet p, whose meta is m; frees it at the
+ * last. */
+static void unref(struct pkt *p, struct pkt_meta *m)
 {
-	if (!p)
-		return;
-	struct pkt_meta *m = pkt_meta(p);
 	/* A packet on the free list twice would later go to two owners at
 	 * once; one that is not the pool's would take its meta from
 	 * whatever memory follows it. */
@@ -78,6 +83,62 @@ void pkt_free(struct pkt *p)
 	m->next = free_list;
 	free_list = p;
 	in_use--;
+}
+
+void pkt_free(struct pkt *p)
+{
+	while (p) {
+		struct pkt_meta *m = pkt_meta(p);
+		struct pkt *next = m->frag;
+		/* The frame's links and offloads end with it; a lent piece
+		 * (a queued TCP segment) stays its other owner's. */
+		m->frag = NULL;
+		m->tx_ext = NULL;
+		m->tx_ext_len = 0;
+		m->tx_flags = 0;
+		unref(p, m);
+		p = next;
+	}
+}
+
+uint32_t pkt_frame_len(struct pkt *p)
+{
+	uint32_t n = 0;
+	for (; p; p = pkt_meta(p)->frag)
+		n += p->len + pkt_meta(p)->tx_ext_len;
+	return n;
+}
+
+void pkt_chain_pull(struct pkt *p, uint32_t n)
+{
+	uint32_t k = n < p->len ? n : p->len;
+	pkt_pull(p, k);
+	n -= k;
+	struct pkt_meta *m = pkt_meta(p);
+	while (n) {
+		struct pkt *q = m->frag;
+		if (n < q->len) {
+			pkt_pull(q, n);
+			return;
+		}
+		n -= q->len;
+		m->frag = pkt_meta(q)->frag;
+		pkt_meta(q)->frag = NULL;
+		pkt_free(q);
+	}
+}
+
+void pkt_chain_trim(struct pkt *p, uint32_t len)
+{
+	for (; p; p = pkt_meta(p)->frag) {
+		if (p->len >= len) {
+			p->len = len;
+			pkt_free(pkt_meta(p)->frag);
+			pkt_meta(p)->frag = NULL;
+			return;
+		}
+		len -= p->len;
+	}
 }
 
 unsigned pkt_pool_in_use(void)

@@ -299,6 +299,19 @@ int tcp_cookie_mss(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
 	return -1;
 }
 
+uint32_t tcp_cookie_opts(const struct tcp_opts *syn)
+{
+	uint32_t ws = syn->wscale >= 0 ? (uint32_t)syn->wscale : 0xf;
+	return (syn->sack_ok ? 0x10u : 0) | (ws > 14 && ws != 0xf ? 14 : ws);
+}
+
+void tcp_cookie_opts_decode(uint32_t tsecr, struct tcp_opts *o)
+{
+	uint32_t ws = tsecr & 0xf;
+	o->wscale = ws == 0xf ? -1 : (int8_t)(ws > 14 ? 14 : ws);
+	o->sack_ok = tsecr & 0x10;
+}
+
 /* RFC 7323 5.4: a random offset per pair of hosts hides our clock. */
 uint32_t tcp_ts_offset(uint32_t lip, uint32_t rip)
 {

@@ -117,6 +117,14 @@ static bool cookie_input(struct netif *ifp, struct tcp_listener *l,
 	}
 	struct tcp_opts o = {.mss = (uint16_t)mss, .wscale = -1};
 	c->ws_ok = c->ts_ok = c->sack_ok = false;
+	if (s->o.ts) {
+		/* Our SYN-ACK had timestamps: its TSval, echoed, holds the
+		 * SYN's other options (tcp_send_cookie_for). */
+		tcp_cookie_opts_decode(s->o.tsecr, &o);
+		o.ts = true;
+		o.tsval = s->o.tsval;
+		c->ws_ok = c->ts_ok = c->sack_ok = true;
+	}
 	passive(c, ifp, l, m, s, s->seq - 1, s->ack - 1, &o);
 	tcp_count.syn_cookies_accepted++;
 	struct seg copy = *s;
@@ -149,11 +157,11 @@ static bool listen_input(struct netif *ifp, struct tcp_listener *l,
 	if (!c) {
 		tcp_count.listen_overflow++;
 		uint16_t mss = s->o.mss ? s->o.mss : TCP_MSS_DEFAULT;
-		tcp_send_cookie_for(ifp, m, s->th,
-				    tcp_cookie(m->dst_ip, m->dst_port,
-					       m->src_ip, m->src_port, s->seq,
-					       tcp_min32(mss, ifp->mtu - 40)),
-				    (uint16_t)tcp_min32(mss, ifp->mtu - 40));
+		tcp_send_cookie_for(
+		    ifp, m, s->th,
+		    tcp_cookie(m->dst_ip, m->dst_port, m->src_ip, m->src_port,
+			       s->seq, tcp_min32(mss, ifp->mtu - 40)),
+		    (uint16_t)tcp_min32(mss, ifp->mtu - 40), &s->o);
 		return false;
 	}
 	c->ws_ok = c->ts_ok = c->sack_ok = true;
@@ -488,17 +496,20 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 	/* Trim to the window: before RCV.NXT, then past the right edge
 	 * (a SYN goes to the fourth check, whatever its number). */
 	uint32_t seq = s->seq + !!(s->flags & TCP_SYN);
+	uint32_t plen = pkt_frame_len(p);
 	if (tcp_lt(seq, c->rcv_nxt)) {
-		uint32_t cut = tcp_min32(c->rcv_nxt - seq, p->len);
-		pkt_pull(p, cut);
+		uint32_t cut = tcp_min32(c->rcv_nxt - seq, plen);
+		pkt_chain_pull(p, cut);
+		plen -= cut;
 		seq += cut;
 		if (tcp_lt(seq, c->rcv_nxt) && (s->flags & TCP_FIN))
 			s->flags &= (uint8_t)~TCP_FIN; /* already had it */
 	}
 	uint32_t right =
 	    tcp_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv : c->rcv_nxt;
-	if (tcp_lt(right, seq + p->len)) {
-		p->len = tcp_lt(seq, right) ? right - seq : 0;
+	if (tcp_lt(right, seq + plen)) {
+		plen = tcp_lt(seq, right) ? right - seq : 0;
+		pkt_chain_trim(p, plen);
 		s->flags &= (uint8_t)~TCP_FIN;
 		c->ack_now = true; /* data dropped: say where the window is */
 	}
@@ -544,8 +555,8 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 		goto drop;
 	/* Seventh: the text. */
 	bool fin = s->flags & TCP_FIN;
-	uint32_t end = seq + p->len;
-	if (p->len) {
+	uint32_t end = seq + plen;
+	if (plen) {
 		if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
 		    c->state != TCP_FIN_WAIT_2) {
 			tcp_count.drop_out_of_window++;
@@ -559,9 +570,19 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 			tcp_conn_drop(c, -ECONNRESET);
 			goto drop;
 		}
-		tcp_count.bytes_in += p->len;
-		data_input(c, p, seq);
-		p = NULL;
+		tcp_count.bytes_in += plen;
+		/* A coalesced frame's buffers go in one by one. */
+		while (p) {
+			struct pkt *next = pkt_meta(p)->frag;
+			pkt_meta(p)->frag = NULL;
+			uint32_t n = p->len;
+			if (n)
+				data_input(c, p, seq);
+			else
+				pkt_free(p);
+			seq += n;
+			p = next;
+		}
 	}
 	/* Eighth: FIN, once everything before it has arrived. */
 	if (fin && end == c->rcv_nxt)
@@ -576,14 +597,17 @@ void tcp_input(struct netif *ifp, struct pkt *p)
 	struct pkt_meta *m = pkt_meta(p);
 	const uint8_t *th = p->data;
 	tcp_count.segs_in++;
+	uint32_t len = pkt_frame_len(p);
 	if (p->len < TCP_HLEN || (th[12] >> 4) * 4u < TCP_HLEN ||
-	    (th[12] >> 4) * 4u > p->len) {
+	    (th[12] >> 4) * 4u > p->len ||
+	    (m->frag && (th[13] & (TCP_SYN | TCP_RST)))) {
 		tcp_count.drop_malformed++;
 		goto drop;
 	}
-	if (net_csum_fold(net_csum_add(
-		net_csum_pseudo(m->src_ip, m->dst_ip, IPPROTO_TCP, p->len), th,
-		p->len)) != 0) {
+	if (!m->csum_ok &&
+	    net_csum_fold(net_csum_frame(
+		net_csum_pseudo(m->src_ip, m->dst_ip, IPPROTO_TCP, len), p)) !=
+		0) {
 		tcp_count.drop_bad_checksum++;
 		goto drop;
 	}
@@ -625,7 +649,7 @@ void tcp_input(struct netif *ifp, struct pkt *p)
 	m->src_port = get16(th);
 	m->dst_port = get16(th + 2);
 	pkt_pull(p, hlen);
-	s.len = p->len + !!(s.flags & TCP_SYN) + !!(s.flags & TCP_FIN);
+	s.len = len - hlen + !!(s.flags & TCP_SYN) + !!(s.flags & TCP_FIN);
 	struct tcp_conn *c =
 	    tcp_conn_lookup(m->dst_ip, m->dst_port, m->src_ip, m->src_port);
 	if (c && c->state == TCP_TIME_WAIT && (s.flags & TCP_SYN) &&

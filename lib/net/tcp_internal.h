@@ -194,14 +194,16 @@ struct tcp_conn {
 };
 
 /* The sequence number and payload of a packet on a TCP queue; the payload
- * lives at buf + off, len bytes (p->data moves when headers go on). */
+ * lives at buf + off, len bytes (p->data moves when headers go on), or
+ * for image data at tcp_ext. */
 static inline uint32_t tcp_pkt_seq(struct pkt *p)
 {
 	return pkt_meta(p)->tcp_seq;
 }
-static inline uint8_t *tcp_pkt_payload(struct pkt *p)
+static inline const uint8_t *tcp_pkt_payload(struct pkt *p)
 {
-	return pkt_meta(p)->buf + pkt_meta(p)->tcp_off;
+	const struct pkt_meta *m = pkt_meta(p);
+	return m->tcp_ext ? m->tcp_ext : m->buf + m->tcp_off;
 }
 
 /* The send queue: linked through tcp_next, since a segment on it may
@@ -244,6 +246,12 @@ uint32_t tcp_cookie(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
 		    uint32_t peer_isn, uint16_t mss);
 int tcp_cookie_mss(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
 		   uint32_t peer_isn, uint32_t cookie);
+/* A SYN's window scale and SACK-permitted, in the low bits of the TSval
+ * of the SYN-ACK that carries its cookie, and back out of the TSecr of
+ * the ACK that returns it (into o's wscale and sack_ok). */
+#define TCP_COOKIE_OPT_MASK 0x1fu
+uint32_t tcp_cookie_opts(const struct tcp_opts *syn);
+void tcp_cookie_opts_decode(uint32_t tsecr, struct tcp_opts *o);
 uint32_t tcp_ts_offset(uint32_t lip, uint32_t rip);
 int tcp_ephemeral_port(uint32_t lip, uint32_t rip, uint16_t rport);
 void tcp_set_state(struct tcp_conn *c, uint8_t state);
@@ -269,7 +277,8 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_ack(struct tcp_conn *c);
 /* An RST answering a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_send_cookie_for(struct netif *ifp, const struct pkt_meta *m,
-			 const uint8_t *th, uint32_t cookie, uint16_t mss);
+			 const uint8_t *th, uint32_t cookie, uint16_t mss,
+			 const struct tcp_opts *syn);
 void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
 			const uint8_t *th, uint32_t seglen);
 void tcp_retransmit_first(struct tcp_conn *c);

@@ -102,9 +102,12 @@ static void sack_blocks(const struct tcp_conn *c, struct tcp_opts *o)
 	}
 }
 
-static void put_header(struct pkt *p, uint32_t lip, uint32_t rip,
-		       uint16_t lport, uint16_t rport, uint32_t seq,
-		       uint32_t ack, uint8_t flags, uint16_t wnd,
+/* Puts the header before p's payload (the rest of the frame: p's data and
+ * external bytes, and its further pieces) and its checksum, or asks for it
+ * from the host when ifp offloads it. */
+static void put_header(struct netif *ifp, struct pkt *p, uint32_t lip,
+		       uint32_t rip, uint16_t lport, uint16_t rport,
+		       uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 		       const struct tcp_opts *o)
 {
 	uint8_t opt[40];
@@ -122,14 +125,12 @@ static void put_header(struct pkt *p, uint32_t lip, uint32_t rip,
 	put16(h + 16, 0);
 	put16(h + 18, 0);
 	memcpy(h + TCP_HLEN, opt, olen);
-	uint32_t sum = net_csum_pseudo(lip, rip, IPPROTO_TCP, p->len);
-	put16(h + 16, net_csum_fold(net_csum_add(sum, p->data, p->len)));
+	net_csum_l4(ifp, p, h, IPPROTO_TCP, lip, rip, pkt_frame_len(p), 16);
 }
 
-static void send_ip(uint32_t lip, uint32_t rip, struct pkt *p)
+static void send_ip(struct netif *ifp, uint32_t nh, uint32_t lip, uint32_t rip,
+		    struct pkt *p)
 {
-	uint32_t nh;
-	struct netif *ifp = ipv4_route(rip, &nh);
 	if (!ifp) {
 		net_global.ip_drop_no_route++;
 		pkt_free(p);
@@ -139,16 +140,24 @@ static void send_ip(uint32_t lip, uint32_t rip, struct pkt *p)
 	ipv4_send(ifp, p, IPPROTO_TCP, lip, rip, nh);
 }
 
-/* Sends p (payload at p->data) as a segment of c; consumes p. */
+/* Sends p, a segment answering the one whose meta is m. */
+static void send_reply(const struct pkt_meta *m, struct pkt *p)
+{
+	uint32_t nh;
+	struct netif *ifp = ipv4_route(m->src_ip, &nh);
+	send_ip(ifp, nh, m->dst_ip, m->src_ip, p);
+}
+
+/* Sends p (payload from p->data on: the frame's rest) as a segment of c;
+ * consumes p. */
 static void xmit(struct tcp_conn *c, struct pkt *p, uint32_t seq, uint8_t flags)
 {
 	struct tcp_opts o = {.wscale = -1};
-	uint32_t wnd;
+	uint32_t wnd, nh, plen = pkt_frame_len(p);
+	struct netif *ifp = ipv4_route(c->rip, &nh);
 	if (flags & TCP_SYN) {
 		/* Before the peer's SYN, ws_ok, ts_ok and sack_ok say what we
 		 * offer; after it, what both sides agreed to (RFC 7323). */
-		uint32_t nh;
-		struct netif *ifp = ipv4_route(c->rip, &nh);
 		o.mss = (uint16_t)(ifp ? ifp->mtu - IP_HLEN - TCP_HLEN
 				       : TCP_MSS_DEFAULT);
 		o.wscale = c->ws_ok ? (int8_t)c->rcv_wscale : -1;
@@ -159,7 +168,7 @@ static void xmit(struct tcp_conn *c, struct pkt *p, uint32_t seq, uint8_t flags)
 	} else {
 		o.ts = c->ts_ok;
 		wnd = tcp_rcv_window(c);
-		if (c->sack_ok && c->ooq.head && p->len == 0)
+		if (c->sack_ok && c->ooq.head && plen == 0)
 			sack_blocks(c, &o);
 	}
 	o.tsval = tcp_ts_now(c);
@@ -172,11 +181,11 @@ static void xmit(struct tcp_conn *c, struct pkt *p, uint32_t seq, uint8_t flags)
 		c->ack_now = c->delack_pending = false;
 		c->t_delack = 0;
 	}
-	tcp_count.bytes_out += p->len;
-	put_header(p, c->lip, c->rip, c->lport, c->rport, seq,
+	tcp_count.bytes_out += plen;
+	put_header(ifp, p, c->lip, c->rip, c->lport, c->rport, seq,
 		   flags & TCP_ACK ? c->rcv_nxt : 0, flags,
 		   (uint16_t)tcp_min32(wnd, 65535), &o);
-	send_ip(c->lip, c->rip, p);
+	send_ip(ifp, nh, c->lip, c->rip, p);
 }
 
 void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
@@ -215,14 +224,18 @@ void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
 		flags |= TCP_ACK;
 	}
 	tcp_count.resets_sent++;
-	put_header(p, m->dst_ip, m->src_ip, get16(th + 2), get16(th), seq, ack,
-		   flags, 0, NULL);
-	send_ip(m->dst_ip, m->src_ip, p);
+	put_header(ifp, p, m->dst_ip, m->src_ip, get16(th + 2), get16(th), seq,
+		   ack, flags, 0, NULL);
+	send_reply(m, p);
 }
 
-/* A SYN-ACK with a SYN cookie for the SYN at th: no connection holds it. */
+/* A SYN-ACK with a SYN cookie for the SYN at th, whose options are o: no
+ * connection holds it.  With timestamps, the peer's window scale and
+ * SACK-permitted ride in our TSval's low bits (tcp_cookie_opts), so that
+ * the connection the cookie opens has them (as Linux's cookies do). */
 void tcp_send_cookie_for(struct netif *ifp, const struct pkt_meta *m,
-			 const uint8_t *th, uint32_t cookie, uint16_t mss)
+			 const uint8_t *th, uint32_t cookie, uint16_t mss,
+			 const struct tcp_opts *syn)
 {
 	if (m->dst_ip != ifp->ip)
 		return;
@@ -233,16 +246,48 @@ void tcp_send_cookie_for(struct netif *ifp, const struct pkt_meta *m,
 	}
 	pkt_reserve(p, TCP_HEADROOM);
 	struct tcp_opts o = {.mss = mss, .wscale = -1};
+	if (syn->ts) {
+		uint32_t now = (uint32_t)(sched_now() / TCP_MS) +
+			       tcp_ts_offset(m->dst_ip, m->src_ip);
+		o.ts = true;
+		o.tsval = (now & ~TCP_COOKIE_OPT_MASK) | tcp_cookie_opts(syn);
+		o.tsecr = syn->tsval;
+		o.sack_ok = syn->sack_ok;
+		o.wscale = syn->wscale >= 0 ? (int8_t)tcp_our_wscale() : -1;
+	}
 	uint16_t wnd =
 	    CONFIG_NET_TCP_RCVBUF < 65535 ? CONFIG_NET_TCP_RCVBUF : 65535;
 	tcp_count.syn_cookies_sent++;
-	put_header(p, m->dst_ip, m->src_ip, get16(th + 2), get16(th), cookie,
-		   get32(th + 4) + 1, TCP_SYN | TCP_ACK, wnd, &o);
-	send_ip(m->dst_ip, m->src_ip, p);
+	put_header(ifp, p, m->dst_ip, m->src_ip, get16(th + 2), get16(th),
+		   cookie, get32(th + 4) + 1, TCP_SYN | TCP_ACK, wnd, &o);
+	send_reply(m, p);
 }
 
-/* Sends queued segment p, lent or copied; false if the pool is empty. */
-static bool send_queued(struct tcp_conn *c, struct pkt *p, uint8_t flags)
+/* Lends queued segment q to a frame: its payload becomes q's data, or
+ * its external bytes (image data) after an empty data. */
+static void lend(struct pkt *q)
+{
+	struct pkt_meta *m = pkt_meta(q);
+	pkt_ref(q);
+	if (m->tcp_ext) {
+		q->data = m->buf + TCP_HEADROOM;
+		q->len = 0;
+		m->tx_ext = m->tcp_ext;
+		m->tx_ext_len = m->tcp_len;
+	} else {
+		q->data = m->buf + m->tcp_off;
+		q->len = m->tcp_len;
+	}
+}
+
+/*
+ * Sends the n queued segments from p as one frame (n > 1: a TSO frame the
+ * host cuts into segments of our MSS), lent; a first segment still lent to
+ * an earlier frame goes alone in a fresh packet instead, its payload
+ * copied unless it is image data.  False if the pool is empty.
+ */
+static bool send_queued(struct tcp_conn *c, struct pkt *p, unsigned n,
+			uint8_t flags)
 {
 	struct pkt_meta *m = pkt_meta(p);
 	struct pkt *s = p;
@@ -253,14 +298,70 @@ static bool send_queued(struct tcp_conn *c, struct pkt *p, uint8_t flags)
 			return false;
 		}
 		pkt_reserve(s, TCP_HEADROOM);
-		memcpy(s->data, tcp_pkt_payload(p), m->tcp_len);
+		if (m->tcp_ext) {
+			pkt_meta(s)->tx_ext = m->tcp_ext;
+			pkt_meta(s)->tx_ext_len = m->tcp_len;
+		} else {
+			memcpy(s->data, tcp_pkt_payload(p), m->tcp_len);
+			s->len = m->tcp_len;
+		}
+		n = 1;
 	} else {
-		pkt_ref(p);
-		p->data = tcp_pkt_payload(p);
+		lend(p);
+		struct pkt **link = &m->frag;
+		for (struct pkt *q = m->tcp_next; --n;
+		     q = pkt_meta(q)->tcp_next) {
+			lend(q);
+			*link = q;
+			link = &pkt_meta(q)->frag;
+		}
+		if (m->frag) {
+			m->tx_flags |= INGOT_NET_SLOT_TSO4;
+			m->tx_gso_size = c->mss;
+		}
 	}
-	s->len = m->tcp_len;
 	xmit(c, s, m->tcp_seq, flags);
 	return true;
+}
+
+/* Payload bytes in one TSO frame: an IP packet's worth, whole segments. */
+static uint32_t tso_max(const struct tcp_conn *c)
+{
+	uint32_t max = 65535 - IP_HLEN - TCP_HLEN - 40;
+	return max - max % c->mss;
+}
+
+/*
+ * How many queued segments from p (which may go) go in its frame: more
+ * than one only through an interface with TSO, each unlent, unSACKed and
+ * inside the window, and a short one only last and when Nagle would let
+ * it go.  *last_end gets the end of the last.
+ */
+static unsigned frame_run(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
+			  uint32_t wnd, uint32_t *last_end)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	unsigned n = 1, slots = m->tcp_ext ? 2 : 1;
+	uint32_t bytes = m->tcp_len;
+	*last_end = m->tcp_seq + m->tcp_len;
+	if (!ifp || !(ifp->features & INGOT_NET_F_TSO4) || m->refs)
+		return 1;
+	for (struct pkt *q = m->tcp_next; q; q = pkt_meta(q)->tcp_next) {
+		struct pkt_meta *qm = pkt_meta(q);
+		uint32_t end = qm->tcp_seq + qm->tcp_len;
+		if (qm->refs || qm->tcp_sacked || end - c->snd_una > wnd ||
+		    bytes + qm->tcp_len > tso_max(c) ||
+		    slots + 1 > INGOT_NET_CHAIN_MAX - 1)
+			break;
+		if (qm->tcp_len < c->mss &&
+		    (qm->tcp_next || !(c->nodelay || c->fin_queued)))
+			break;
+		n++;
+		slots++;
+		bytes += qm->tcp_len;
+		*last_end = end;
+	}
+	return n;
 }
 
 static bool can_send_data(const struct tcp_conn *c)
@@ -301,13 +402,16 @@ void tcp_output(struct tcp_conn *c)
 		 * ACKs (or the timer) bring us back. */
 		if (ifp && ifp->txq.len >= CONFIG_NET_TXQ_MAX / 2)
 			break;
-		bool last = !m->tcp_next;
 		/* Nagle (RFC 9293 3.7.4): a short segment waits while data
 		 * is in flight, unless it is the last before our FIN. */
-		if (m->tcp_len < c->mss && last && !c->nodelay &&
+		if (m->tcp_len < c->mss && !m->tcp_next && !c->nodelay &&
 		    c->snd_nxt != c->snd_una && !c->fin_queued)
 			break;
-		if (!send_queued(c, p, TCP_ACK | (last ? TCP_PSH : 0)))
+		unsigned n = frame_run(c, ifp, p, wnd, &end);
+		struct pkt *after = m->tcp_next;
+		for (unsigned i = 1; i < n; i++)
+			after = pkt_meta(after)->tcp_next;
+		if (!send_queued(c, p, n, TCP_ACK | (after ? 0 : TCP_PSH)))
 			break;
 		if (!c->ts_ok && !c->rtt_timing && c->snd_nxt == c->snd_max) {
 			c->rtt_timing = true;
@@ -317,7 +421,7 @@ void tcp_output(struct tcp_conn *c)
 		c->snd_nxt = end;
 		if (tcp_lt(c->snd_max, end))
 			c->snd_max = end;
-		c->snd_next_pkt = m->tcp_next;
+		c->snd_next_pkt = after;
 		c->last_send = now;
 	}
 	if (c->fin_queued && !c->snd_next_pkt && c->snd_nxt == c->fin_seq) {
@@ -340,7 +444,7 @@ void tcp_retransmit_first(struct tcp_conn *c)
 	tcp_count.retransmits++;
 	if (p && tcp_lt(tcp_pkt_seq(p), c->snd_max)) {
 		pkt_meta(p)->tcp_rexmit = 1;
-		send_queued(c, p, TCP_ACK);
+		send_queued(c, p, 1, TCP_ACK);
 	} else if (c->fin_sent) {
 		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
 	}
@@ -386,7 +490,7 @@ bool tcp_retransmit_hole(struct tcp_conn *c)
 			continue;
 		m->tcp_rexmit = 1;
 		tcp_count.retransmits++;
-		send_queued(c, p, TCP_ACK);
+		send_queued(c, p, 1, TCP_ACK);
 		c->rtt_timing = false;
 		return true;
 	}
@@ -411,7 +515,10 @@ uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack)
 		if (tcp_lt(m->tcp_seq, ack)) {
 			uint32_t n = ack - m->tcp_seq;
 			m->tcp_seq += n;
-			m->tcp_off += (uint16_t)n;
+			if (m->tcp_ext)
+				m->tcp_ext += n;
+			else
+				m->tcp_off += (uint16_t)n;
 			m->tcp_len -= (uint16_t)n;
 			acked += n;
 		}

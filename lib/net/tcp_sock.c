@@ -147,8 +147,14 @@ static struct pkt *new_segment(struct tcp_conn *c)
 	return p;
 }
 
-int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
-	      uint64_t deadline_ns)
+/*
+ * Queues len bytes at buf: copied into the tail segment while it has not
+ * left and then into fresh ones, or (image data) referred to from fresh
+ * segments of their own.  Segments go out when the write is queued or
+ * must wait for room, so that a large write leaves in large frames.
+ */
+static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
+		 uint64_t deadline_ns, bool image_data)
 {
 	size_t done = 0;
 	if (len > INT32_MAX)
@@ -163,7 +169,8 @@ int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
 		uint32_t room = CONFIG_NET_TCP_SNDBUF - c->snd_queued;
 		struct pkt *p = c->sndq.tail;
 		/* Append to the last segment while it has not left. */
-		if (p && (!tcp_le(c->snd_nxt, tcp_pkt_seq(p)) ||
+		if (p && (image_data || pkt_meta(p)->tcp_ext ||
+			  !tcp_le(c->snd_nxt, tcp_pkt_seq(p)) ||
 			  pkt_meta(p)->tcp_len >= c->mss))
 			p = NULL;
 		/* The pool's reserve is for receiving (tcp.h). */
@@ -172,6 +179,7 @@ int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
 		if (!room || !p) {
 			/* Full, or no packet: wait for ACKs to free some (a
 			 * short wait for the pool, which no wake signals). */
+			tcp_output(c);
 			uint64_t until = deadline_ns;
 			if (room && sched_now() + 10 * TCP_MS < until)
 				until = sched_now() + 10 * TCP_MS;
@@ -184,23 +192,29 @@ int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
 		uint32_t n = c->mss - m->tcp_len;
 		n = tcp_min32(n, room);
 		n = tcp_min32(n, (uint32_t)(len - done));
-		memcpy(tcp_pkt_payload(p) + m->tcp_len,
-		       (const uint8_t *)buf + done, n);
+		if (image_data)
+			m->tcp_ext = buf + done;
+		else
+			memcpy(m->buf + m->tcp_off + m->tcp_len, buf + done, n);
 		m->tcp_len += (uint16_t)n;
 		c->snd_queued += n;
 		c->snd_end += n;
 		done += n;
-		if (m->tcp_len >= c->mss || done == len)
-			tcp_output(c);
 	}
+	tcp_output(c);
 	return (int)done;
+}
+
+int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
+	      uint64_t deadline_ns)
+{
+	return queue(c, buf, len, deadline_ns, false);
 }
 
 int tcp_write_static(struct tcp_conn *c, const void *buf, size_t len,
 		     uint64_t deadline_ns)
 {
-	/* Copied until the TX ring can carry a frame in pieces. */
-	return tcp_write(c, buf, len, deadline_ns);
+	return queue(c, buf, len, deadline_ns, true);
 }
 
 int tcp_shutdown(struct tcp_conn *c)

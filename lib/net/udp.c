@@ -69,7 +69,7 @@ void udp_input(struct netif *ifp, struct pkt *p)
 		goto drop;
 	}
 	uint16_t len = get16(u + 4);
-	if (get16(u + 6) != 0 &&
+	if (get16(u + 6) != 0 && !m->csum_ok &&
 	    net_csum_fold(net_csum_add(
 		net_csum_pseudo(m->src_ip, m->dst_ip, IPPROTO_UDP, len), u,
 		len)) != 0) {
@@ -187,10 +187,20 @@ int udp_send_pkt(struct udp_sock *s, struct pkt *p, const struct net_addr *to)
 	}
 	uint32_t src;
 	struct netif *ifp = source_for(to->ip, &src);
+	size_t plen = p->len;
+	if (!ifp || plen + UDP_HLEN + IP_HLEN > ifp->mtu) {
+		/* Fragmented (or not sent): the whole checksum, here. */
+		udp_put_header(pkt_push(p, UDP_HLEN), s->port, to->port, src,
+			       to->ip, plen);
+	} else {
+		uint8_t *u = pkt_push(p, UDP_HLEN);
+		put16(u, s->port);
+		put16(u + 2, to->port);
+		put16(u + 4, (uint16_t)(plen + UDP_HLEN));
+		net_csum_l4(ifp, p, u, IPPROTO_UDP, src, to->ip,
+			    (uint32_t)(plen + UDP_HLEN), 6);
+	}
 	if (ifp)
 		ifp->count.udp_out++;
-	size_t plen = p->len;
-	udp_put_header(pkt_push(p, UDP_HLEN), s->port, to->port, src, to->ip,
-		       plen);
 	return ipv4_output(p, IPPROTO_UDP, to->ip);
 }

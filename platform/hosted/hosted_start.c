@@ -42,7 +42,7 @@ static _Noreturn void usage(const char *prog, const char *error)
 	    "Runs this ingot image as a Linux process (the hosted target).\n"
 	    "  --mem SIZE  guest memory, with a K, M or G suffix (default "
 	    "32M)\n"
-	    "  --net NAME=TAP[,mac=MAC]\n"
+	    "  --net NAME=TAP[,mac=MAC][,offload=off]\n"
 	    "              attach network device NAME to tap device TAP\n"
 	    "  --net NAME=udp:LPORT:RPORT[,mac=MAC]\n"
 	    "              ... to frames in UDP datagrams on 127.0.0.1, sent\n"
