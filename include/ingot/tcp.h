@@ -19,9 +19,12 @@
  * unacknowledged, at most CONFIG_NET_TCP_RCVBUF and CONFIG_NET_TCP_SNDBUF
  * bytes of payload, each packet (NET_PKT_SIZE) holding up to one MSS.
  * Received data stays in the packets it came in (small segments are
- * copied into the previous packet's spare room); written data is copied
- * into packets, which go to the TX ring without a copy and stay queued
- * until acknowledged.  TCP adds 24 bytes to every packet's bookkeeping
+ * copied into the previous packet's spare room; a frame the host
+ * coalesced arrives over several); written data is copied into packets,
+ * or with tcp_write_static referred to where it lies, which go to the TX
+ * ring without a copy and stay queued until acknowledged.  Through an
+ * interface with TSO (abi.h), consecutive queued segments leave as one
+ * frame of up to 64 KiB that the host cuts into segments.  TCP adds 24 bytes to every packet's bookkeeping
  * (struct pkt_meta: 96 bytes), and a listener costs 48 bytes.
  *
  * Memory policy: when the connection pool is full, the TIME_WAIT
@@ -30,10 +33,12 @@
  * no state (tcp_connect returns -ENOBUFS).  A SYN that finds the pool so,
  * or a listener's backlog full (embryonic connections and those waiting
  * for tcp_accept together), is answered with a SYN cookie (RFC 4987): the
- * connection exists only once the peer's ACK brings the cookie back, and
- * then without window scaling, timestamps or SACK; a flood of SYNs thus
- * costs no memory and leaves room for real clients (counted as
- * listen_overflow, syn_cookies_sent and _accepted).  The reserve keeps
+ * connection exists only once the peer's ACK brings the cookie back, with
+ * the MSS the cookie encodes and, when the SYN had timestamps, its window
+ * scale and SACK-permitted, carried in the low bits of our TSval as
+ * Linux's cookies carry them (without timestamps: none of these); a flood
+ * of SYNs thus costs no memory and leaves room for real clients (counted
+ * as listen_overflow, syn_cookies_sent and _accepted).  The reserve keeps
  * established connections moving: below it, tcp_write waits instead of taking
  * packets and out-of-order segments are dropped; below half of it, in-order
  * data is dropped too (counted; the peer sends it again), so that the RX ring
@@ -111,8 +116,9 @@ int tcp_write(struct tcp_conn *c, const void *buf, size_t len,
 
 /*
  * tcp_write for bytes that never change while the image runs (its .rodata,
- * e.g. a compiled web site): the stack may send them by reference instead of
- * copying them.  Same results as tcp_write.
+ * e.g. a compiled web site): the stack sends them from where they are, never
+ * copying them (each segment's headers take a packet of their own).  Same
+ * results as tcp_write.
  */
 int tcp_write_static(struct tcp_conn *c, const void *buf, size_t len,
 		     uint64_t deadline_ns);
