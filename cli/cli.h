@@ -45,6 +45,8 @@ uint64_t cli_now_ns(void);  /* CLOCK_REALTIME */
 uint64_t cli_mono_ms(void); /* CLOCK_MONOTONIC */
 void cli_sleep_ms(unsigned ms);
 uint32_t cli_random32(void);
+/* A whole number of seconds, min to 3600, as milliseconds; 0 or -1. */
+int cli_seconds(const char *s, unsigned min, unsigned *ms);
 bool cli_valid_name(const char *s); /* [A-Za-z0-9][A-Za-z0-9_.-]* */
 void cli_json_str(const char *s);   /* s as a JSON string, on stdout */
 /* Runs argv (execvp, no shell) and waits; returns its exit status.
@@ -143,5 +145,6 @@ int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_replace(int argc, char **argv);
 int cmd_net(int argc, char **argv);
+int cmd_summon(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct cli_cmd cmds[] = {
     {"replace", "replace a guest by another image, losing no request",
      cmd_replace},
     {"net", "create, delete and list networks (bridges)", cmd_net},
+    {"summon", "boot guests when a DNS query names them (jitsu)", cmd_summon},
     {"oci", "the OCI runtime (also as build/ingot-oci)", oci_main},
 };
 

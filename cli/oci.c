@@ -23,8 +23,9 @@
 #include "oci.h"
 
 static const char oci_help[] =
-    "usage: ingot-oci [--root DIR] [--log FILE] [--log-format text|json] "
+    "usage: ingot oci [--root DIR] [--log FILE] [--log-format text|json] "
     "COMMAND\n"
+    "   or: ingot-oci [the same]\n"
     "The OCI runtime for ingot kvm images (podman --runtime, ctr "
     "--runc-binary).\n"
     "  create [--bundle DIR] [--pid-file FILE] ID   set up, wait for "

@@ -43,6 +43,11 @@ static const char run_help[] =
     "  --stop-timeout S   seconds between the clean stop and SIGKILL "
     "(default 10)\n"
     "  --rm               remove its record when it has stopped\n"
+    "  --ready TEXT       with -d, return once its console shows TEXT "
+    "(e.g.\n"
+    "                     'serving'); a guest that does not in time is\n"
+    "                     stopped and removed\n"
+    "  --ready-timeout S  how long to wait for it (default 30)\n"
     "  --json             print {\"name\": ...} (with -d)\n"
     "ARGS after -- are the image's own arguments.  Exit status: without "
     "-d, the\n"
@@ -50,7 +55,8 @@ static const char run_help[] =
 
 struct run_opts {
 	const char *name, *net, *netns, *ip, *tap, *mac, *mem, *restart;
-	unsigned grace_ms;
+	const char *ready;
+	unsigned grace_ms, ready_ms;
 	bool detach, rm;
 	const char *netargs[8];
 	int nnetargs;
@@ -71,12 +77,14 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	    {"stop-timeout", required_argument, NULL, 'T'},
 	    {"rm", no_argument, NULL, 'R'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"ready", required_argument, NULL, 'y'},
+	    {"ready-timeout", required_argument, NULL, 'Y'},
 	    {0},
 	};
 	int c;
 	uint64_t bytes;
-	char *end;
 	o->grace_ms = 10000;
+	o->ready_ms = 30000;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+d", opts, NULL)) != -1) {
@@ -123,18 +131,28 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				    optarg);
 			o->restart = optarg;
 			break;
-		case 'T': {
-			unsigned long s = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || s > 3600)
+		case 'T':
+			if (cli_seconds(optarg, 0, &o->grace_ms) < 0)
 				return cli_usage_err("run",
 						     "--stop-timeout: '%s' is "
 						     "not 0 to 3600 seconds",
 						     optarg);
-			o->grace_ms = (unsigned)s * 1000;
 			break;
-		}
 		case 'R':
 			o->rm = true;
+			break;
+		case 'y':
+			if (!*optarg || strchr(optarg, '\n'))
+				return cli_usage_err("run", "--ready: a text "
+							    "of one line");
+			o->ready = optarg;
+			break;
+		case 'Y':
+			if (cli_seconds(optarg, 1, &o->ready_ms) < 0)
+				return cli_usage_err("run",
+						     "--ready-timeout: '%s' is "
+						     "not 1 to 3600 seconds",
+						     optarg);
 			break;
 		case 'j':
 			cli_json = true;
@@ -235,15 +253,31 @@ static int make_config(struct run_opts *o, const char *path, const char *target,
 	return 0;
 }
 
-/* Waits for a detached guest's first console output or its end (setup
- * errors come within milliseconds); false if it could not be started (bad
- * usage, or the monitor's setup failed). */
-static bool started(const char *name)
+/* Whether the console holds text. */
+static bool log_has(const char *log, const char *text)
+{
+	FILE *f = fopen(log, "re");
+	if (!f)
+		return false;
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Waits for a detached guest's first console output (with ready: for that
+ * text, up to ready_ms) or its end; setup errors come within milliseconds.
+ * Returns 0 if it runs (or ran and exited by itself), -1 if it could not
+ * be started (bad usage, the monitor's setup failed), -2 if it did not
+ * print the ready text in time. */
+static int started(const char *name, const char *ready, unsigned ready_ms)
 {
 	char log[CLI_PATH_MAX];
 	struct stat st;
 	st_path(log, name, "console.log");
-	uint64_t until = cli_mono_ms() + 1000, out_at = 0;
+	uint64_t until = cli_mono_ms() + (ready ? ready_ms : 1000), out_at = 0;
 	for (;;) {
 		struct kv config = {0}, state = {0};
 		bool exited = st_read(name, &config, &state) == 0 &&
@@ -253,12 +287,18 @@ static bool started(const char *name)
 		kv_free(&state);
 		if (exited)
 			return code != 2 && code != INGOT_EXIT_SETUP &&
-			       code != -1;
+				       code != -1 && !ready
+				   ? 0
+				   : -1;
 		uint64_t now = cli_mono_ms();
+		if (ready && log_has(log, ready))
+			return 0;
 		if (!out_at && stat(log, &st) == 0 && st.st_size > 0)
 			out_at = now;
-		if (now >= until || (out_at && now >= out_at + 20))
-			return true;
+		if (now >= until)
+			return ready ? -2 : 0;
+		if (!ready && out_at && now >= out_at + 20)
+			return 0;
 		cli_sleep_ms(5);
 	}
 }
@@ -370,11 +410,24 @@ int cmd_run(int argc, char **argv)
 			;
 		return WIFEXITED(ws) ? WEXITSTATUS(ws) : 1;
 	}
-	if (!started(name)) {
-		cli_err("%s could not be started; its console said:", name);
+	int up = started(name, o.ready, o.ready_ms);
+	if (up < 0) {
+		if (up == -1)
+			cli_err("%s could not be started; its console said:",
+				name);
+		else
+			cli_err("%s did not print '%s' in %u ms, so it was "
+				"stopped; its console said:",
+				name, o.ready, o.ready_ms);
+		/* No half-started guest: stop it and forget it. */
+		kill(pid, SIGKILL);
+		while (st_alive(name))
+			cli_sleep_ms(5);
 		print_log_tail(name);
 		lock = st_lock();
 		st_remove(name);
+		if (*tap)
+			net_tap_delete(netns, tap);
 		close(lock);
 		return 1;
 	}

@@ -79,6 +79,16 @@ uint32_t cli_random32(void)
 	return v;
 }
 
+int cli_seconds(const char *s, unsigned min, unsigned *ms)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || end == s || *s == '-' || v < min || v > 3600)
+		return -1;
+	*ms = (unsigned)v * 1000;
+	return 0;
+}
+
 bool cli_valid_name(const char *s)
 {
 	size_t n = strlen(s);

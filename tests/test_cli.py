@@ -116,7 +116,7 @@ def wait_until(what, cond, timeout=10):
 
 # --- usage and bad input (no guest runs) ---------------------------------
 
-COMMANDS = ["build", "run", "ps", "logs", "stop", "rm", "replace", "net"]
+COMMANDS = ["build", "run", "ps", "logs", "stop", "rm", "replace", "net", "summon", "oci"]
 
 
 def test_help_everywhere(tmp_path):
@@ -402,3 +402,58 @@ def test_hundred_guests(env):
     stopped = time.monotonic() - t1
     assert cli.ps() == {}
     print(f"100 guests: started in {started:.1f} s, stopped in {stopped:.1f} s")
+
+
+def dig_timed(ns, server, name):
+    """(answer lines, query time in ms) from dig."""
+    r = ns.run(["dig", f"@{server}", name, "+time=5", "+tries=1", "+noall", "+answer",
+                "+stats"])
+    ms = re.search(r"Query time: (\d+) msec", r.stdout)
+    lines = [l for l in r.stdout.splitlines() if l and not l.startswith(";")]
+    return lines, int(ms.group(1)) if ms else None
+
+
+@kvm
+def test_summon(env):
+    """A cold name's first query boots its guest and is answered with its
+    address; the guest serves; idle, it is stopped and forgotten."""
+    cli, ns = env
+    summon = subprocess.Popen([INGOT, "summon", "--net", "t", "--listen", "10.79.0.1:53",
+                               "--idle", "2", "www.example.test=dns@10.79.0.30/16"],
+                              stderr=subprocess.PIPE, text=True, env=cli.env)
+    try:
+        wait_until("summon listens", lambda: "answering" in (summon.stderr.readline() or ""))
+        assert cli.ps() == {}
+        cold, cold_ms = dig_timed(ns, "10.79.0.1", "www.example.test")
+        assert len(cold) == 1 and cold[0].split()[-2:] == ["A", "10.79.0.30"], cold
+        assert cli.guest("www.example.test")["status"] == "running"
+        assert dig(ns, "10.79.0.30") == "192.0.2.10"
+        warm, warm_ms = dig_timed(ns, "10.79.0.1", "www.example.test")
+        assert warm == cold
+        other = ns.run(["dig", "@10.79.0.1", "other.test", "+time=2", "+tries=1"])
+        assert "status: REFUSED" in other.stdout
+        print(f"summon: cold name answered in {cold_ms} ms, warm in {warm_ms} ms")
+        # Idle for 2 s (the dig above was the last traffic): stopped.
+        wait_until("the idle guest is stopped", lambda: cli.ps() == {}, timeout=8)
+        assert "192.0.2.10" not in dig(ns, "10.79.0.30", tries=1)
+        # And summoned again.
+        again, _ = dig_timed(ns, "10.79.0.1", "www.example.test")
+        assert again == cold
+    finally:
+        summon.send_signal(signal.SIGTERM)
+        summon.wait(30)
+    # On SIGTERM it stopped what it had started.
+    assert cli.ps() == {}
+
+
+@pytest.mark.parametrize("args", [
+    ["summon", "--listen", "10.0.0.1", "a=dns@10.0.0.2/24"],
+    ["summon", "--net", "t", "--listen", "10.0.0.1"],
+    ["summon", "--net", "t", "--listen", "10.0.0.1", "a=dns"],
+    ["summon", "--net", "t", "--listen", "10.0.0.1", "a=dns@10.0.0.300/24"],
+    ["summon", "--net", "t", "--listen", "10.0.0.1", "--idle", "x", "a=dns@10.0.0.2/24"],
+    ["run", "-d", "--ready", "", "dns"],
+])
+def test_bad_usage_more(tmp_path, args):
+    r = Cli(tmp_path)(*args, check=False)
+    assert r.returncode == 2 and "--help" in r.stderr, r
