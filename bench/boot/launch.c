@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "timing.h"
+
 extern char **environ;
 
 #define MAX_CMDS 8
@@ -24,19 +26,6 @@ struct cmd {
 	char *argv[MAX_ARGS];
 	double *us;
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static void launch(struct cmd *c, int round, posix_spawn_file_actions_t *fa)
 {
