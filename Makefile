@@ -98,7 +98,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -383,7 +383,7 @@ fuzz-tcp: deps
 	$(BUILD)/fuzz/tcp_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/tcp-crashes/ $(BUILD)/fuzz/tcp-corpus
 
-bench: bench-boot bench-net bench-dns bench-tcp
+bench: bench-boot bench-net bench-dns bench-tcp bench-http
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
@@ -407,6 +407,11 @@ bench-net: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo
 	@bench/net/run
+bench-http: deps
+	@tools/deps test
+	@tools/deps bench
+	@$(MAKE) --no-print-directory all
+	@flock /tmp/ingot-bench.lock bench/http/run
 bench-dns: deps
 	@tools/deps test
 	@tools/deps bench
