@@ -24,8 +24,9 @@
  * or with tcp_write_static referred to where it lies, which go to the TX
  * ring without a copy and stay queued until acknowledged.  Through an
  * interface with TSO (abi.h), consecutive queued segments leave as one
- * frame of up to 64 KiB that the host cuts into segments.  TCP adds 24 bytes to every packet's bookkeeping
- * (struct pkt_meta: 96 bytes), and a listener costs 48 bytes.
+ * frame of up to 64 KiB that the host cuts into segments.  TCP adds 24 bytes to
+ * every packet's bookkeeping (struct pkt_meta: 96 bytes), and a listener costs
+ * 48 bytes.
  *
  * Memory policy: when the connection pool is full, the TIME_WAIT
  * connection nearest its end is recycled; failing that, or when fewer than
@@ -104,6 +105,15 @@ struct tcp_conn *tcp_connect(uint32_t addr, uint16_t port, uint64_t deadline_ns,
  * -ETIMEDOUT once), -ENOTCONN (not connected yet or closed).
  */
 int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns);
+
+/*
+ * tcp_read without the copy: the next received bytes in the stack's own
+ * buffer (p->data, p->len bytes, at most one buffer's worth), which the
+ * caller owns and gives back with pkt_free.  NULL at the end of the stream
+ * (*err 0) or on tcp_read's errors (in *err, if not NULL).  Buffers held
+ * by the application count against the packet pool, not the window.
+ */
+struct pkt *tcp_read_pkt(struct tcp_conn *c, uint64_t deadline_ns, int *err);
 
 /*
  * Queues len bytes for sending (copied), waiting for room in the send

@@ -92,7 +92,9 @@ out:
 	return c;
 }
 
-int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns)
+/* Waits for received data: 1 when some is queued, else tcp_read's
+ * result. */
+static int wait_data(struct tcp_conn *c, uint64_t deadline_ns)
 {
 	while (!c->rcvq.head) {
 		if (c->rcv_fin)
@@ -108,6 +110,28 @@ int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns)
 		if (sched_wait(&c->readers, deadline_ns) == -ETIMEDOUT)
 			return -ETIMEDOUT;
 	}
+	return 1;
+}
+
+struct pkt *tcp_read_pkt(struct tcp_conn *c, uint64_t deadline_ns, int *err)
+{
+	int rc = wait_data(c, deadline_ns);
+	if (rc <= 0) {
+		if (err)
+			*err = rc;
+		return NULL;
+	}
+	struct pkt *p = pkt_queue_pop(&c->rcvq);
+	c->rcv_queued -= p->len;
+	tcp_window_update(c);
+	return p;
+}
+
+int tcp_read(struct tcp_conn *c, void *buf, size_t cap, uint64_t deadline_ns)
+{
+	int rc = wait_data(c, deadline_ns);
+	if (rc <= 0)
+		return rc;
 	size_t n = 0;
 	struct pkt *p;
 	while (n < cap && (p = c->rcvq.head)) {

@@ -31,7 +31,8 @@ static int attach(void)
 	tx.r.size = rx.r.size = SLOTS;
 	if (strncmp(mode, "features=", 9) == 0)
 		tx.r.features = (uint32_t)strtoul(mode + 9, NULL, 0);
-	else if (strcmp(mode, "valid") == 0 || strcmp(mode, "csum_outside") == 0)
+	else if (strcmp(mode, "valid") == 0 ||
+		 strcmp(mode, "csum_outside") == 0)
 		tx.r.features = INGOT_NET_F_CSUM;
 	else if (strcmp(mode, "tso_no_csum") == 0 ||
 		 strcmp(mode, "tso_too_long") == 0)
@@ -104,8 +105,9 @@ int ingot_main(int argc, char **argv)
 	} else if (strcmp(mode, "too_long") == 0) {
 		slot(0, f, INGOT_NET_FRAME_MAX + 1, 0);
 	} else if (strcmp(mode, "tso_too_long") == 0) {
-		slot(0, f, 40000, INGOT_NET_SLOT_MORE | INGOT_NET_SLOT_CSUM |
-				      INGOT_NET_SLOT_TSO4);
+		slot(0, f, 40000,
+		     INGOT_NET_SLOT_MORE | INGOT_NET_SLOT_CSUM |
+			 INGOT_NET_SLOT_TSO4);
 		tx.r.slot[0].gso_size = 1000;
 		tx.r.slot[0].csum_start = 34;
 		tx.r.slot[0].csum_offset = 16;
