@@ -38,7 +38,9 @@ static const char oci_help[] =
     "The image's command (process.args[0]) is its .kvm file; the guest "
     "takes the\n"
     "MAC and IPv4 address of the container's interface.  No terminal (-t), "
-    "no exec.\n";
+    "no exec.\n"
+    "Other containers (a pod's pause container) are handed to runc "
+    "($INGOT_OCI_RUNC).\n";
 
 static char root[CLI_PATH_MAX] = "/run/ingot-oci";
 static char log_path[CLI_PATH_MAX];
@@ -229,6 +231,87 @@ fail:
 	_exit(1);
 }
 
+/* Containers that are not ingot images (a pod's sandbox, the pause
+ * container, which holds the pod's namespaces) go to runc, with its state
+ * under ROOT/runc; ROOT/ID/runc marks them.  wait: run it and return its
+ * status (create, delete), else become it. */
+static int to_runc(int argc, char **argv, bool wait)
+{
+	char rroot[CLI_PATH_MAX + 8];
+	char *a[CLI_ARGS_MAX + 8];
+	int n = 0;
+	const char *runc = getenv("INGOT_OCI_RUNC");
+	a[n++] = (char *)(runc && *runc ? runc : "runc");
+	snprintf(rroot, sizeof rroot, "%s/runc", root);
+	a[n++] = "--root";
+	a[n++] = rroot;
+	if (log_path[0]) {
+		a[n++] = "--log";
+		a[n++] = log_path;
+	}
+	if (log_json) {
+		a[n++] = "--log-format";
+		a[n++] = "json";
+	}
+	for (int i = 0; i < argc && n < CLI_ARGS_MAX + 7; i++)
+		a[n++] = argv[i];
+	a[n] = NULL;
+	if (wait)
+		return cli_exec(CLI_LOUD, a);
+	execvp(a[0], a);
+	oci_err("not an ingot image, and %s cannot run it: %s (install "
+		"runc, or set INGOT_OCI_RUNC)",
+		a[0], strerror(errno));
+	return 1;
+}
+
+static bool delegated(const char *id)
+{
+	char path[CLI_PATH_MAX];
+	if (!id || !valid_id(id))
+		return false;
+	dir_of(path, id, "runc");
+	return access(path, F_OK) == 0;
+}
+
+/* The first argument after the command's name that is not an option. */
+static const char *id_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-')
+			return argv[i];
+	return NULL;
+}
+
+static void forget(const char *id)
+{
+	char path[CLI_PATH_MAX];
+	dir_of(path, id, "runc");
+	unlink(path);
+	dir_of(path, id, NULL);
+	rmdir(path);
+}
+
+static int create_runc(int argc, char **argv, const char *id)
+{
+	char dir[CLI_PATH_MAX], mark[CLI_PATH_MAX];
+	dir_of(dir, id, NULL);
+	dir_of(mark, id, "runc");
+	int fd;
+	if (mkdir(dir, 0700) < 0 ||
+	    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		oci_err(errno == EEXIST ? "container %s exists already"
+					: "cannot make %s's state: %s",
+			id, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	int rc = to_runc(argc, argv, true);
+	if (rc != 0)
+		forget(id);
+	return rc;
+}
+
 static int oci_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -241,6 +324,7 @@ static int oci_create(int argc, char **argv)
 	    {0},
 	};
 	const char *bundle = ".", *pid_file = NULL;
+	bool console = false;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -249,11 +333,9 @@ static int oci_create(int argc, char **argv)
 			bundle = optarg;
 		else if (c == 'p')
 			pid_file = optarg;
-		else if (c == 'c') {
-			oci_err("a console socket was given: an ingot guest "
-				"has no terminal (run without -t)");
-			return 1;
-		} else if (c != 'n')
+		else if (c == 'c')
+			console = true;
+		else if (c != 'n')
 			return cli_usage_err("oci",
 					     "create: unknown option "
 					     "'%s'",
@@ -271,6 +353,14 @@ static int oci_create(int argc, char **argv)
 	if (oci_config_read(bundle, &cfg) < 0)
 		return 1;
 	cli_mkdir_p(root);
+	if (cfg.delegate)
+		return create_runc(argc, argv, id);
+	if (console) {
+		oci_err("a console socket was given: an ingot guest has no "
+			"terminal (run without -t)");
+		oci_config_free(&cfg);
+		return 1;
+	}
 	dir_of(dir, id, NULL);
 	if (mkdir(dir, 0700) < 0) {
 		oci_err(errno == EEXIST ? "container %s exists already"
@@ -332,6 +422,8 @@ fail_dir:
 
 static int oci_start(int argc, char **argv)
 {
+	if (delegated(id_arg(argc, argv)))
+		return to_runc(argc, argv, false);
 	if (argc != 2)
 		return cli_usage_err("oci", "start takes one container ID");
 	struct kv st = {0};
@@ -360,6 +452,8 @@ static int oci_start(int argc, char **argv)
 
 static int oci_state(int argc, char **argv)
 {
+	if (delegated(id_arg(argc, argv)))
+		return to_runc(argc, argv, false);
 	if (argc != 2)
 		return cli_usage_err("oci", "state takes one container ID");
 	struct kv st = {0};
@@ -393,6 +487,8 @@ static int parse_signal(const char *s)
 
 static int oci_kill(int argc, char **argv)
 {
+	if (delegated(id_arg(argc, argv)))
+		return to_runc(argc, argv, false);
 	int i = 1;
 	if (i < argc &&
 	    (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0))
@@ -423,6 +519,13 @@ static int oci_kill(int argc, char **argv)
 
 static int oci_delete(int argc, char **argv)
 {
+	const char *rid = id_arg(argc, argv);
+	if (delegated(rid)) {
+		int rc = to_runc(argc, argv, true);
+		if (rc == 0)
+			forget(rid);
+		return rc;
+	}
 	bool force = false;
 	int i = 1;
 	if (i < argc &&

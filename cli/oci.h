@@ -11,6 +11,8 @@ struct oci_config {
 	int nargs;
 	char netns[CLI_PATH_MAX]; /* "" : a new one; "-": the runtime's own */
 	char mem[24];             /* --mem from the memory limit, or "" */
+	/* Not an ingot image (a pod's pause container): runc runs it. */
+	bool delegate;
 };
 
 /* Reads bundle/config.json; prints what is wrong and returns -1. */

@@ -42,8 +42,11 @@ static int read_args(json_object *process, const char *root,
 	}
 	snprintf(c->image, sizeof c->image, "%s%s", root, image);
 	size_t len = strlen(c->image);
-	if (len < 4 || strcmp(c->image + len - 4, ".kvm") != 0 ||
-	    access(c->image, R_OK) < 0) {
+	if (len < 4 || strcmp(c->image + len - 4, ".kvm") != 0) {
+		c->delegate = true;
+		return 0;
+	}
+	if (access(c->image, R_OK) < 0) {
 		oci_err("%s: not a readable ingot kvm image (the container's "
 			"command must be the image's .kvm file)",
 			image);
@@ -109,17 +112,17 @@ int oci_config_read(const char *bundle, struct oci_config *c)
 		oci_err("%s: no process or root.path", path);
 		goto out;
 	}
-	if (json_object_get_boolean(get(process, "terminal"))) {
-		oci_err("a terminal was asked for (-t): an ingot guest's "
-			"console is a plain stream; run without -t");
-		goto out;
-	}
 	if (rpath[0] == '/')
 		snprintf(root, sizeof root, "%s", rpath);
 	else
 		snprintf(root, sizeof root, "%s/%s", bundle, rpath);
 	if (read_args(process, root, c) < 0)
 		goto out;
+	if (!c->delegate && json_object_get_boolean(get(process, "terminal"))) {
+		oci_err("a terminal was asked for (-t): an ingot guest's "
+			"console is a plain stream; run without -t");
+		goto out;
+	}
 	read_netns(get(cfg, "linux"), c);
 	read_mem(get(cfg, "linux"), c);
 	rc = 0;

@@ -127,26 +127,27 @@ def test_podman_runs_the_appliance(nets, image):
     assert answers(client, tries=1) != "192.0.2.10"
 
 
-def test_podman_bad_image(nets, tmp_path):
-    """An image whose command is not a .kvm file: podman reports the
-    runtime's reason and nothing is left half-started."""
+def test_podman_other_images(nets, image, tmp_path):
+    """A container that is not an ingot image (as a pod's pause container)
+    is handed to runc and runs as usual; a terminal for an ingot image is
+    refused with the reason, and nothing is left half-started."""
     box, _ = nets
-    need("podman")
     shutil.copy(os.path.join(BUILD, "hosted", "hello"), tmp_path / "hello")
     (tmp_path / "Containerfile").write_text('FROM scratch\nCOPY hello /hello\n'
                                             'CMD ["/hello"]\n')
-    tag = f"localhost/ingot-test-bad-{os.getpid()}"
+    tag = f"localhost/ingot-test-plain-{os.getpid()}"
     podman("build", "-q", "-t", tag, str(tmp_path))
     try:
-        r = podman("run", "--rm", "--runtime", OCI, "--network",
-                   f"ns:/run/netns/{box.name}", *ULIMITS, tag, check=False)
-        assert r.returncode != 0 and "not a readable ingot kvm image" in r.stderr, r
+        r = podman("run", "--rm", "--runtime", OCI, "--network", "none", *ULIMITS, tag,
+                   check=False)
+        assert r.returncode == 0 and "Hello from ingot!" in r.stdout, r
         r = podman("run", "--rm", "-t", "--runtime", OCI, "--network",
-                   f"ns:/run/netns/{box.name}", *ULIMITS, tag, check=False)
+                   f"ns:/run/netns/{box.name}", *ULIMITS, image, check=False)
         assert r.returncode != 0 and "without -t" in r.stderr, r
     finally:
         podman("rmi", "-f", tag, check=False)
     assert not monitors()
+    assert not [d for d in os.listdir("/run/ingot-oci") if d != "runc"]
 
 
 def bundle(path, netns, args=("/dns.kvm",)):
@@ -209,6 +210,8 @@ def test_runtime_cli(nets, tmp_path):
     ('{"root": {"path": "rootfs"}, "process": {"args": []}}', "process.args is empty"),
     ('{"root": {"path": "rootfs"}, "process": {"args": ["/nope.kvm"]}}',
      "not a readable ingot kvm image"),
+    ('{"root": {"path": "rootfs"}, "process": {"args": ["dns.kvm"]}}',
+     "not an absolute path"),
     ('{"root": {"path": "rootfs"}, "process": {"args": ["/dns.kvm"], "terminal": true}}',
      "without -t"),
     ('{"root": {"path": "rootfs"}, "process": {"args": ["/dns.kvm"]}}', "--network host"),
