@@ -1,6 +1,7 @@
 /* How the host process ends: see exit.h. */
 #include <ingot/abi.h>
 
+#include "block.h"
 #include "console.h"
 #include "exit.h"
 #include "msg.h"
@@ -22,6 +23,7 @@ int host_guest_status(int64_t status)
 void host_report(void)
 {
 	host_net_report();
+	host_block_report();
 	host_wait_report();
 	host_console_report();
 }

@@ -18,6 +18,7 @@ enum {
 	SYS_read = 0,
 	SYS_write = 1,
 	SYS_close = 3,
+	SYS_fstat = 5,
 	SYS_lseek = 8,
 	SYS_mmap = 9,
 	SYS_mprotect = 10,
@@ -25,11 +26,15 @@ enum {
 	SYS_rt_sigprocmask = 14,
 	SYS_rt_sigreturn = 15,
 	SYS_ioctl = 16,
+	SYS_pread64 = 17,
+	SYS_pwrite64 = 18,
 	SYS_readv = 19,
 	SYS_writev = 20,
 	SYS_socket = 41,
 	SYS_connect = 42,
 	SYS_bind = 49,
+	SYS_flock = 73,
+	SYS_fdatasync = 75,
 	SYS_sigaltstack = 131,
 	SYS_prctl = 157,
 	SYS_clock_gettime = 228,
@@ -72,6 +77,7 @@ static inline _Noreturn void sys_exit(int status)
 #define O_RDONLY        0
 #define O_RDWR          2
 #define O_NONBLOCK      04000
+#define O_DIRECT        040000
 #define O_CLOEXEC       02000000
 #define CLOCK_REALTIME  0
 #define CLOCK_MONOTONIC 1
@@ -144,6 +150,24 @@ struct kernel_ifreq {
 		int ifindex;
 		char pad[24];
 	} u;
+};
+
+#define LOCK_SH 1
+#define LOCK_EX 2
+#define LOCK_NB 4
+
+#define S_IFMT  0170000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+
+/* x86_64's struct stat, as far as the host side reads it. */
+struct kernel_stat {
+	uint64_t dev, ino, nlink;
+	uint32_t mode, uid, gid, pad0;
+	uint64_t rdev;
+	int64_t size, blksize, blocks;
+	uint64_t times[6];
+	int64_t unused[3];
 };
 
 struct kernel_timespec {

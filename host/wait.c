@@ -8,6 +8,7 @@
 #include <ingot/abi.h>
 #include <stdbool.h>
 
+#include "block.h"
 #include "msg.h"
 #include "net.h"
 #include "requests.h"
@@ -45,7 +46,8 @@ uint64_t host_poll(uint64_t deadline_ns, uint64_t boot_ns, uint64_t *now_ns)
 	stats.polls++;
 	uint64_t start = host_now() - boot_ns;
 	for (;;) {
-		ready = host_net_service() | host_requests_take();
+		ready = host_net_service() | host_block_service() |
+			host_requests_take();
 		now = host_now() - boot_ns;
 		if (ready || now >= deadline_ns)
 			break;

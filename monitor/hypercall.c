@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../host/block.h"
 #include "../host/console.h"
 #include "../host/exit.h"
 #include "../host/net.h"
@@ -21,6 +22,7 @@ static const char *const hc_names[INGOT_KVM_HC_COUNT] = {
     [INGOT_KVM_HC_ABORT] = "abort",
     [INGOT_KVM_HC_PROTECT] = "protect",
     [INGOT_KVM_HC_NET_ATTACH] = "net_attach",
+    [INGOT_KVM_HC_BLOCK_ATTACH] = "block_attach",
 };
 
 /* The argument struct at physical address phys, checked and copied in. */
@@ -91,6 +93,20 @@ static void hc_net_attach(struct guest *g, uint32_t phys)
 	else
 		a.result = host_net_attach((unsigned)a.handle, a.tx, a.rx);
 	put_args(g, INGOT_KVM_HC_NET_ATTACH, phys, &a, sizeof a);
+}
+
+static void hc_block_attach(struct guest *g, uint32_t phys)
+{
+	struct ingot_kvm_block_attach a;
+
+	get_args(g, INGOT_KVM_HC_BLOCK_ATTACH, phys, &a, sizeof a);
+	if (g->sealed)
+		a.result = -EPERM;
+	else if (a.handle >= INGOT_DEVICES_MAX)
+		a.result = -ENODEV;
+	else
+		a.result = host_block_attach((unsigned)a.handle, a.ring);
+	put_args(g, INGOT_KVM_HC_BLOCK_ATTACH, phys, &a, sizeof a);
 }
 
 static _Noreturn void hc_exit(struct guest *g, uint32_t phys)
@@ -183,6 +199,9 @@ void hypercall(struct guest *g, unsigned nr, uint32_t phys)
 		break;
 	case INGOT_KVM_HC_NET_ATTACH:
 		hc_net_attach(g, phys);
+		break;
+	case INGOT_KVM_HC_BLOCK_ATTACH:
+		hc_block_attach(g, phys);
 		break;
 	case INGOT_KVM_HC_EXIT:
 		hc_exit(g, phys);

@@ -185,7 +185,8 @@ static void find_manifest(struct image *img, const struct elf64_ehdr *eh)
 		const struct ingot_manifest_entry *e = &img->manifest[i];
 		if (!memchr(e->name, '\0', sizeof e->name) || !e->name[0])
 			bad_image(img, "device name not terminated");
-		if (e->type != INGOT_DEVICE_NET)
+		if (e->type != INGOT_DEVICE_NET &&
+		    e->type != INGOT_DEVICE_BLOCK)
 			bad_image(img, "unknown device type in the manifest");
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(img->manifest[j].name, e->name) == 0)

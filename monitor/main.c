@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../host/block.h"
 #include "../host/exit.h"
 #include "../host/msg.h"
 #include "../host/net.h"
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 	    f,
 	    "usage: ingot-kvm [--mem SIZE] [--watchdog SECONDS] "
 	    "[--net NAME=BACKEND]...\n"
-	    "                 [--] IMAGE [ARGS...]\n"
+	    "                 [--block NAME=FILE[,ro]]... [--] IMAGE "
+	    "[ARGS...]\n"
 	    "Boots the ingot kvm image IMAGE on /dev/kvm; ARGS are the "
 	    "guest's.\n"
 	    "  --mem SIZE          guest memory, with a K, M or G suffix "
@@ -48,6 +50,12 @@ static void usage(FILE *f)
 	    "                      ... to frames in UDP datagrams on "
 	    "127.0.0.1, sent\n"
 	    "                      from port LPORT to port RPORT\n"
+	    "  --block NAME=FILE[,ro]\n"
+	    "                      attach the image's block device NAME to "
+	    "FILE (a file or\n"
+	    "                      a block device; its size in 512-byte "
+	    "sectors), read-only\n"
+	    "                      with ,ro\n"
 	    "  --help              print this and exit\n"
 	    "SIGTERM or SIGINT asks the guest to stop (twice: stop it at "
 	    "once); SIGUSR1\n"
@@ -129,6 +137,7 @@ int main(int argc, char **argv)
 	    {"mem", required_argument, NULL, 'm'},
 	    {"watchdog", required_argument, NULL, 'w'},
 	    {"net", required_argument, NULL, 'n'},
+	    {"block", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -156,6 +165,12 @@ int main(int argc, char **argv)
 				bad_usage("%s", err);
 			break;
 		}
+		case 'b': {
+			const char *err = host_block_option(optarg);
+			if (err)
+				bad_usage("%s", err);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -169,6 +184,7 @@ int main(int argc, char **argv)
 
 	image_load(&guest.img, argv[optind]);
 	net_setup(&guest);
+	block_setup(&guest);
 	host_requests_init();
 	vm_create(&guest, mem, argc - optind, argv + optind);
 	if (watchdog)

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../host/block.h"
 #include "../host/net.h"
 #include "monitor.h"
 
@@ -67,6 +68,17 @@ static void take_ioctl(scmp_filter_ctx ctx, int fd, unsigned long request)
 static void take_tap(void *ctx, int fd)
 {
 	take_ioctl(ctx, fd, TUNSETOFFLOAD);
+}
+
+/* A block device's file: sectors in (and out, unless read-only) at an
+ * offset, and flushes. */
+static void allow_block(void *ctx, int fd, bool ro)
+{
+	struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)fd);
+	allow(ctx, SCMP_SYS(pread64), 1, &a);
+	if (!ro)
+		allow(ctx, SCMP_SYS(pwrite64), 1, &a);
+	allow(ctx, SCMP_SYS(fdatasync), 1, &a);
 }
 
 /* Root is needed only to open /dev/kvm and the tap devices, done by now. */
@@ -147,6 +159,7 @@ void seccomp_confine(struct guest *g)
 	allow(ctx, SCMP_SYS(write), 1, &err);
 
 	host_net_fds(allow_tap, ctx);
+	host_block_fds(allow_block, ctx);
 
 	static const int plain[] = {
 	    SCMP_SYS(ppoll),

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../host/elf64.h"
+#include "../host/block.h"
 #include "../host/net.h"
 #include "monitor.h"
 
@@ -192,6 +193,8 @@ static void write_boot_info(struct guest *g, int argc, char **argv)
 		d->handle = i;
 		if (d->type == INGOT_DEVICE_NET)
 			d->attached = host_net_info(i, &d->u.net);
+		else if (d->type == INGOT_DEVICE_BLOCK)
+			d->attached = host_block_info(i, &d->u.block);
 	}
 	b->offset = img->offset;
 	b->stack_top = g->mem_size + img->offset;

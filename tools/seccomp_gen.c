@@ -50,6 +50,18 @@ int main(void)
 			  SCMP_A0(SCMP_CMP_EQ, HOST_NET_FD_BASE + h)),
 		      "readv");
 	}
+	/* Block devices: sectors in and out of their files at an offset,
+	 * and flushes.  Read-only ones are opened so, and the kernel refuses
+	 * their writes. */
+	for (int h = 0; h < INGOT_DEVICES_MAX; h++) {
+		static const int calls[] = {
+		    SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(fdatasync)};
+		for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+			check(seccomp_rule_add(
+				  ctx, SCMP_ACT_ALLOW, calls[i], 1,
+				  SCMP_A0(SCMP_CMP_EQ, HOST_BLOCK_FD_BASE + h)),
+			      "block");
+	}
 	static const int plain[] = {
 	    SCMP_SYS(ppoll),         /* ingot_poll */
 	    SCMP_SYS(clock_gettime), /* the clocks */

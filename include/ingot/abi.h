@@ -21,7 +21,7 @@
 #ifndef INGOT_ABI_H
 #define INGOT_ABI_H
 
-#define INGOT_ABI_VERSION 3
+#define INGOT_ABI_VERSION 4
 
 /*
  * Exit statuses of the host process.  0..249 are the guest's own (its
@@ -53,6 +53,7 @@
  */
 enum ingot_device_type {
 	INGOT_DEVICE_NET = 1,
+	INGOT_DEVICE_BLOCK = 2, /* see "Block devices" below */
 };
 
 #define INGOT_DEVICE_NAME_MAX 31 /* bytes, excluding the terminating NUL */
@@ -64,6 +65,13 @@ struct ingot_net_info {
 	uint32_t features; /* offloads the host offers: INGOT_NET_F_* */
 };
 
+/* A block device's geometry (see "Block devices"). */
+struct ingot_block_info {
+	uint32_t sector_size; /* bytes; requests and buffers align to it */
+	uint32_t read_only;   /* 1: writes stop the guest */
+	uint64_t sectors;     /* capacity */
+};
+
 struct ingot_device {
 	char name[INGOT_DEVICE_NAME_MAX + 1];
 	uint32_t type;   /* enum ingot_device_type */
@@ -71,6 +79,7 @@ struct ingot_device {
 	bool attached;
 	union {
 		struct ingot_net_info net;
+		struct ingot_block_info block;
 	} u;
 };
 
@@ -296,6 +305,77 @@ struct ingot_net_ring {
  */
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 		     struct ingot_net_ring *rx);
+
+/*
+ * Block devices.  A device is an array of sectors (ingot_block_info) that
+ * the guest reads and writes through one ring of requests in guest memory,
+ * handed to the host once before the seal.  The host serves the ring in
+ * every ingot_poll(), in ring order, and sets the device's ready bit when
+ * it completed any request: under load one exit carries a whole batch.
+ *
+ * The guest fills req[avail & (size - 1)] and advances avail; the host
+ * carries out each request in [used, avail), writes its status and
+ * advances used past it.  A request's buffer is addr, count * sector_size
+ * bytes: READ fills it, WRITE sends it, FLUSH has none (count 0).  What
+ * stops the guest (INGOT_EXIT_STOPPED), since only a broken or hostile guest
+ * does it: an index outside the rules, an unknown op, a count of 0 or above
+ * INGOT_BLOCK_REQ_SECTORS_MAX(sector_size), sectors past the capacity, a
+ * buffer not aligned to sector_size or not all (for READ: writable) guest
+ * memory, and a WRITE to a read-only device.  status is 0, or a negative
+ * error the host's file gave (-EIO, -ENOSPC): the request failed, the
+ * device stays usable.
+ *
+ * Durability, the same on every target:
+ *  - A completed READ sees every WRITE completed before it was submitted.
+ *  - A completed WRITE has left the guest: it survives the guest's end or
+ *    crash and the host process's (kill -9 of ingot-kvm), but not the host
+ *    machine's crash or power loss.
+ *  - A completed FLUSH makes every WRITE completed before the FLUSH was
+ *    submitted survive the host machine's crash and power loss too (the
+ *    host's fdatasync(2) of the backing file).  Requests behind a FLUSH in
+ *    the ring start after it completes.
+ *  - A WRITE that did not complete (the host died first) may have written
+ *    any part of its buffer, so stores checksum what they write.
+ */
+#define INGOT_BLOCK_RING_MAX 1024 /* slots, a power of two */
+#define INGOT_BLOCK_REQ_BYTES_MAX                                              \
+	(1U << 20) /* one request's buffer, at most                            \
+		    */
+#define INGOT_BLOCK_REQ_SECTORS_MAX(sector_size)                               \
+	(INGOT_BLOCK_REQ_BYTES_MAX / (sector_size))
+
+enum ingot_block_op {
+	INGOT_BLOCK_READ = 1,
+	INGOT_BLOCK_WRITE = 2,
+	INGOT_BLOCK_FLUSH = 3,
+};
+
+struct ingot_block_req {
+	uint64_t addr;   /* guest-virtual buffer, sector_size-aligned */
+	uint64_t sector; /* first sector */
+	uint32_t count;  /* sectors (0 for FLUSH) */
+	uint32_t op;     /* enum ingot_block_op */
+	int32_t status;  /* written by the host: 0 or a negative error */
+	uint32_t tag;    /* the guest's own; the host never touches it */
+};
+
+struct ingot_block_ring {
+	uint32_t size; /* slots, a power of two <= INGOT_BLOCK_RING_MAX */
+	volatile uint32_t avail; /* written by the guest */
+	volatile uint32_t used;  /* written by the host */
+	uint32_t reserved;
+	struct ingot_block_req req[];
+};
+
+/*
+ * Hands the ring of the block device with this handle to the host, which
+ * serves it from the next ingot_poll() on.  The ring must lie in writable
+ * guest memory and stay there for the guest's lifetime.  Returns 0;
+ * -ENODEV if the handle is not an attached block device (and on targets
+ * without block devices); -EBUSY if its ring was given already; -EPERM after
+ * the seal; -EINVAL for a bad size or address.
+ */
+int ingot_block_attach(uint32_t handle, struct ingot_block_ring *ring);
 
 #endif /* __ASSEMBLY__ */
 #endif

@@ -153,6 +153,7 @@ enum ingot_kvm_hc {
 	INGOT_KVM_HC_ABORT = 4,      /* struct ingot_kvm_console: the message */
 	INGOT_KVM_HC_PROTECT = 5,    /* struct ingot_kvm_protect_batch */
 	INGOT_KVM_HC_NET_ATTACH = 6, /* struct ingot_kvm_net_attach */
+	INGOT_KVM_HC_BLOCK_ATTACH = 7, /* struct ingot_kvm_block_attach */
 	INGOT_KVM_HC_COUNT
 };
 
@@ -194,6 +195,12 @@ struct ingot_kvm_net_attach {
 	uint64_t handle;
 	uint64_t tx, rx; /* guest-virtual struct ingot_net_ring */
 	int64_t result;  /* out: ingot_net_attach()'s */
+};
+
+struct ingot_kvm_block_attach {
+	uint64_t handle;
+	uint64_t ring;  /* guest-virtual struct ingot_block_ring */
+	int64_t result; /* out: ingot_block_attach()'s */
 };
 
 /*

@@ -352,4 +352,18 @@
 #error "CONFIG_HTTP_METRICS must be 0 or 1"
 #endif
 
+/* --- lib/blk -------------------------------------------------------------- */
+
+/* Requests in flight per block device (its ring's slots, 32 bytes each): a
+ * power of two up to INGOT_BLOCK_RING_MAX. */
+#ifndef CONFIG_BLK_RING_SLOTS
+#define CONFIG_BLK_RING_SLOTS 128
+#endif
+
+#if CONFIG_BLK_RING_SLOTS < 2 ||                                               \
+    CONFIG_BLK_RING_SLOTS > INGOT_BLOCK_RING_MAX ||                            \
+    (CONFIG_BLK_RING_SLOTS & (CONFIG_BLK_RING_SLOTS - 1))
+#error "CONFIG_BLK_RING_SLOTS must be a power of two, 2..INGOT_BLOCK_RING_MAX"
+#endif
+
 #endif

@@ -3,6 +3,7 @@
  * given as ingot-kvm does (abi.h). */
 #include <errno.h>
 
+#include "../../host/block.h"
 #include "../../host/console.h"
 #include "../../host/exit.h"
 #include "../../host/fds.h"
@@ -74,6 +75,13 @@ int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 	return host_net_attach(handle, (uintptr_t)tx, (uintptr_t)rx);
 }
 
+int ingot_block_attach(uint32_t handle, struct ingot_block_ring *ring)
+{
+	if (hosted.sealed)
+		return -EPERM;
+	return host_block_attach(handle, (uintptr_t)ring);
+}
+
 /*
  * The allowlist lets the sealed guest use the descriptor of every device
  * handle, attached or not: one that no device uses is closed here, so that
@@ -83,9 +91,13 @@ int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 static void close_unused_device_fds(void)
 {
 	struct ingot_net_info info;
-	for (unsigned h = 0; h < INGOT_DEVICES_MAX; h++)
+	struct ingot_block_info block;
+	for (unsigned h = 0; h < INGOT_DEVICES_MAX; h++) {
 		if (!host_net_info(h, &info))
 			syscall3(SYS_close, HOST_NET_FD_BASE + h, 0, 0);
+		if (!host_block_info(h, &block))
+			syscall3(SYS_close, HOST_BLOCK_FD_BASE + h, 0, 0);
+	}
 }
 
 int ingot_seal(void)

@@ -1,11 +1,13 @@
 /*
  * Start of day on the hosted target: an ordinary static Linux process.
- *   APP [--mem SIZE] [--net NAME=BACKEND]... [--] [ARGS...]
+ *   APP [--mem SIZE] [--net NAME=BACKEND]... [--block NAME=FILE]... [--]
+ *       [ARGS...]
  * Platform options come first and end at the first argument that is not
  * one of them, or at "--"; the rest are the application's.
  */
 #include <string.h>
 
+#include "../../host/block.h"
 #include "../../host/msg.h"
 #include "../../host/net.h"
 #include "../../host/option.h"
@@ -38,7 +40,8 @@ static _Noreturn void usage(const char *prog, const char *error)
 	say_to(fd, prog);
 	say_to(
 	    fd,
-	    " [--mem SIZE] [--net NAME=BACKEND]... [--] [ARGS...]\n"
+	    " [--mem SIZE] [--net NAME=BACKEND]... [--block NAME=FILE]...\n"
+	    "       [--] [ARGS...]\n"
 	    "Runs this ingot image as a Linux process (the hosted target).\n"
 	    "  --mem SIZE  guest memory, with a K, M or G suffix (default "
 	    "32M)\n"
@@ -48,6 +51,9 @@ static _Noreturn void usage(const char *prog, const char *error)
 	    "              ... to frames in UDP datagrams on 127.0.0.1, sent\n"
 	    "              from port LPORT to port RPORT (no privilege "
 	    "needed)\n"
+	    "  --block NAME=FILE[,ro]\n"
+	    "              attach block device NAME to FILE (read-only with "
+	    ",ro)\n"
 	    "  --help      print this and exit\n");
 	syscall3(SYS_exit_group, error ? 2 : 0, 0, 0);
 	__builtin_unreachable();
@@ -69,6 +75,16 @@ static int parse_options(int argc, char **argv, uint64_t *mem)
 				usage(argv[0], "--net needs NAME=BACKEND");
 			const char *err =
 			    host_net_option(a[5] ? a + 6 : argv[++i]);
+			if (err)
+				usage(argv[0], err);
+			continue;
+		}
+		if (strncmp(a, "--block=", 8) == 0 ||
+		    strcmp(a, "--block") == 0) {
+			if (!a[7] && i + 1 >= argc)
+				usage(argv[0], "--block needs NAME=FILE");
+			const char *err =
+			    host_block_option(a[7] ? argv[i] + 8 : argv[++i]);
 			if (err)
 				usage(argv[0], err);
 			continue;
@@ -108,7 +124,7 @@ static void map_symbols(void)
 }
 
 /* The image's devices (its manifest) in the boot info, each network
- * device attached to its --net backend. */
+ * device attached to its --net backend, each block device to its file. */
 static void setup_devices(void)
 {
 	extern const struct ingot_manifest_entry __ingot_manifest_start[],
@@ -120,6 +136,7 @@ static void setup_devices(void)
 	if (n > INGOT_DEVICES_MAX)
 		n = INGOT_DEVICES_MAX;
 	host_net_setup(m, (unsigned)n, hosted_guest_ptr);
+	host_block_setup(m, (unsigned)n, hosted_guest_ptr);
 	for (unsigned i = 0; i < n; i++) {
 		struct ingot_device *d = &bi->devices[i];
 		memcpy(d->name, m[i].name, sizeof d->name);
@@ -127,6 +144,8 @@ static void setup_devices(void)
 		d->handle = i;
 		if (d->type == INGOT_DEVICE_NET)
 			d->attached = host_net_info(i, &d->u.net);
+		else if (d->type == INGOT_DEVICE_BLOCK)
+			d->attached = host_block_info(i, &d->u.block);
 	}
 	bi->ndevices = (uint32_t)n;
 }

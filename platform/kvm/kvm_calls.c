@@ -80,6 +80,14 @@ void ingot_abort(const char *msg, size_t len)
 		__asm__ volatile("ud2");
 }
 
+int ingot_block_attach(uint32_t handle, struct ingot_block_ring *ring)
+{
+	struct ingot_kvm_block_attach a = {.handle = handle,
+					   .ring = (uintptr_t)ring};
+	kvm_hypercall(INGOT_KVM_HC_BLOCK_ATTACH, &a);
+	return (int)a.result;
+}
+
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 		     struct ingot_net_ring *rx)
 {

@@ -21,14 +21,17 @@ extern int errno;
 #define EBUSY         16
 #define EEXIST        17
 #define ENODEV        19
+#define EISDIR        21
 #define EINVAL        22
 #define EMFILE        24
 #define ENOSPC        28
+#define EROFS         30
 #define EPIPE         32
 #define ERANGE        34
 #define ENAMETOOLONG  36
 #define ENOSYS        38
 #define EPROTO        71
+#define EBADMSG       74
 #define EMSGSIZE      90
 #define ENOTSUP       95
 #define EOPNOTSUPP    95

@@ -1,0 +1,220 @@
+/*
+ * Block devices for fibers (include/ingot/blk.h): one ring per device,
+ * filled by the fibers, served by the host in every ingot_poll(), and
+ * drained by a poller that hands each completion to its waiting batch.
+ */
+#include <errno.h>
+#include <ingot/blk.h>
+#include <ingot/sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One blk_batch() call: its fiber sleeps until pending reaches 0. */
+struct waiter {
+	unsigned pending;
+	struct sched_waitq q;
+};
+
+struct owner {
+	struct blk_io *io;
+	struct waiter *w;
+};
+
+struct blk_dev {
+	const struct ingot_device *dev;
+	struct ingot_block_ring *ring;
+	uint32_t avail; /* the guest's copy of ring->avail */
+	uint32_t seen;  /* completions handed out so far */
+	struct owner owner[CONFIG_BLK_RING_SLOTS];
+	struct sched_waitq room; /* fibers waiting for a free slot */
+	struct blk_stats stats;
+};
+
+static struct blk_dev *devs[INGOT_DEVICES_MAX];
+static unsigned ndevs;
+
+struct blk_dev *blk_open(const char *name)
+{
+	for (unsigned i = 0; i < ndevs; i++)
+		if (strncmp(devs[i]->dev->name, name,
+			    sizeof devs[i]->dev->name) == 0)
+			return devs[i];
+	return NULL;
+}
+
+uint32_t blk_sector_size(const struct blk_dev *d)
+{
+	return d->dev->u.block.sector_size;
+}
+
+uint64_t blk_sectors(const struct blk_dev *d)
+{
+	return d->dev->u.block.sectors;
+}
+
+bool blk_read_only(const struct blk_dev *d)
+{
+	return d->dev->u.block.read_only;
+}
+
+void blk_stats(const struct blk_dev *d, struct blk_stats *s)
+{
+	*s = d->stats;
+}
+
+static void complete(struct blk_dev *d, const struct ingot_block_req *r,
+		     struct owner *o)
+{
+	uint64_t bytes = (uint64_t)r->count * blk_sector_size(d);
+	if (r->status < 0) {
+		d->stats.errors++;
+		if (!o->io->status)
+			o->io->status = r->status;
+	} else if (r->op == INGOT_BLOCK_READ) {
+		d->stats.reads++;
+		d->stats.bytes_read += bytes;
+	} else if (r->op == INGOT_BLOCK_WRITE) {
+		d->stats.writes++;
+		d->stats.bytes_written += bytes;
+	} else {
+		d->stats.flushes++;
+	}
+	if (--o->w->pending == 0)
+		sched_wake_one(&o->w->q);
+}
+
+static int blk_poll(void *arg, uint64_t now)
+{
+	(void)arg, (void)now;
+	int done = 0;
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct blk_dev *d = devs[i];
+		uint32_t used =
+		    __atomic_load_n(&d->ring->used, __ATOMIC_ACQUIRE);
+		if (used == d->seen)
+			continue;
+		for (; d->seen != used; d->seen++, done++) {
+			uint32_t k = d->seen & (CONFIG_BLK_RING_SLOTS - 1);
+			complete(d, &d->ring->req[k], &d->owner[k]);
+		}
+		d->stats.batches++;
+		sched_wake_all(&d->room);
+	}
+	return done;
+}
+
+static struct sched_poller poller = {.poll = blk_poll};
+
+static void submit(struct blk_dev *d, struct blk_io *io, struct waiter *w,
+		   uint64_t sector, void *buf, uint32_t count)
+{
+	while (d->avail - d->seen == CONFIG_BLK_RING_SLOTS)
+		sched_wait(&d->room, UINT64_MAX);
+	uint32_t k = d->avail & (CONFIG_BLK_RING_SLOTS - 1);
+	d->ring->req[k] = (struct ingot_block_req){
+	    .addr = (uintptr_t)buf,
+	    .sector = sector,
+	    .count = count,
+	    .op = io->op,
+	};
+	d->owner[k] = (struct owner){io, w};
+	w->pending++;
+	d->avail++;
+	__atomic_store_n(&d->ring->avail, d->avail, __ATOMIC_RELEASE);
+}
+
+static int check(const struct blk_dev *d, const struct blk_io *io)
+{
+	if (io->op == INGOT_BLOCK_FLUSH)
+		return 0;
+	if (io->op != INGOT_BLOCK_READ && io->op != INGOT_BLOCK_WRITE)
+		return -EINVAL;
+	if (io->op == INGOT_BLOCK_WRITE && blk_read_only(d))
+		return -EROFS;
+	if (io->sector > blk_sectors(d) ||
+	    io->count > blk_sectors(d) - io->sector ||
+	    (uintptr_t)io->buf % blk_sector_size(d))
+		return -EINVAL;
+	return 0;
+}
+
+int blk_batch(struct blk_dev *d, struct blk_io *io, unsigned n)
+{
+	struct waiter w = {0};
+	uint32_t ss = blk_sector_size(d);
+	uint32_t max = INGOT_BLOCK_REQ_SECTORS_MAX(ss);
+
+	for (unsigned i = 0; i < n; i++) {
+		io[i].status = check(d, &io[i]);
+		if (io[i].status)
+			return io[i].status;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (io[i].op == INGOT_BLOCK_FLUSH) {
+			submit(d, &io[i], &w, 0, NULL, 0);
+			continue;
+		}
+		/* Requests carry at most max sectors each. */
+		for (uint32_t done = 0; done < io[i].count;) {
+			uint32_t c =
+			    io[i].count - done < max ? io[i].count - done : max;
+			submit(d, &io[i], &w, io[i].sector + done,
+			       (char *)io[i].buf + (uint64_t)done * ss, c);
+			done += c;
+		}
+	}
+	while (w.pending)
+		sched_wait(&w.q, UINT64_MAX);
+	for (unsigned i = 0; i < n; i++)
+		if (io[i].status)
+			return io[i].status;
+	return 0;
+}
+
+int blk_read(struct blk_dev *d, uint64_t sector, void *buf, uint32_t count)
+{
+	struct blk_io io = {INGOT_BLOCK_READ, count, sector, buf, 0};
+	return blk_batch(d, &io, 1);
+}
+
+int blk_write(struct blk_dev *d, uint64_t sector, const void *buf,
+	      uint32_t count)
+{
+	struct blk_io io = {INGOT_BLOCK_WRITE, count, sector, (void *)buf, 0};
+	return blk_batch(d, &io, 1);
+}
+
+int blk_flush(struct blk_dev *d)
+{
+	struct blk_io io = {.op = INGOT_BLOCK_FLUSH};
+	return blk_batch(d, &io, 1);
+}
+
+/* Before the seal: a ring for every attached block device. */
+static int blk_init(void)
+{
+	const struct ingot_boot_info *bi = ingot_boot_info();
+	size_t ring_size =
+	    sizeof(struct ingot_block_ring) +
+	    CONFIG_BLK_RING_SLOTS * sizeof(struct ingot_block_req);
+
+	for (uint32_t i = 0; i < bi->ndevices; i++) {
+		const struct ingot_device *dev = &bi->devices[i];
+		if (dev->type != INGOT_DEVICE_BLOCK || !dev->attached)
+			continue;
+		struct blk_dev *d = calloc(1, sizeof *d);
+		struct ingot_block_ring *r = aligned_alloc(64, ring_size);
+		if (!d || !r)
+			return -ENOMEM;
+		memset(r, 0, ring_size);
+		r->size = CONFIG_BLK_RING_SLOTS;
+		d->dev = dev;
+		d->ring = r;
+		int rc = ingot_block_attach(dev->handle, r);
+		if (rc < 0)
+			return rc;
+		devs[ndevs++] = d;
+	}
+	return ndevs ? sched_poller_add(&poller) : 0;
+}
+INGOT_INIT(blk_init);
