@@ -4,6 +4,7 @@
 
 #include "block.h"
 #include "block_dev.h"
+#include "device.h"
 #include "fds.h"
 #include "msg.h"
 #include "sys.h"
@@ -75,27 +76,16 @@ static int open_device(struct host_block_dev *d)
 void host_block_setup(const struct ingot_manifest_entry *manifest,
 		      unsigned nmanifest, host_guest_ptr_fn *guest_ptr)
 {
-	if (nmanifest > INGOT_DEVICES_MAX)
-		nmanifest = INGOT_DEVICES_MAX;
 	for (unsigned i = 0; i < host_block_ndevs; i++) {
 		struct host_block_dev *d = &host_block_devs[i];
-		for (unsigned m = 0; m < nmanifest; m++)
-			if (manifest[m].type == INGOT_DEVICE_BLOCK &&
-			    strncmp(manifest[m].name, d->name,
-				    sizeof manifest[m].name) == 0)
-				d->handle = (int)m;
+		d->handle = host_device_handle(manifest, nmanifest,
+					       INGOT_DEVICE_BLOCK, d->name);
 		if (d->handle < 0)
 			host_fail("--block %s: the image declares no block "
 				  "device of that name",
 				  d->name);
-		int fd = open_device(d);
 		d->fd = HOST_BLOCK_FD_BASE + d->handle;
-		if (fd != d->fd) {
-			long rc = syscall4(SYS_dup3, fd, d->fd, O_CLOEXEC, 0);
-			if (rc < 0)
-				fail(d, "cannot move its descriptor", rc);
-			syscall3(SYS_close, fd, 0, 0);
-		}
+		host_device_move_fd(open_device(d), d->fd, "--block", d->name);
 		d->guest_ptr = guest_ptr;
 	}
 }

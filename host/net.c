@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "device.h"
 #include "fds.h"
 #include "msg.h"
 #include "net.h"
@@ -11,29 +12,16 @@
 void host_net_setup(const struct ingot_manifest_entry *manifest,
 		    unsigned nmanifest, host_guest_ptr_fn *guest_ptr)
 {
-	if (nmanifest > INGOT_DEVICES_MAX)
-		nmanifest = INGOT_DEVICES_MAX;
 	for (unsigned i = 0; i < host_net_ndevs; i++) {
 		struct host_net_dev *d = &host_net_devs[i];
-		for (unsigned m = 0; m < nmanifest; m++)
-			if (manifest[m].type == INGOT_DEVICE_NET &&
-			    strncmp(manifest[m].name, d->name,
-				    sizeof manifest[m].name) == 0)
-				d->handle = (int)m;
+		d->handle = host_device_handle(manifest, nmanifest,
+					       INGOT_DEVICE_NET, d->name);
 		if (d->handle < 0)
 			host_fail("--net %s: the image declares no network "
 				  "device of that name",
 				  d->name);
-		int fd = host_net_open(d);
 		d->fd = HOST_NET_FD_BASE + d->handle;
-		if (fd != d->fd) {
-			long rc = syscall4(SYS_dup3, fd, d->fd, O_CLOEXEC, 0);
-			if (rc < 0)
-				host_fail("--net %s: cannot move its "
-					  "descriptor: %s",
-					  d->name, strerror((int)-rc));
-			syscall3(SYS_close, fd, 0, 0);
-		}
+		host_device_move_fd(host_net_open(d), d->fd, "--net", d->name);
 		d->ring = (struct host_ring_dev){
 		    .name = d->name,
 		    .ops = &host_net_backend_ops,

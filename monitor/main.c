@@ -183,8 +183,7 @@ int main(int argc, char **argv)
 		bad_usage("%s", "no image given");
 
 	image_load(&guest.img, argv[optind]);
-	net_setup(&guest);
-	block_setup(&guest);
+	devices_setup(&guest);
 	host_requests_init();
 	vm_create(&guest, mem, argc - optind, argv + optind);
 	if (watchdog)

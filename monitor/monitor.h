@@ -111,11 +111,9 @@ void watchdog_enter_host(void);
 void watchdog_leave_host(void);
 bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
 
-/* net.c: the network devices (host/net.h, --net) of this guest. */
-void net_setup(struct guest *g); /* after image_load */
-
-/* block.c: the block devices (host/block.h, --block) of this guest. */
-void block_setup(struct guest *g); /* after image_load */
+/* devices.c: the network and block devices (host/net.h, --net;
+ * host/block.h, --block) of this guest. */
+void devices_setup(struct guest *g); /* after image_load */
 
 /* seccomp.c: confinement before the guest runs, tightened at the seal. */
 void seccomp_confine(struct guest *g);
