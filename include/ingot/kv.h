@@ -64,4 +64,91 @@ void kv_tar_index_free(struct kv_tar_file *files, size_t n);
  * empty, too long or climbs above the root. */
 int kv_path_normalise(const char *path, size_t len, char *out, size_t outlen);
 
+/* --- kv_log: writable, a log-structured store ------------------------------
+ */
+
+/*
+ * The device holds a superblock and fixed segments of KV_LOG_SEGMENT bytes;
+ * every change is a record appended to the newest segment, checksummed
+ * (CRC-32C) and stamped with its segment's epoch.  Writers from many fibers
+ * are gathered into one write (and one flush) per turn: group commit.  A
+ * put returns once its record is written, and flushed when opts.flush says
+ * so (abi.h's durability: written survives the host process, flushed the
+ * host machine too).  A fiber compacts in the background: when free
+ * segments run low it copies the live records of the oldest segment forward
+ * and frees it; readers never wait for it.
+ *
+ * Mounting a device of zeros formats it.  Otherwise the store replays every
+ * segment in epoch order, skipping records whose checksum fails: those
+ * followed by valid ones are counted as corrupt, those at the very end of
+ * the log (a write the host never finished, hence never acknowledged) as a
+ * dropped tail, which is zeroed.
+ *
+ * Memory: the index holds every key (values stay on the device):
+ * KV_LOG_ENTRY_BYTES per slot of a table sized for opts.max_keys at 3/4
+ * load, plus each key's bytes rounded up to 16 and 16 more.  Keys are at
+ * most KV_LOG_KEY_MAX bytes, values KV_LOG_VALUE_MAX.
+ */
+#define KV_LOG_SEGMENT     (1U << 20)
+#define KV_LOG_KEY_MAX     1024
+#define KV_LOG_VALUE_MAX   (256U * 1024)
+#define KV_LOG_ENTRY_BYTES 48
+#define KV_LOG_DEVICE_MIN  (16ULL << 20)
+
+struct kv_log;
+
+struct kv_log_options {
+	size_t max_keys; /* puts of new keys beyond it fail with -ENOSPC */
+	bool flush;      /* flush every group commit (abi.h) */
+};
+
+struct kv_log_stats {
+	uint64_t keys, live_bytes, capacity_bytes;
+	uint32_t segments, free_segments;
+	uint64_t commits, records_written, bytes_written;
+	uint64_t compactions, records_moved;
+	uint64_t recovered, recovered_corrupt, recovered_dropped;
+	uint64_t expired;
+};
+
+/* Mounts (or formats) the store on d.  0, -ENOMEM, a device error, or
+ * -EBADMSG / -ENOSPC with why in err. */
+int kv_log_mount(struct blk_dev *d, const struct kv_log_options *opts,
+		 struct kv_log **out, char *err, size_t errlen);
+
+/* Put conditions. */
+#define KV_PUT_NX         1 /* only if the key is absent */
+#define KV_PUT_XX         2 /* only if the key is present */
+#define KV_PUT_IF_VERSION 4 /* only if the key's version is still version */
+
+/*
+ * Sets key to value, expiring at wall-clock expire_ms (ms since the epoch;
+ * 0: never).  Returns 0 once durable, -EEXIST / -ENOENT when NX / XX is
+ * not met, -EAGAIN when the version moved (IF_VERSION), -EINVAL for sizes
+ * beyond the limits, -ENOSPC when the device or the index is full, or a
+ * device error (then every later change fails too).
+ */
+int kv_log_put(struct kv_log *s, const void *key, size_t klen, const void *val,
+	       size_t vlen, int64_t expire_ms, unsigned flags,
+	       uint64_t version);
+
+/* Deletes key: 0 once durable, -ENOENT if absent, or an error. */
+int kv_log_del(struct kv_log *s, const void *key, size_t klen);
+
+/*
+ * Reads key's value into buf (cap bytes; buf may be NULL to learn the
+ * size): returns its length (the value is cut at cap), -ENOENT, or an
+ * error.  *expire_ms and *version (if not NULL) get the key's.
+ */
+long kv_log_get(struct kv_log *s, const void *key, size_t klen, void *buf,
+		size_t cap, int64_t *expire_ms, uint64_t *version);
+
+/* Keys present now (expired ones not counted once noticed). */
+uint64_t kv_log_count(const struct kv_log *s);
+
+void kv_log_stats(const struct kv_log *s, struct kv_log_stats *st);
+
+/* The clock of expiry times: wall-clock ms since the epoch. */
+int64_t kv_log_now_ms(void);
+
 #endif

@@ -1,0 +1,22 @@
+/* apps/kv internals: the store, the commands, the counters. */
+#ifndef KV_APP_H
+#define KV_APP_H
+
+#include <ingot/kv.h>
+#include <stdbool.h>
+
+#include "resp.h"
+
+struct kv_app {
+	struct kv_log *store;
+	uint64_t commands, connections, connected, rejected;
+	uint64_t started_ms;
+};
+
+extern struct kv_app kv_app;
+
+/* Runs one request, appending its reply; false if the connection is to
+ * close after the reply (QUIT). */
+bool kv_command(const struct resp_cmd *c, struct resp_out *o);
+
+#endif
