@@ -26,46 +26,42 @@ static uint32_t oldest(const struct kv_log *s)
 	return best;
 }
 
-/* Copies forward what is live in segment i (read into scratch). */
-static int move_live(struct kv_log *s, uint32_t i, uint32_t *last_gen,
-		     bool *moved)
+struct moving {
+	struct kv_log *s;
+	uint32_t seg;
+	int64_t now;
+	uint32_t gen; /* of the batch holding the last copy */
+	bool moved;
+};
+
+/* Copies forward one record of the segment if the index still points at
+ * it; an expired one is forgotten instead. */
+static int move_one(void *ctx, const struct kv_rec *r, uint32_t off)
 {
-	uint64_t epoch = s->seg[i].epoch;
-	int64_t now = kv_log_now_ms();
-	for (uint32_t p = KV_SECTOR;
-	     p + sizeof(struct kv_rec) <= KV_LOG_SEGMENT;) {
-		const struct kv_rec *r =
-		    kv_rec_check(s->scratch + p, KV_LOG_SEGMENT - p, epoch);
-		if (!r) {
-			p += 8;
-			continue;
-		}
-		const unsigned char *key = (const unsigned char *)(r + 1);
-		struct kv_entry *e =
-		    kv_index_find(&s->index, key, r->klen,
-				  kv_index_hash(&s->index, key, r->klen));
-		if (r->type == KV_REC_PUT && e && !(e->flags & KV_PENDING) &&
-		    e->where == i && e->off == p) {
-			if (e->expire_ms && e->expire_ms <= now) {
-				s->live_bytes -= e->size;
-				s->st.expired++;
-				kv_index_remove(&s->index, e);
-			} else {
-				int rc = kv_log_append(
-				    s, KV_REC_PUT, key, r->klen, key + r->klen,
-				    r->vlen, r->expire_ms, KV_PUT_IF_VERSION,
-				    e->version, true, last_gen);
-				if (rc == 0) {
-					*moved = true;
-					s->st.records_moved++;
-				} else if (rc != -EAGAIN) {
-					return rc;
-				}
-			}
-		}
-		p += kv_rec_size(r->klen, r->vlen);
+	struct moving *m = ctx;
+	struct kv_log *s = m->s;
+	const unsigned char *key = (const unsigned char *)(r + 1);
+	struct kv_entry *e = kv_index_find(
+	    &s->index, key, r->klen, kv_index_hash(&s->index, key, r->klen));
+	if (r->type != KV_REC_PUT || !e || (e->flags & KV_PENDING) ||
+	    e->where != m->seg || e->off != off)
+		return 0;
+	if (e->expire_ms && e->expire_ms <= m->now) {
+		s->live_bytes -= e->size;
+		s->st.expired++;
+		kv_index_remove(&s->index, e);
+		return 0;
 	}
-	return 0;
+	int rc = kv_log_append(s, KV_REC_PUT, key, r->klen, key + r->klen,
+			       r->vlen, r->expire_ms, KV_PUT_IF_VERSION,
+			       e->version, true, &m->gen);
+	if (rc == -EAGAIN)
+		return 0; /* changed meanwhile: nothing to keep */
+	if (rc == 0) {
+		m->moved = true;
+		s->st.records_moved++;
+	}
+	return rc;
 }
 
 void kv_log_compactor(void *arg)
@@ -77,14 +73,15 @@ void kv_log_compactor(void *arg)
 			sched_wait(&s->compact, UINT64_MAX);
 			continue;
 		}
-		uint32_t gen = 0;
-		bool moved = false;
+		struct moving m = {s, i, kv_log_now_ms(), 0, false};
+		struct kv_scan scan;
 		int rc = blk_read(s->dev, kv_seg_base(i) / KV_SECTOR,
 				  s->scratch, KV_LOG_SEGMENT / KV_SECTOR);
 		if (rc == 0)
-			rc = move_live(s, i, &gen, &moved);
-		if (rc == 0 && moved)
-			rc = kv_log_wait(s, gen);
+			rc = kv_seg_scan(s->scratch, KV_LOG_SEGMENT,
+					 s->seg[i].epoch, move_one, &m, &scan);
+		if (rc == 0 && m.moved)
+			rc = kv_log_wait(s, m.gen);
 		if (rc == 0)
 			rc = kv_seg_write_header(s, i, 0);
 		if (rc < 0) {

@@ -134,10 +134,23 @@ static inline uint64_t kv_seg_base(uint32_t i)
 	return KV_BASE + (uint64_t)i * KV_LOG_SEGMENT;
 }
 
-/* A checked record at p (len bytes left in the segment) of epoch, or
- * NULL. */
+/* log_scan.c: a checked record at p (len bytes left in the segment) of
+ * epoch, or NULL. */
 const struct kv_rec *kv_rec_check(const unsigned char *p, size_t len,
 				  uint64_t epoch);
+
+/* Calls fn(ctx, record, offset) for each good record of epoch in the
+ * segment seg (len bytes, header included), in order, stopping at fn's
+ * first error.  out gets the end of the last good record, the bad records
+ * after it (a torn tail if this is the head) and those before good ones
+ * (corrupt). */
+typedef int kv_rec_fn(void *ctx, const struct kv_rec *r, uint32_t off);
+struct kv_scan {
+	uint32_t end;
+	uint64_t bad_tail, corrupt;
+};
+int kv_seg_scan(const unsigned char *seg, uint32_t len, uint64_t epoch,
+		kv_rec_fn *fn, void *ctx, struct kv_scan *out);
 
 /* log_recover.c: formats or replays the device into s. */
 int kv_log_recover(struct kv_log *s, char *err, size_t errlen);

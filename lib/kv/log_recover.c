@@ -112,14 +112,21 @@ static int headers(struct kv_log *s)
 	return 0;
 }
 
-static int apply(struct kv_log *s, const struct kv_rec *r, uint32_t seg,
-		 uint32_t off, int64_t now)
+struct replaying {
+	struct kv_log *s;
+	uint32_t seg;
+	int64_t now;
+};
+
+static int apply(void *ctx, const struct kv_rec *r, uint32_t off)
 {
+	struct replaying *x = ctx;
+	struct kv_log *s = x->s;
 	const unsigned char *key = (const unsigned char *)(r + 1);
 	uint32_t hash = kv_index_hash(&s->index, key, r->klen);
 	struct kv_entry *e = kv_index_find(&s->index, key, r->klen, hash);
 	s->st.recovered++;
-	if (r->type == KV_REC_DEL || (r->expire_ms && r->expire_ms <= now)) {
+	if (r->type == KV_REC_DEL || (r->expire_ms && r->expire_ms <= x->now)) {
 		if (e) {
 			s->live_bytes -= e->size;
 			kv_index_remove(&s->index, e);
@@ -136,42 +143,18 @@ static int apply(struct kv_log *s, const struct kv_rec *r, uint32_t seg,
 	e->expire_ms = r->expire_ms;
 	e->flags = 0;
 	e->vlen = r->vlen;
-	e->where = seg;
+	e->where = x->seg;
 	e->off = off;
 	e->size = size;
 	return 0;
 }
 
-/* Replays segment i (in s->scratch); returns the end of its last valid
- * record, and in *bad the records that failed after it. */
-static int replay(struct kv_log *s, uint32_t i, uint32_t *end, uint64_t *bad)
+/* Replays segment i (in s->scratch). */
+static int replay(struct kv_log *s, uint32_t i, struct kv_scan *scan)
 {
-	uint64_t epoch = s->seg[i].epoch;
-	int64_t now = kv_log_now_ms();
-	*end = KV_SECTOR;
-	*bad = 0;
-	for (uint32_t p = KV_SECTOR;
-	     p + sizeof(struct kv_rec) <= KV_LOG_SEGMENT;) {
-		const unsigned char *at = s->scratch + p;
-		const struct kv_rec *r =
-		    kv_rec_check(at, KV_LOG_SEGMENT - p, epoch);
-		if (!r) {
-			struct kv_rec h;
-			memcpy(&h, at, sizeof h);
-			if (h.magic == KV_REC_MAGIC && h.epoch == epoch)
-				(*bad)++;
-			p += 8;
-			continue;
-		}
-		s->st.recovered_corrupt += *bad;
-		*bad = 0;
-		int rc = apply(s, r, i, p, now);
-		if (rc < 0)
-			return rc;
-		p += kv_rec_size(r->klen, r->vlen);
-		*end = p;
-	}
-	return 0;
+	struct replaying x = {s, i, kv_log_now_ms()};
+	return kv_seg_scan(s->scratch, KV_LOG_SEGMENT, s->seg[i].epoch, apply,
+			   &x, scan);
 }
 
 static uint64_t *order_epochs;
@@ -202,17 +185,20 @@ int kv_log_recover(struct kv_log *s, char *err, size_t errlen)
 	}
 	order_epochs = epochs;
 	qsort(live, n, sizeof *live, by_epoch);
-	uint32_t end = KV_LOG_SEGMENT;
-	uint64_t bad = 0;
+	struct kv_scan scan = {0};
 	s->head = UINT32_MAX;
 	for (uint32_t k = 0; k < n && rc == 0; k++) {
 		rc = blk_read(s->dev, kv_seg_base(live[k]) / KV_SECTOR,
 			      s->scratch, KV_LOG_SEGMENT / KV_SECTOR);
 		if (rc == 0)
-			rc = replay(s, live[k], &end, &bad);
+			rc = replay(s, live[k], &scan);
+		s->st.recovered_corrupt += scan.corrupt;
+		/* Bad records at the end of any segment but the head are not
+		 * a write in progress: the head moved on past them. */
 		if (k + 1 < n)
-			s->st.recovered_corrupt += bad;
+			s->st.recovered_corrupt += scan.bad_tail;
 	}
+	uint32_t last = n ? live[n - 1] : UINT32_MAX, end = scan.end;
 	free(live);
 	free(epochs);
 	if (rc == -ENOSPC)
@@ -222,18 +208,22 @@ int kv_log_recover(struct kv_log *s, char *err, size_t errlen)
 	if (rc < 0)
 		return fail(err, errlen, rc, "cannot read a segment");
 	if (n) {
-		s->head = live[n - 1];
+		s->head = last;
 		s->head_off =
 		    (end + KV_SECTOR - 1) & ~(uint32_t)(KV_SECTOR - 1);
-		s->st.recovered_dropped = bad;
+		s->st.recovered_dropped = scan.bad_tail;
 	}
-	if (bad && s->head_off < KV_LOG_SEGMENT) {
+	if (n && scan.bad_tail) {
 		/* Zeros over the torn tail, so that the next mount does not
-		 * count it again behind the records written over its start. */
-		memset(s->scratch, 0, KV_LOG_SEGMENT - s->head_off);
+		 * find it again behind the records written after it.  It may
+		 * start inside the sector of the last good record: that
+		 * sector is rewritten with its good bytes (the scratch holds
+		 * the head, replayed last). */
+		uint32_t from = end & ~(uint32_t)(KV_SECTOR - 1);
+		memset(s->scratch + end, 0, KV_LOG_SEGMENT - end);
 		rc = blk_write(
-		    s->dev, (kv_seg_base(s->head) + s->head_off) / KV_SECTOR,
-		    s->scratch, (KV_LOG_SEGMENT - s->head_off) / KV_SECTOR);
+		    s->dev, (kv_seg_base(s->head) + from) / KV_SECTOR,
+		    s->scratch + from, (KV_LOG_SEGMENT - from) / KV_SECTOR);
 		if (rc == 0)
 			rc = blk_flush(s->dev);
 		if (rc < 0)
