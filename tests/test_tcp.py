@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import TARGETS
+from conftest import ROOT, TARGETS
 from netns import PYTHON, Guest, Netns
 
 GUEST_IP = "10.0.0.2"
@@ -315,7 +315,7 @@ while True:
 '''
 
 
-def tcpecho_on_wire(ns, target, loss=0.0, delay_ms=0, reorder=0.0):
+def tcpecho_on_wire(ns, target, loss=0.0, delay_ms=0, reorder=0.0, path=None):
     """tcpecho behind WIRE: its UDP backend on 127.0.0.1 inside the
     namespace, the relay holding tap0."""
     ns.tap("tap0", f"{HOST_IP}/24")
@@ -324,14 +324,31 @@ def tcpecho_on_wire(ns, target, loss=0.0, delay_ms=0, reorder=0.0):
                     stdout=subprocess.PIPE, text=True)
     assert wire.stdout.readline().strip() == "wire up"
     g = Guest(ns, target, "tcpecho", [f"service=udp:5001:5000,mac={GUEST_MAC}"],
-              [f"--ipv4={GUEST_IP}/24"])
+              [f"--ipv4={GUEST_IP}/24"], path=path)
     g.wait_for(r"^tcpecho: serving TCP ports 7 9 19")
     return g
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_transfers_through_5_percent_loss(ns, target):
-    g = tcpecho_on_wire(ns, target, loss=0.05)
+@pytest.fixture(scope="module")
+def newreno(tmp_path_factory):
+    """tcpecho built with NewReno (CONFIG_NET_TCP_CC=1; CUBIC is the
+    default), hosted, in a build directory of its own."""
+    out = tmp_path_factory.mktemp("newreno") / "build"
+    r = subprocess.run(["make", "-C", ROOT, f"BUILD={out}", "CONFIG_NET_TCP_CC=1",
+                        f"{out}/hosted/tcpecho"], capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return str(out / "hosted" / "tcpecho")
+
+
+@pytest.mark.parametrize("target,cc", [
+    pytest.param("hosted", "cubic", id="hosted-cubic"),
+    pytest.param("kvm", "cubic", id="kvm-cubic", marks=pytest.mark.kvm),
+    pytest.param("hosted", "newreno", id="hosted-newreno"),
+])
+def test_transfers_through_5_percent_loss(ns, target, cc, request):
+    path = request.getfixturevalue("newreno") if cc == "newreno" else None
+    g = tcpecho_on_wire(ns, target, loss=0.05, path=path)
     all_ok(peer(ns, "echo", 256 << 10, 10000, timeout=60), 2)
     all_ok(peer(ns, "recv", 256 << 10, timeout=60), 1)
     c = tcp_counters(g)

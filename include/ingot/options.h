@@ -180,9 +180,10 @@
 #define CONFIG_NET_TCP_KEEPALIVE_PROBES 9
 #endif
 
-/* Congestion control: 1 NewReno (RFC 5681, RFC 6582). */
+/* Congestion control: 1 NewReno (RFC 5681, RFC 6582), 2 CUBIC (RFC 9438,
+ * Linux's default). */
 #ifndef CONFIG_NET_TCP_CC
-#define CONFIG_NET_TCP_CC 1
+#define CONFIG_NET_TCP_CC 2
 #endif
 
 #if CONFIG_NET_RING_SLOTS < 8 || CONFIG_NET_RING_SLOTS > INGOT_NET_RING_MAX || \
@@ -241,8 +242,8 @@
     CONFIG_NET_TCP_KEEPALIVE_PROBES < 1
 #error "CONFIG_NET_TCP_KEEPALIVE_*: idle >= 0, interval and probes >= 1"
 #endif
-#if CONFIG_NET_TCP_CC != 1
-#error "CONFIG_NET_TCP_CC must be 1 (NewReno)"
+#if CONFIG_NET_TCP_CC != 1 && CONFIG_NET_TCP_CC != 2
+#error "CONFIG_NET_TCP_CC must be 1 (NewReno) or 2 (CUBIC)"
 #endif
 
 /* --- apps/dns ------------------------------------------------------------ */

@@ -1,15 +1,11 @@
 /*
- * NewReno congestion control: slow start and congestion avoidance
- * (RFC 5681, with RFC 3465's byte counting, L = 2 MSS), fast retransmit
- * on the third duplicate ACK and NewReno's recovery with partial ACKs
- * (RFC 6582).
+ * NewReno congestion control (CONFIG_NET_TCP_CC 1): slow start and
+ * congestion avoidance (RFC 5681, with RFC 3465's byte counting, L = 2
+ * MSS); on loss the window halves (recovery itself: tcp_recovery.c).
  */
 #include "tcp_internal.h"
 
-static uint32_t flight(const struct tcp_conn *c)
-{
-	return c->snd_max - c->snd_una;
-}
+#if CONFIG_NET_TCP_CC == 1
 
 static void init(struct tcp_conn *c)
 {
@@ -20,22 +16,8 @@ static void init(struct tcp_conn *c)
 
 static bool on_ack(struct tcp_conn *c, uint32_t acked)
 {
-	if (c->in_recovery) {
-		if (tcp_lt(c->snd_una, c->recover) ||
-		    c->snd_una == c->recover) {
-			if (c->snd_una != c->recover) {
-				/* Partial ACK: deflate by what it acked, and
-				 * resend the next hole at once. */
-				c->cwnd -= tcp_min32(c->cwnd, acked);
-				c->cwnd += c->mss;
-				return true;
-			}
-		}
-		/* Full ACK: leave recovery (RFC 6582 3.2 step 3, option 1). */
-		c->in_recovery = false;
-		c->cwnd = tcp_min32(c->ssthresh, flight(c) + c->mss);
-		return false;
-	}
+	if (c->in_recovery)
+		return tcp_recovery_ack(c, acked);
 	if (c->cwnd < c->ssthresh)
 		c->cwnd += tcp_min32(acked, 2 * (uint32_t)c->mss);
 	else
@@ -45,28 +27,20 @@ static bool on_ack(struct tcp_conn *c, uint32_t acked)
 
 static bool on_dupack(struct tcp_conn *c)
 {
-	if (c->in_recovery) {
-		c->cwnd += c->mss; /* each dupack: a segment has left */
+	bool enter;
+	if (!tcp_recovery_dupack(c, &enter) || !enter)
 		return false;
-	}
-	if (c->dupacks != 3)
-		return false;
-	/* RFC 6582 3.2 step 2: no new recovery for losses of the last. */
-	if (tcp_lt(c->snd_una - 1, c->recover) && c->recover != c->iss)
-		return false;
-	c->ssthresh = tcp_max32(flight(c) / 2, 2 * (uint32_t)c->mss);
-	c->cwnd = c->ssthresh + 3 * (uint32_t)c->mss;
-	c->recover = c->snd_max;
-	c->in_recovery = true;
+	c->ssthresh = tcp_max32(tcp_flight(c) / 2, 2 * (uint32_t)c->mss);
+	tcp_recovery_enter(c);
 	return true;
 }
 
 static void on_rto(struct tcp_conn *c)
 {
-	c->ssthresh = tcp_max32(flight(c) / 2, 2 * (uint32_t)c->mss);
-	c->cwnd = c->mss;
-	c->recover = c->snd_max;
-	c->in_recovery = false;
+	c->ssthresh = tcp_max32(tcp_flight(c) / 2, 2 * (uint32_t)c->mss);
+	tcp_recovery_rto(c);
 }
 
 const struct tcp_cc_ops tcp_cc = {init, on_ack, on_dupack, on_rto};
+
+#endif

@@ -134,6 +134,18 @@ struct tcp_cc_ops {
 };
 extern const struct tcp_cc_ops tcp_cc;
 
+/* tcp_recovery.c: fast retransmit and NewReno's recovery (RFC 6582) for
+ * every congestion control.  tcp_recovery_ack handles an ACK in recovery
+ * (true: resend the next hole); tcp_recovery_dupack a duplicate ACK (true
+ * with *enter: the third, recovery starts: cut ssthresh, then call
+ * tcp_recovery_enter); tcp_recovery_rto the window after a timeout, once
+ * ssthresh is cut. */
+uint32_t tcp_flight(const struct tcp_conn *c);
+bool tcp_recovery_ack(struct tcp_conn *c, uint32_t acked);
+bool tcp_recovery_dupack(struct tcp_conn *c, bool *enter);
+void tcp_recovery_enter(struct tcp_conn *c);
+void tcp_recovery_rto(struct tcp_conn *c);
+
 struct tcp_listener {
 	uint16_t port;             /* 0: free */
 	unsigned backlog, pending; /* pending: embryonic + accept queue */
@@ -172,6 +184,12 @@ struct tcp_conn {
 	bool rtt_timing;
 	/* Congestion control. */
 	uint32_t cwnd, ssthresh, recover;
+#if CONFIG_NET_TCP_CC == 2
+	/* CUBIC: the window at the last loss, the epoch's start (ms, 0:
+	 * none), K in ms and Reno's estimate (tcp_cc_cubic.c). */
+	uint32_t cubic_w_max, cubic_k, cubic_w_est;
+	uint64_t cubic_epoch;
+#endif
 
 	/* Segments written, unacknowledged ones first; snd_next_pkt is the
 	 * first not sent since the last go-back. */

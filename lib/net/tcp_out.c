@@ -50,8 +50,8 @@ void tcp_window_update(struct tcp_conn *c)
 	if (c->state < TCP_ESTABLISHED || c->rcv_fin)
 		return;
 	uint32_t right = c->rcv_nxt + rcv_space(c);
-	uint32_t seen = tcp_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt
-							: 0;
+	uint32_t seen =
+	    tcp_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
 	/* The window reopening after the app read: tell the peer once it
 	 * has at least doubled (as Linux does), or a peer that saw it (near)
 	 * shut waits for its persist timer; not at every read, which would
