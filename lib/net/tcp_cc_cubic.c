@@ -77,9 +77,9 @@ static void grow(struct tcp_conn *c, uint32_t acked)
 	uint64_t srtt_ms = c->srtt / 1000;
 	uint64_t target = w_cubic(c, now - c->cubic_epoch + srtt_ms);
 	/* 4.3: Reno's estimate, alpha = 3 (1 - beta) / (1 + beta). */
-	c->cubic_w_est += (uint32_t)((uint64_t)3 * (BETA_DEN - BETA_NUM) *
-				     acked * c->mss /
-				     ((BETA_DEN + BETA_NUM) * (uint64_t)c->cwnd));
+	c->cubic_w_est +=
+	    (uint32_t)((uint64_t)3 * (BETA_DEN - BETA_NUM) * acked * c->mss /
+		       ((BETA_DEN + BETA_NUM) * (uint64_t)c->cwnd));
 	if (target < c->cubic_w_est) {
 		c->cwnd = tcp_max32(c->cwnd, c->cubic_w_est);
 		return;
@@ -88,8 +88,8 @@ static void grow(struct tcp_conn *c, uint32_t acked)
 	if (target > c->cwnd + c->cwnd / 2)
 		target = c->cwnd + c->cwnd / 2;
 	if (target > c->cwnd)
-		c->cwnd += tcp_max32(1, (uint32_t)((target - c->cwnd) * acked /
-						     c->cwnd));
+		c->cwnd += tcp_max32(
+		    1, (uint32_t)((target - c->cwnd) * acked / c->cwnd));
 }
 
 static bool on_ack(struct tcp_conn *c, uint32_t acked)
@@ -109,14 +109,14 @@ static void loss(struct tcp_conn *c)
 {
 	uint32_t w = c->cwnd;
 	if (w < c->cubic_w_max)
-		c->cubic_w_max = (uint32_t)((uint64_t)w *
-					    (BETA_DEN + BETA_NUM) /
-					    (2 * BETA_DEN));
+		c->cubic_w_max =
+		    (uint32_t)((uint64_t)w * (BETA_DEN + BETA_NUM) /
+			       (2 * BETA_DEN));
 	else
 		c->cubic_w_max = w;
-	c->ssthresh = tcp_max32((uint32_t)((uint64_t)tcp_flight(c) *
-					   BETA_NUM / BETA_DEN),
-				2 * (uint32_t)c->mss);
+	c->ssthresh =
+	    tcp_max32((uint32_t)((uint64_t)tcp_flight(c) * BETA_NUM / BETA_DEN),
+		      2 * (uint32_t)c->mss);
 	c->cubic_epoch = 0;
 }
 
