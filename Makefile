@@ -98,7 +98,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -183,6 +183,14 @@ $(BUILD)/fuzz/dns_fuzz: tests/fuzz/dns_fuzz.c $(BUILD)/fuzz/dns_zones.c \
 $(BUILD)/fuzz/http_fuzz: tests/fuzz/http_fuzz.c $(wildcard lib/http/*.c lib/http/*.h)
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/http/*.c)
+# The storage parsers: RESP, tar, the log's records (tests/fuzz/kv_fuzz.c).
+KV_FUZZ_SRCS := apps/kv/resp.c lib/kv/tar_index.c lib/kv/path.c \
+	lib/kv/log_scan.c lib/kv/log_index.c lib/kv/crc32c.c
+$(BUILD)/fuzz/kv_fuzz: tests/fuzz/kv_fuzz.c $(KV_FUZZ_SRCS) $(wildcard \
+		apps/kv/*.h lib/kv/*.h include/ingot/kv.h)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(KV_FUZZ_SRCS)
+FUZZERS += $(BUILD)/fuzz/kv_fuzz
 fuzzers: $(FUZZERS)
 
 # --- guest objects --------------------------------------------------------
@@ -382,6 +390,22 @@ fuzz-tcp: deps
 	@mkdir -p $(BUILD)/fuzz/tcp-corpus $(BUILD)/fuzz/tcp-crashes
 	$(BUILD)/fuzz/tcp_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/tcp-crashes/ $(BUILD)/fuzz/tcp-corpus
+
+# A long fuzzing run of the storage parsers (the test suite runs it for
+# 20 s); crashes land in build/fuzz/kv-crashes/.
+fuzz-kv: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/kv_fuzz
+	@mkdir -p $(BUILD)/fuzz/kv-corpus $(BUILD)/fuzz/kv-crashes
+	$(BUILD)/fuzz/kv_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/kv-crashes/ $(BUILD)/fuzz/kv-corpus
+
+# The kill -9 test of apps/kv for 100 rounds (make test runs 5).
+soak-kv: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all
+	INGOT_KV_CRASH_ROUNDS=100 $(PYTHON) -m pytest -q tests/test_kv.py \
+		-k kill_9
 
 bench: bench-boot bench-net bench-dns bench-tcp bench-http
 bench-boot: deps

@@ -161,6 +161,7 @@ static int place(struct kv_log *s, uint32_t bytes)
 	if (rc < 0)
 		return rc;
 	s->seg[i].epoch = ++s->max_epoch;
+	s->seg[i].used = 0;
 	s->nfree--;
 	s->head = i;
 	s->head_off = KV_SECTOR;
@@ -207,6 +208,8 @@ static int commit(struct kv_log *s, struct kv_batch *b)
 		p += kv_rec_size(r->klen, r->vlen);
 	}
 	s->head_off += bytes;
+	s->seg[s->head].used += bytes;
+	s->used_bytes += bytes;
 	s->st.commits++;
 	s->st.bytes_written += bytes;
 	return 0;

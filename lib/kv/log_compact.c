@@ -13,7 +13,8 @@
 
 #include "log_internal.h"
 
-#define KV_COMPACT_AT 5 /* free segments at which compaction starts */
+#define KV_COMPACT_AT 5            /* free segments that start compaction */
+#define KV_RECHECK_NS 100000000ULL /* how often to look for garbage */
 
 static uint32_t oldest(const struct kv_log *s)
 {
@@ -69,8 +70,15 @@ void kv_log_compactor(void *arg)
 	struct kv_log *s = arg;
 	for (;;) {
 		uint32_t i = oldest(s);
-		if (s->failed || s->nfree > KV_COMPACT_AT || i == UINT32_MAX) {
-			sched_wait(&s->compact, UINT64_MAX);
+		/* Less than a segment of garbage in all: no pass could free
+		 * one, so look again later (deletes and overwrites make more;
+		 * the capacity limit keeps clients from filling the rest). */
+		bool worth = s->used_bytes - s->live_bytes >= KV_SEG_DATA;
+		if (s->failed || s->nfree > KV_COMPACT_AT || i == UINT32_MAX ||
+		    !worth) {
+			sched_wait(&s->compact,
+				   worth ? UINT64_MAX
+					 : sched_now() + KV_RECHECK_NS);
 			continue;
 		}
 		struct moving m = {s, i, kv_log_now_ms(), 0, false};
@@ -91,6 +99,8 @@ void kv_log_compactor(void *arg)
 			continue;
 		}
 		s->seg[i].epoch = 0;
+		s->used_bytes -= s->seg[i].used;
+		s->seg[i].used = 0;
 		s->nfree++;
 		s->st.compactions++;
 		sched_wake_all(&s->freed);

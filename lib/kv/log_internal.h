@@ -101,6 +101,7 @@ struct kv_batch {
 
 struct kv_seg {
 	uint64_t epoch; /* 0: free */
+	uint32_t used;  /* bytes of records (and padding) written to it */
 };
 
 struct kv_log {
@@ -120,6 +121,8 @@ struct kv_log {
 	int failed;             /* a write failed: every change now fails */
 	uint64_t version;
 	uint64_t live_bytes, capacity;
+	uint64_t
+	    used_bytes; /* sum of the segments' used: less live is garbage */
 	struct sched_waitq work, committed, room, freed, compact;
 	unsigned char *scratch; /* KV_LOG_SEGMENT: recovery, compaction */
 	unsigned char *sector;  /* one sector, for headers */

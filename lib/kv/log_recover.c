@@ -192,6 +192,8 @@ int kv_log_recover(struct kv_log *s, char *err, size_t errlen)
 			      s->scratch, KV_LOG_SEGMENT / KV_SECTOR);
 		if (rc == 0)
 			rc = replay(s, live[k], &scan);
+		s->seg[live[k]].used = scan.end - KV_SECTOR;
+		s->used_bytes += scan.end - KV_SECTOR;
 		s->st.recovered_corrupt += scan.corrupt;
 		/* Bad records at the end of any segment but the head are not
 		 * a write in progress: the head moved on past them. */

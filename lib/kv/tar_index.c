@@ -247,7 +247,8 @@ static int by_path(const void *a, const void *b)
 /* Sorted, and of each path only the last copy (as tar -x leaves it). */
 static void sort_unique(struct indexer *x)
 {
-	qsort(x->files, x->n, sizeof x->files[0], by_path);
+	if (x->n)
+		qsort(x->files, x->n, sizeof x->files[0], by_path);
 	size_t k = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		if (k && strcmp(x->files[k - 1].path, x->files[i].path) == 0) {

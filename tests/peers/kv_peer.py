@@ -8,6 +8,12 @@ network namespace:
   prefix ADDR N                how many of s0.. are there, and holes
   garbage ADDR SEED            protocol garbage on many connections; the
                                server must still answer PING
+  churn ADDR N ROUNDS          writes 100 keys once, then overwrites N keys
+                               of 4000 bytes ROUNDS times while a reader
+                               checks every value it gets; then all hold
+                               their last value
+  fill ADDR                    new keys of 4000 bytes until the store
+                               refuses one; prints the count and the error
 """
 import random
 import socket
@@ -167,6 +173,55 @@ def garbage(addr, seed):
     print("garbage survived")
 
 
+def big(key, round_):
+    return (b"%s/%d/" % (key.encode(), round_)).ljust(4000, b"x")
+
+
+def churn(addr, n, rounds):
+    done = threading.Event()
+    errors, reads = [], [0]
+
+    def reader():
+        c = Client(addr)
+        rnd = random.Random(1)
+        while not done.is_set():
+            k = f"c{rnd.randrange(n)}"
+            v = c.call("GET", k)
+            reads[0] += 1
+            if v is not None and v != big(k, int(v.split(b"/")[1])):
+                errors.append((k, v[:40]))
+
+    t = threading.Thread(target=reader)
+    t.start()
+    c = Client(addr)
+    # Keys written once, in the oldest segment: the compactor moves them.
+    for i in range(100):
+        assert c.call("SET", f"keep{i}", big(f"keep{i}", 0)) == ("+", "OK")
+    for r in range(rounds):
+        for i in range(0, n, 50):  # pipelined
+            keys = [f"c{j}" for j in range(i, min(n, i + 50))]
+            for k in keys:
+                c.send("SET", k, big(k, r))
+            assert all(c.reply() == ("+", "OK") for _ in keys)
+    done.set()
+    t.join()
+    bad = [k for k in (f"c{j}" for j in range(n)) if c.call("GET", k) != big(k, rounds - 1)]
+    bad += [k for k in (f"keep{j}" for j in range(100)) if c.call("GET", k) != big(k, 0)]
+    print(f"churned {n} keys {rounds} times; {reads[0]} reads, {len(errors)} wrong; "
+          f"{len(bad)} not at the last round")
+    if errors or bad:
+        sys.exit(1)
+
+
+def fill(addr):
+    c = Client(addr)
+    for i in range(10 ** 6):
+        r = c.call("SET", f"f{i}", big(f"f{i}", 0))
+        if r != ("+", "OK"):
+            print(f"filled {i} then {r}")
+            return
+
+
 if __name__ == "__main__":
     mode, addr = sys.argv[1], sys.argv[2]
     if mode == "write":
@@ -177,6 +232,10 @@ if __name__ == "__main__":
         seq(addr, int(sys.argv[3]))
     elif mode == "prefix":
         prefix(addr, int(sys.argv[3]))
+    elif mode == "churn":
+        churn(addr, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "fill":
+        fill(addr)
     elif mode == "garbage":
         garbage(addr, int(sys.argv[3]))
     else:
