@@ -367,6 +367,26 @@ def test_transfers_through_delay_and_reordering(ns, target):
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_keepalive_gives_up_on_a_silent_peer(ns, target):
+    """tcp_set_keepalive (tcpecho --keepalive): a connection whose peer
+    falls silent (the tap goes down under it) is probed and then reset;
+    one whose peer answers the probes stays."""
+    g = tcpecho(ns, target, ["--keepalive=300,200,3"])
+    hold = ns.popen([PYTHON, "-c", "import socket, time\n"
+                     f"s = socket.create_connection(('{GUEST_IP}', 9))\n"
+                     "print('up', flush=True)\ntime.sleep(60)\n"],
+                    stdout=subprocess.PIPE, text=True)
+    assert hold.stdout.readline().strip() == "up"
+    c = wait_counters(g, lambda c: c.get("keepalive_probes", 0) >= 2, 5)
+    assert c.get("keepalive_probes", 0) >= 2 and c.get("established") == 1, c
+    ns.ip("link", "set", "tap0", "down")
+    c = wait_counters(g, lambda c: c.get("established") == 0, 5)
+    assert c.get("established") == 0, c
+    hold.kill()
+    assert g.stop() == 0
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_closed_port_is_refused(ns, target):
     g = tcpecho(ns, target)
     assert peer(ns, "refused", 8).strip() == "refused"

@@ -4,6 +4,7 @@
  *
  *   ingot-kvm --net service=TAP build/kvm/tcpecho.kvm --ipv4=ADDR/PREFIX
  *       [--ipv4-gateway=ADDR] [--connect=ADDR:PORT]
+ *       [--keepalive=IDLE_MS,INTVL_MS,PROBES]
  *
  * Port 7 sends every byte back until the peer closes, then closes.
  * Port 9 reads until the peer closes, then prints
@@ -13,6 +14,8 @@
  * --connect=ADDR:PORT: at start, connects out, sends the pattern's first
  * 100000 bytes, reads until the peer closes, prints "tcpecho: connect
  * sent 100000 got N bytes sha M" (M: a 32-bit FNV-1a of what came back).
+ * --keepalive: every accepted connection probes an idle peer so
+ * (tcp_set_keepalive), and one that stops answering is reset.
  * One fiber per connection; a connection that finds none free is closed.
  * The counters print at exit and on SIGUSR1.
  */
@@ -110,6 +113,8 @@ static struct service services[] = {
     {19, sender, "sender", NULL},
 };
 
+static unsigned long keep[3]; /* --keepalive: idle, interval, probes */
+
 static void acceptor(void *arg)
 {
 	struct service *s = arg;
@@ -117,6 +122,9 @@ static void acceptor(void *arg)
 		struct tcp_conn *c = tcp_accept(s->l, UINT64_MAX, NULL);
 		if (!c)
 			continue;
+		if (keep[0])
+			tcp_set_keepalive(c, (uint32_t)keep[0],
+					  (uint32_t)keep[1], (unsigned)keep[2]);
 		if (sched_spawn(s->fn, c, s->name) < 0)
 			tcp_close(c); /* no fiber free: closed at once */
 	}
@@ -176,12 +184,18 @@ int ingot_main(int argc, char **argv)
 			continue; /* the usual end of options (net.h) */
 		if (strncmp(argv[i], "--connect=", 10) == 0) {
 			connect = argv[i] + 10;
+		} else if (strncmp(argv[i], "--keepalive=", 12) == 0) {
+			char *end = argv[i] + 11;
+			for (int k = 0; k < 3; k++) {
+				if (*end != (k ? ',' : '='))
+					goto usage;
+				keep[k] = strtoul(end + 1, &end, 10);
+			}
+			if (*end || !keep[0] || !keep[1] || !keep[2] ||
+			    keep[2] > 255)
+				goto usage;
 		} else if (strncmp(argv[i], "--ipv4", 6) != 0) {
-			fprintf(stderr,
-				"usage: tcpecho [--ipv4=ADDR/PREFIX|dhcp] "
-				"[--ipv4-gateway=ADDR] "
-				"[--connect=ADDR:PORT]\n");
-			return 2;
+			goto usage;
 		}
 	}
 	if (net_start(argc, argv) < 0)
@@ -206,4 +220,9 @@ int ingot_main(int argc, char **argv)
 		sched_spawn(connector, (void *)connect, "connector");
 	}
 	return sched_run();
+usage:
+	fprintf(stderr, "usage: tcpecho [--ipv4=ADDR/PREFIX|dhcp] "
+			"[--ipv4-gateway=ADDR] [--connect=ADDR:PORT] "
+			"[--keepalive=IDLE_MS,INTVL_MS,PROBES]\n");
+	return 2;
 }

@@ -145,6 +145,16 @@ int tcp_shutdown(struct tcp_conn *c);
  */
 void tcp_close(struct tcp_conn *c);
 
+/*
+ * Keepalive for c (RFC 9293 3.8.4; the build's CONFIG_NET_TCP_KEEPALIVE_*
+ * are the defaults): after idle_ms without a segment from the peer, a probe
+ * every intvl_ms, and after probes unanswered ones the connection is reset
+ * (reads and writes then fail with -ETIMEDOUT).  idle_ms 0 turns it off.
+ * 0, or -EINVAL for a zero interval or probe count (or more than 255).
+ */
+int tcp_set_keepalive(struct tcp_conn *c, uint32_t idle_ms, uint32_t intvl_ms,
+		      unsigned probes);
+
 /* Turns Nagle's algorithm off (on: true) or back on: small writes leave at
  * once instead of waiting for the data in flight to be acknowledged. */
 void tcp_set_nodelay(struct tcp_conn *c, bool on);

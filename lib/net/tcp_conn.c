@@ -147,6 +147,9 @@ struct tcp_conn *tcp_conn_alloc(void)
 	c->in_use = true;
 	c->rto_ms = TCP_RTO_INIT_MS;
 	c->mss = TCP_MSS_DEFAULT;
+	c->keep_idle_ms = CONFIG_NET_TCP_KEEPALIVE_MS;
+	c->keep_intvl_ms = CONFIG_NET_TCP_KEEPALIVE_INTVL_MS;
+	c->keep_probes_max = CONFIG_NET_TCP_KEEPALIVE_PROBES;
 	return c;
 }
 
@@ -191,8 +194,8 @@ void tcp_set_state(struct tcp_conn *c, uint8_t state)
 	bool is = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
 	established += is - was;
 	c->state = state;
-	if (state == TCP_ESTABLISHED && CONFIG_NET_TCP_KEEPALIVE_MS)
-		tcp_keep_arm(c, CONFIG_NET_TCP_KEEPALIVE_MS);
+	if (state == TCP_ESTABLISHED && c->keep_idle_ms)
+		tcp_keep_arm(c, c->keep_idle_ms);
 	if (state == TCP_TIME_WAIT) {
 		c->t_rtx = c->t_delack = 0;
 		tcp_keep_arm(c, CONFIG_NET_TCP_TIME_WAIT_MS);

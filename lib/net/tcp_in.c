@@ -592,6 +592,16 @@ drop:
 	pkt_free(p);
 }
 
+/* A SYN that may reopen connection c from TIME_WAIT: by timestamps when
+ * both incarnations have them (RFC 6191: a later TSval, whatever the
+ * sequence number), else by a sequence number above the old one's. */
+static bool new_incarnation(const struct tcp_conn *c, const struct seg *s)
+{
+	if (c->ts_ok && s->o.ts)
+		return tcp_lt(c->ts_recent, s->o.tsval);
+	return tcp_lt(c->rcv_nxt, s->seq);
+}
+
 void tcp_input(struct netif *ifp, struct pkt *p)
 {
 	struct pkt_meta *m = pkt_meta(p);
@@ -653,7 +663,7 @@ void tcp_input(struct netif *ifp, struct pkt *p)
 	struct tcp_conn *c =
 	    tcp_conn_lookup(m->dst_ip, m->dst_port, m->src_ip, m->src_port);
 	if (c && c->state == TCP_TIME_WAIT && (s.flags & TCP_SYN) &&
-	    !(s.flags & (TCP_ACK | TCP_RST)) && tcp_lt(c->rcv_nxt, s.seq) &&
+	    !(s.flags & (TCP_ACK | TCP_RST)) && new_incarnation(c, &s) &&
 	    tcp_listener_lookup(m->dst_port)) {
 		/* RFC 9293 3.6.1: a new incarnation may take over. */
 		tcp_conn_free(c);

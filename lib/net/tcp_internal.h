@@ -159,6 +159,10 @@ struct tcp_conn {
 	bool nodelay, fin_queued, fin_sent, rcv_fin, ws_ok, ts_ok, sack_ok;
 	bool ack_now, delack_pending, in_recovery, hashed;
 	uint8_t snd_wscale, rcv_wscale, dupacks, retries, keep_probes;
+	/* Keepalive (tcp_set_keepalive): idle and interval in ms, idle 0
+	 * off; probes unanswered before the connection is given up. */
+	uint32_t keep_idle_ms, keep_intvl_ms;
+	uint8_t keep_probes_max;
 	int err; /* what the next read or write reports */
 	uint32_t lip, rip;
 	uint16_t lport, rport;

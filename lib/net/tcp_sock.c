@@ -285,6 +285,23 @@ void tcp_close(struct tcp_conn *c)
 	}
 }
 
+int tcp_set_keepalive(struct tcp_conn *c, uint32_t idle_ms, uint32_t intvl_ms,
+		      unsigned probes)
+{
+	if (idle_ms && (!intvl_ms || !probes || probes > 255))
+		return -EINVAL;
+	c->keep_idle_ms = idle_ms;
+	if (idle_ms) {
+		c->keep_intvl_ms = intvl_ms;
+		c->keep_probes_max = (uint8_t)probes;
+	}
+	c->keep_probes = 0;
+	if ((c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) &&
+	    idle_ms)
+		tcp_keep_arm(c, idle_ms);
+	return 0;
+}
+
 void tcp_set_nodelay(struct tcp_conn *c, bool on)
 {
 	c->nodelay = on;

@@ -142,7 +142,7 @@ static void rtx_due(struct tcp_conn *c)
 
 static void keep_due(struct tcp_conn *c, uint64_t now)
 {
-	const uint64_t idle_ms = CONFIG_NET_TCP_KEEPALIVE_MS;
+	const uint64_t idle_ms = c->keep_idle_ms;
 	c->t_keep = 0;
 	switch (c->state) {
 	case TCP_TIME_WAIT:
@@ -159,13 +159,13 @@ static void keep_due(struct tcp_conn *c, uint64_t now)
 				     idle_ms - (now - c->last_recv) / TCP_MS);
 			return;
 		}
-		if (c->keep_probes++ >= CONFIG_NET_TCP_KEEPALIVE_PROBES) {
+		if (c->keep_probes++ >= c->keep_probes_max) {
 			give_up(c);
 			return;
 		}
 		tcp_count.keepalive_probes++;
 		tcp_send_ctl(c, TCP_ACK, c->snd_una - 1);
-		tcp_keep_arm(c, CONFIG_NET_TCP_KEEPALIVE_INTVL_MS);
+		tcp_keep_arm(c, c->keep_intvl_ms);
 		return;
 	default:
 		return;

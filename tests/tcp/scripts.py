@@ -3,6 +3,8 @@ tests/tcp/README.md.  Each is a function of the Peer; the target runs
 tcpecho (echo on 7, discard on 9, the sender on 19).  Where Linux and the
 RFCs part ways, the script accepts both, says so in a comment, and holds
 the Linux target to what Linux was seen to do."""
+from harness import Conn
+
 ECHO, DISCARD, SENDER = 7, 9, 19
 
 SCRIPTS = {}
@@ -291,6 +293,26 @@ def time_wait_answers_fin(h):
     c.expect(". 2:2(0) ack 4")
     c.send("F. 3:3(0) ack 2")  # as if that ACK was lost
     c.expect(". 2:2(0) ack 4")
+
+
+@script
+def time_wait_reopened_by_timestamp(h):
+    """A SYN with a later timestamp reopens a connection in TIME_WAIT even
+    below its sequence numbers (RFC 6191)."""
+    c = h.connection(SENDER)
+    c.connect(opts="mss 1000,sackOK,TS val 100 ecr 0")
+    c.send("P. 1:3(2) ack 1", payload=b"0\n")
+    c.expect("F. 1:1(0) ack 3", allow=". 1:1(0) ack 3")
+    c.send(". 3:3(0) ack 2")
+    c.send("F. 3:3(0) ack 2")  # the target is in TIME_WAIT
+    c.expect(". 2:2(0) ack 4")
+    # The same ports, an ISN 1000 below the old one: by sequence numbers
+    # alone an old duplicate; its later timestamp says it is new.
+    h.conns.pop((c.sport, c.dport))
+    d = Conn(h, c.sport, c.dport, (c.iss - 1000) % (1 << 32))
+    h.conns[(d.sport, d.dport)] = d
+    d.ts_last = c.ts_val() + 1000
+    d.connect(opts=f"mss 1000,sackOK,TS val {d.ts_last} ecr 0")
 
 
 @script
