@@ -71,7 +71,9 @@
 	X(dhcp_naks)                                                           \
 	X(dhcp_renewals)                                                       \
 	X(dhcp_drop_invalid)                                                   \
-	X(drop_no_buffer)
+	X(drop_no_buffer)                                                      \
+	X(tx_drop_queue_full)                                                  \
+	X(tx_drop_too_many_pieces)
 
 struct net_counters {
 #define NET_COUNTER_FIELD(n) uint64_t n;

@@ -104,14 +104,14 @@ void net_if_output(struct netif *ifp, struct pkt *p)
 {
 	uint32_t slots = tx_slots(p);
 	if (slots > INGOT_NET_CHAIN_MAX || slots > ifp->tx->size) {
-		ifp->count.drop_no_buffer++; /* a bug of ours: counted */
+		ifp->count.tx_drop_too_many_pieces++; /* a bug of ours */
 		pkt_free(p);
 		return;
 	}
 	if (!ifp->txq.head && tx_put(ifp, p))
 		return;
 	if (ifp->txq.len >= CONFIG_NET_TXQ_MAX) {
-		ifp->count.drop_no_buffer++;
+		ifp->count.tx_drop_queue_full++;
 		pkt_free(p);
 		return;
 	}
