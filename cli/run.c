@@ -51,7 +51,8 @@ static const char run_help[] =
     "  --json             print {\"name\": ...} (with -d)\n"
     "ARGS after -- are the image's own arguments.  Exit status: without "
     "-d, the\n"
-    "guest's; with -d, 0 once it runs, 1 if it could not be started.\n";
+    "guest's; with -d, 0 once it runs, 1 if it ended at once with a "
+    "failure.\n";
 
 struct run_opts {
 	const char *name, *net, *netns, *ip, *tap, *mac, *mem, *restart;
@@ -269,9 +270,9 @@ static bool log_has(const char *log, const char *text)
 
 /* Waits for a detached guest's first console output (with ready: for that
  * text, up to ready_ms) or its end; setup errors come within milliseconds.
- * Returns 0 if it runs (or ran and exited by itself), -1 if it could not
- * be started (bad usage, the monitor's setup failed), -2 if it did not
- * print the ready text in time. */
+ * Returns 0 if it runs (or has exited with status 0), -1 if it ended
+ * otherwise (bad usage, the monitor's setup failed, the guest failed), -2
+ * if it did not print the ready text in time. */
 static int started(const char *name, const char *ready, unsigned ready_ms)
 {
 	char log[CLI_PATH_MAX];
@@ -285,11 +286,8 @@ static int started(const char *name, const char *ready, unsigned ready_ms)
 		long long code = kv_num(&state, "exit", -1);
 		kv_free(&config);
 		kv_free(&state);
-		if (exited)
-			return code != 2 && code != INGOT_EXIT_SETUP &&
-				       code != -1 && !ready
-				   ? 0
-				   : -1;
+		if (exited) /* a quick clean exit (hello) is a run */
+			return code == 0 && !ready ? 0 : -1;
 		uint64_t now = cli_mono_ms();
 		if (ready && log_has(log, ready))
 			return 0;
@@ -413,7 +411,7 @@ int cmd_run(int argc, char **argv)
 	int up = started(name, o.ready, o.ready_ms);
 	if (up < 0) {
 		if (up == -1)
-			cli_err("%s could not be started; its console said:",
+			cli_err("%s ended as it started; its console said:",
 				name);
 		else
 			cli_err("%s did not print '%s' in %u ms, so it was "

@@ -384,11 +384,13 @@ def test_hundred_guests(env):
     n = 100
     t0 = time.monotonic()
     for i in range(n):
-        cli("run", "-d", "--rm", "--name", f"g{i}", "--net", "t",
+        cli("run", "-d", "--name", f"g{i}", "--net", "t",
             "--ip", f"10.79.2.{i + 1}/16", "--mem", "4M", DNS)
     started = time.monotonic() - t0
     ps = cli.ps()
-    assert len(ps) == n and all(g["status"] == "running" for g in ps.values())
+    ended = {k: (g["state"], cli("logs", k).stdout[-500:])
+             for k, g in ps.items() if g["status"] != "running"}
+    assert len(ps) == n and not ended, ended
     # Every guest answers: one dig process, a query per address.
     batch = os.path.join(cli.run_dir, "digs")
     with open(batch, "w") as f:
@@ -400,6 +402,8 @@ def test_hundred_guests(env):
     t1 = time.monotonic()
     cli("stop", *[f"g{i}" for i in range(n)], timeout=300)
     stopped = time.monotonic() - t1
+    assert all(g["state"] == "exited (0)" for g in cli.ps().values())
+    cli("rm", *[f"g{i}" for i in range(n)])
     assert cli.ps() == {}
     print(f"100 guests: started in {started:.1f} s, stopped in {stopped:.1f} s")
 
