@@ -137,17 +137,26 @@ def test_podman_other_images(nets, image, tmp_path):
                                             'CMD ["/hello"]\n')
     tag = f"localhost/ingot-test-plain-{os.getpid()}"
     podman("build", "-q", "-t", tag, str(tmp_path))
+    ids = []
     try:
-        r = podman("run", "--rm", "--runtime", OCI, "--network", "none", *ULIMITS, tag,
-                   check=False)
-        assert r.returncode == 0 and "Hello from ingot!" in r.stdout, r
-        r = podman("run", "--rm", "-t", "--runtime", OCI, "--network",
-                   f"ns:/run/netns/{box.name}", *ULIMITS, image, check=False)
-        assert r.returncode != 0 and "without -t" in r.stderr, r
+        for args, ok in (([*ULIMITS, "--network", "none", tag], True),
+                         (["-t", "--network", f"ns:/run/netns/{box.name}", *ULIMITS, image],
+                          False)):
+            cidfile = tmp_path / f"cid{len(ids)}"
+            r = podman("run", "--rm", "--cidfile", str(cidfile), "--runtime", OCI, *args,
+                       check=False)
+            ids.append(cidfile.read_text().strip())
+            if ok:
+                assert r.returncode == 0 and "Hello from ingot!" in r.stdout, r
+            else:
+                assert r.returncode != 0 and "without -t" in r.stderr, r
     finally:
         podman("rmi", "-f", tag, check=False)
     assert not monitors()
-    assert not [d for d in os.listdir("/run/ingot-oci") if d != "runc"]
+    # Neither left state behind: ours or runc's.
+    for cid in ids:
+        assert not os.path.exists(f"/run/ingot-oci/{cid}")
+        assert not os.path.exists(f"/run/ingot-oci/runc/{cid}")
 
 
 def bundle(path, netns, args=("/dns.kvm",)):
