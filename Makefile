@@ -411,12 +411,6 @@ bench: bench-boot bench-net bench-dns bench-tcp bench-http
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
-# Fleets: kill and start again under churn, ingot against podman (runc).
-.PHONY: bench-fleet
-bench-fleet: deps
-	@tools/deps test
-	@$(MAKE) --no-print-directory all
-	@bench/fleet/run --live 1000
 # Launch to the DNS appliance's first answer, against the KVM floor.
 .PHONY: bench-first-answer
 bench-first-answer: deps
