@@ -98,7 +98,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv soak-tcp fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -406,6 +406,13 @@ soak-kv: deps
 	@$(MAKE) --no-print-directory all
 	INGOT_KV_CRASH_ROUNDS=100 $(PYTHON) -m pytest -q tests/test_kv.py \
 		-k kill_9
+
+# TCP at length (make test runs the same checks smaller): 1 GiB each way,
+# 1,000 connections at once, 100,000 in a row, a 10-second outage.
+soak-tcp: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) -m pytest -q tests/soak_tcp.py
 
 bench: bench-boot bench-net bench-dns bench-tcp bench-http
 bench-boot: deps

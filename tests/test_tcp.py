@@ -170,10 +170,10 @@ def ns():
     n.close()
 
 
-def tcpecho(ns, target, args=()):
+def tcpecho(ns, target, args=(), path=None, mon_args=()):
     ns.tap("tap0", f"{HOST_IP}/24")
     g = Guest(ns, target, "tcpecho", [f"service=tap0,mac={GUEST_MAC}"],
-              [f"--ipv4={GUEST_IP}/24", *args])
+              [f"--ipv4={GUEST_IP}/24", *args], path=path, mon_args=mon_args)
     g.wait_for(r"^tcpecho: serving TCP ports 7 9 19")
     return g
 
