@@ -18,6 +18,31 @@ struct kv_app kv_app;
 
 #define ARG(c, i) (c)->argv[i], (c)->len[i]
 
+static int put(struct kv_session *session, const char *key, size_t klen,
+	       const char *val, size_t vlen, int64_t expire_ms, unsigned flags,
+	       uint64_t version)
+{
+	uint32_t t;
+	int rc = kv_log_put_async(kv_app.store, key, klen, val, vlen, expire_ms,
+				  flags, version, &t);
+	if (rc == 0) {
+		session->ticket = t;
+		session->pending = true;
+	}
+	return rc;
+}
+
+static int del(struct kv_session *session, const char *key, size_t klen)
+{
+	uint32_t t;
+	int rc = kv_log_del_async(kv_app.store, key, klen, &t);
+	if (rc == 0) {
+		session->ticket = t;
+		session->pending = true;
+	}
+	return rc;
+}
+
 static void store_error(struct resp_out *o, long rc)
 {
 	char msg[96];
@@ -106,7 +131,8 @@ static long fetch(const char *key, size_t klen, char **val, int64_t *exp,
 	}
 }
 
-static void cmd_get(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_get(const struct resp_cmd *c, struct resp_out *o,
+		    struct kv_session *k)
 {
 	reply_value(o, ARG(c, 1));
 }
@@ -135,7 +161,8 @@ static bool expiry(const struct resp_cmd *c, int i, long long unit,
 	return true;
 }
 
-static void cmd_set(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_set(const struct resp_cmd *c, struct resp_out *o,
+		    struct kv_session *k)
 {
 	unsigned flags = 0;
 	bool keepttl = false, get = false, has_exp = false;
@@ -178,8 +205,8 @@ static void cmd_set(const struct resp_cmd *c, struct resp_out *o)
 			}
 		}
 		unsigned f = flags | (get || keepttl ? KV_PUT_IF_VERSION : 0);
-		int rc = kv_log_put(kv_app.store, ARG(c, 1), ARG(c, 2),
-				    keepttl ? exp : at, f, ver);
+		int rc =
+		    put(k, ARG(c, 1), ARG(c, 2), keepttl ? exp : at, f, ver);
 		if (rc == -EAGAIN) {
 			free(old);
 			continue;
@@ -204,11 +231,12 @@ static void cmd_set(const struct resp_cmd *c, struct resp_out *o)
 	}
 }
 
-static void cmd_del(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_del(const struct resp_cmd *c, struct resp_out *o,
+		    struct kv_session *k)
 {
 	long long n = 0;
 	for (int i = 1; i < c->argc; i++) {
-		int rc = kv_log_del(kv_app.store, ARG(c, i));
+		int rc = del(k, ARG(c, i));
 		if (rc == 0)
 			n++;
 		else if (rc != -ENOENT) {
@@ -219,7 +247,8 @@ static void cmd_del(const struct resp_cmd *c, struct resp_out *o)
 	resp_int(o, n);
 }
 
-static void cmd_exists(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_exists(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
 	long long n = 0;
 	for (int i = 1; i < c->argc; i++)
@@ -228,7 +257,8 @@ static void cmd_exists(const struct resp_cmd *c, struct resp_out *o)
 	resp_int(o, n);
 }
 
-static void incr_by(const struct resp_cmd *c, struct resp_out *o, long long by)
+static void incr_by(const struct resp_cmd *c, struct resp_out *o,
+		    struct kv_session *k, long long by)
 {
 	for (;;) {
 		char buf[24];
@@ -253,8 +283,8 @@ static void incr_by(const struct resp_cmd *c, struct resp_out *o, long long by)
 		}
 		v += by;
 		int len = snprintf(buf, sizeof buf, "%lld", v);
-		int rc = kv_log_put(kv_app.store, ARG(c, 1), buf, (size_t)len,
-				    n >= 0 ? exp : 0, KV_PUT_IF_VERSION, ver);
+		int rc = put(k, ARG(c, 1), buf, (size_t)len, n >= 0 ? exp : 0,
+			     KV_PUT_IF_VERSION, ver);
 		if (rc == -EAGAIN)
 			continue;
 		if (rc < 0) {
@@ -266,27 +296,31 @@ static void incr_by(const struct resp_cmd *c, struct resp_out *o, long long by)
 	}
 }
 
-static void cmd_incr(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_incr(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
-	incr_by(c, o, 1);
+	incr_by(c, o, k, 1);
 }
 
-static void cmd_decr(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_decr(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
-	incr_by(c, o, -1);
+	incr_by(c, o, k, -1);
 }
 
-static void cmd_incrby(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_incrby(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
 	long long by;
 	if (!resp_to_ll(ARG(c, 2), &by)) {
 		not_integer(o);
 		return;
 	}
-	incr_by(c, o, by);
+	incr_by(c, o, k, by);
 }
 
-static void cmd_decrby(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_decrby(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
 	long long by;
 	if (!resp_to_ll(ARG(c, 2), &by) || by == LLONG_MIN) {
@@ -296,10 +330,11 @@ static void cmd_decrby(const struct resp_cmd *c, struct resp_out *o)
 			not_integer(o);
 		return;
 	}
-	incr_by(c, o, -by);
+	incr_by(c, o, k, -by);
 }
 
-static void cmd_mget(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_mget(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	resp_array(o, c->argc - 1);
 	for (int i = 1; i < c->argc; i++)
@@ -315,15 +350,15 @@ static bool arity_error(const char *name, struct resp_out *o)
 	return false;
 }
 
-static void cmd_mset(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_mset(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	if (c->argc % 2 == 0) {
 		arity_error("mset", o);
 		return;
 	}
 	for (int i = 1; i < c->argc; i += 2) {
-		int rc =
-		    kv_log_put(kv_app.store, ARG(c, i), ARG(c, i + 1), 0, 0, 0);
+		int rc = put(k, ARG(c, i), ARG(c, i + 1), 0, 0, 0);
 		if (rc < 0) {
 			store_error(o, rc);
 			return;
@@ -333,8 +368,8 @@ static void cmd_mset(const struct resp_cmd *c, struct resp_out *o)
 }
 
 /* EXPIRE and PEXPIRE, with Redis 7's NX, XX, GT and LT. */
-static void expire(const struct resp_cmd *c, struct resp_out *o, long long unit,
-		   const char *name)
+static void expire(const struct resp_cmd *c, struct resp_out *o,
+		   struct kv_session *k, long long unit, const char *name)
 {
 	long long v;
 	bool nx = false, xx = false, gt = false, lt = false;
@@ -395,10 +430,10 @@ static void expire(const struct resp_cmd *c, struct resp_out *o, long long unit,
 			    (lt && exp && at >= exp);
 		int rc = 0;
 		if (!skip && at <= now)
-			rc = kv_log_del(kv_app.store, ARG(c, 1));
+			rc = del(k, ARG(c, 1));
 		else if (!skip)
-			rc = kv_log_put(kv_app.store, ARG(c, 1), val, (size_t)n,
-					at, KV_PUT_IF_VERSION, ver);
+			rc = put(k, ARG(c, 1), val, (size_t)n, at,
+				 KV_PUT_IF_VERSION, ver);
 		free(val);
 		if (rc == -EAGAIN || (rc == -ENOENT && !skip))
 			continue;
@@ -411,14 +446,16 @@ static void expire(const struct resp_cmd *c, struct resp_out *o, long long unit,
 	}
 }
 
-static void cmd_expire(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_expire(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
-	expire(c, o, 1000, "expire");
+	expire(c, o, k, 1000, "expire");
 }
 
-static void cmd_pexpire(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_pexpire(const struct resp_cmd *c, struct resp_out *o,
+			struct kv_session *k)
 {
-	expire(c, o, 1, "pexpire");
+	expire(c, o, k, 1, "pexpire");
 }
 
 static void ttl(const struct resp_cmd *c, struct resp_out *o, bool ms)
@@ -443,17 +480,20 @@ static void ttl(const struct resp_cmd *c, struct resp_out *o, bool ms)
 	resp_int(o, ms ? left : (left + 500) / 1000);
 }
 
-static void cmd_ttl(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_ttl(const struct resp_cmd *c, struct resp_out *o,
+		    struct kv_session *k)
 {
 	ttl(c, o, false);
 }
 
-static void cmd_pttl(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_pttl(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	ttl(c, o, true);
 }
 
-static void cmd_ping(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_ping(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	if (c->argc > 2)
 		arity_error("ping", o);
@@ -463,17 +503,20 @@ static void cmd_ping(const struct resp_cmd *c, struct resp_out *o)
 		resp_simple(o, "PONG");
 }
 
-static void cmd_echo(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_echo(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	resp_bulk(o, ARG(c, 1));
 }
 
-static void cmd_dbsize(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_dbsize(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
 	resp_int(o, (long long)kv_log_count(kv_app.store));
 }
 
-static void cmd_select(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_select(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
 	long long db;
 	if (!resp_to_ll(ARG(c, 1), &db)) {
@@ -486,7 +529,8 @@ static void cmd_select(const struct resp_cmd *c, struct resp_out *o)
 		resp_simple(o, "OK");
 }
 
-static void cmd_info(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_info(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	struct kv_log_stats st;
 	kv_log_stats(kv_app.store, &st);
@@ -542,7 +586,8 @@ static void unknown_subcommand(const struct resp_cmd *c, struct resp_out *o,
 /* CONFIG GET, for clients that look before they start (redis-benchmark
  * asks for save and appendonly): what this store does, in Redis's
  * names. */
-static void cmd_config(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_config(const struct resp_cmd *c, struct resp_out *o,
+		       struct kv_session *k)
 {
 	static const char *const params[][2] = {
 	    {"appendonly", "yes"},
@@ -575,9 +620,11 @@ static void cmd_config(const struct resp_cmd *c, struct resp_out *o)
 	}
 }
 
-static void cmd_command(const struct resp_cmd *c, struct resp_out *o);
+static void cmd_command(const struct resp_cmd *c, struct resp_out *o,
+			struct kv_session *k);
 
-static void cmd_quit(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_quit(const struct resp_cmd *c, struct resp_out *o,
+		     struct kv_session *k)
 {
 	resp_simple(o, "OK");
 }
@@ -585,7 +632,8 @@ static void cmd_quit(const struct resp_cmd *c, struct resp_out *o)
 struct command {
 	const char *name;
 	int arity; /* Redis's: n exactly, or -n at least */
-	void (*fn)(const struct resp_cmd *c, struct resp_out *o);
+	void (*fn)(const struct resp_cmd *c, struct resp_out *o,
+		   struct kv_session *k);
 };
 
 static const struct command commands[] = {
@@ -605,7 +653,8 @@ static const struct command commands[] = {
 
 /* COMMAND: the count, and empty answers where redis-cli asks for docs
  * (it then works without hints). */
-static void cmd_command(const struct resp_cmd *c, struct resp_out *o)
+static void cmd_command(const struct resp_cmd *c, struct resp_out *o,
+			struct kv_session *k)
 {
 	if (c->argc == 1 || arg_is(c, 1, "DOCS") || arg_is(c, 1, "INFO"))
 		resp_array(o, 0);
@@ -616,7 +665,8 @@ static void cmd_command(const struct resp_cmd *c, struct resp_out *o)
 }
 
 /* Redis's words for a command it does not know, to the byte. */
-static void unknown(const struct resp_cmd *c, struct resp_out *o)
+static void unknown(const struct resp_cmd *c, struct resp_out *o,
+		    struct kv_session *k)
 {
 	char args[300] = "", msg[512];
 	size_t n = 0;
@@ -636,21 +686,22 @@ static void unknown(const struct resp_cmd *c, struct resp_out *o)
 	resp_error(o, msg);
 }
 
-bool kv_command(const struct resp_cmd *c, struct resp_out *o)
+bool kv_command(const struct resp_cmd *c, struct resp_out *o,
+		struct kv_session *k)
 {
 	kv_app.commands++;
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		const struct command *k = &commands[i];
-		if (!arg_is(c, 0, k->name))
+		const struct command *cmd = &commands[i];
+		if (!arg_is(c, 0, cmd->name))
 			continue;
-		if ((k->arity > 0 && c->argc != k->arity) ||
-		    (k->arity < 0 && c->argc < -k->arity)) {
-			arity_error(k->name, o);
+		if ((cmd->arity > 0 && c->argc != cmd->arity) ||
+		    (cmd->arity < 0 && c->argc < -cmd->arity)) {
+			arity_error(cmd->name, o);
 			return true;
 		}
-		k->fn(c, o);
-		return k->fn != cmd_quit;
+		cmd->fn(c, o, k);
+		return cmd->fn != cmd_quit;
 	}
-	unknown(c, o);
+	unknown(c, o, k);
 	return true;
 }

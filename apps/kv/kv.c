@@ -10,7 +10,8 @@
  * Every change is acknowledged once written and flushed (appendfsync
  * always); connections share each write and flush (group commit).  A
  * fiber serves each connection: it runs every complete request it has
- * read, in order, then sends the replies in one write.  A protocol error
+ * read, in order (each sees the ones before), waits until their changes
+ * are durable, then sends the replies in one write.  A protocol error
  * gets Redis's message and closes the connection, as Redis does; an
  * unknown command gets Redis's error and the connection stays.
  */
@@ -39,6 +40,7 @@ struct conn {
 	size_t used, cap;
 	struct resp_out out;
 	struct resp_cmd cmd;
+	struct kv_session session;
 };
 
 static bool flush_out(struct conn *k)
@@ -68,11 +70,18 @@ static bool run_requests(struct conn *k)
 			break;
 		}
 		if (k->cmd.argc)
-			open = kv_command(&k->cmd, &k->out);
+			open = kv_command(&k->cmd, &k->out, &k->session);
 		at += (size_t)n;
 	}
 	memmove(k->in, k->in + at, k->used - at);
 	k->used -= at;
+	/* The replies go once every change they report is durable; if the
+	 * store failed instead, none goes (no acknowledgement is false). */
+	if (k->session.pending) {
+		k->session.pending = false;
+		if (kv_log_sync(kv_app.store, k->session.ticket) < 0)
+			return false;
+	}
 	return flush_out(k) && open;
 }
 
@@ -163,7 +172,11 @@ int ingot_main(int argc, char **argv)
 	const struct ingot_boot_info *bi = ingot_boot_info();
 	struct kv_log_options opts = {
 	    .max_keys = bi->heap_size / 4 / (KV_LOG_ENTRY_BYTES * 4 / 3 + 64),
-	    .flush = true};
+	    .flush = true,
+	    .cache_slots = 1};
+	/* A sixteenth for the cache of small values. */
+	while (opts.cache_slots * 2 * KV_LOG_CACHE_SLOT <= bi->heap_size / 16)
+		opts.cache_slots *= 2;
 	char err[160];
 	int rc = kv_log_mount(d, &opts, &kv_app.store, err, sizeof err);
 	if (rc < 0) {

@@ -98,9 +98,15 @@ int kv_path_normalise(const char *path, size_t len, char *out, size_t outlen);
 struct kv_log;
 
 struct kv_log_options {
-	size_t max_keys; /* puts of new keys beyond it fail with -ENOSPC */
-	bool flush;      /* flush every group commit (abi.h) */
+	size_t max_keys;    /* puts of new keys beyond it fail with -ENOSPC */
+	bool flush;         /* flush every group commit (abi.h) */
+	size_t cache_slots; /* values of up to KV_LOG_CACHE_VALUE bytes kept
+			       in memory, the most recently written or read
+			       (a power of two, or 0), KV_LOG_CACHE_SLOT
+			       bytes each */
 };
+#define KV_LOG_CACHE_VALUE 48
+#define KV_LOG_CACHE_SLOT  64
 
 struct kv_log_stats {
 	uint64_t keys, live_bytes, capacity_bytes;
@@ -134,6 +140,19 @@ int kv_log_put(struct kv_log *s, const void *key, size_t klen, const void *val,
 
 /* Deletes key: 0 once durable, -ENOENT if absent, or an error. */
 int kv_log_del(struct kv_log *s, const void *key, size_t klen);
+
+/*
+ * The same without waiting: the change is visible to every reader at once,
+ * and *ticket says when it is durable: kv_log_sync(s, ticket) waits for
+ * that (0, or the device error that failed it).  A server pipelining
+ * requests makes them all, then waits once before it answers.
+ */
+int kv_log_put_async(struct kv_log *s, const void *key, size_t klen,
+		     const void *val, size_t vlen, int64_t expire_ms,
+		     unsigned flags, uint64_t version, uint32_t *ticket);
+int kv_log_del_async(struct kv_log *s, const void *key, size_t klen,
+		     uint32_t *ticket);
+int kv_log_sync(struct kv_log *s, uint32_t ticket);
 
 /*
  * Reads key's value into buf (cap bytes; buf may be NULL to learn the

@@ -129,21 +129,60 @@ int kv_log_wait(struct kv_log *s, uint32_t gen)
 	return s->failed;
 }
 
+int kv_log_put_async(struct kv_log *s, const void *key, size_t klen,
+		     const void *val, size_t vlen, int64_t expire_ms,
+		     unsigned flags, uint64_t version, uint32_t *ticket)
+{
+	return kv_log_append(s, KV_REC_PUT, key, klen, val, vlen, expire_ms,
+			     flags, version, false, ticket);
+}
+
+int kv_log_del_async(struct kv_log *s, const void *key, size_t klen,
+		     uint32_t *ticket)
+{
+	return kv_log_append(s, KV_REC_DEL, key, klen, NULL, 0, 0, 0, 0, false,
+			     ticket);
+}
+
+int kv_log_sync(struct kv_log *s, uint32_t ticket)
+{
+	return kv_log_wait(s, ticket);
+}
+
 int kv_log_put(struct kv_log *s, const void *key, size_t klen, const void *val,
 	       size_t vlen, int64_t expire_ms, unsigned flags, uint64_t version)
 {
-	uint32_t gen;
-	int rc = kv_log_append(s, KV_REC_PUT, key, klen, val, vlen, expire_ms,
-			       flags, version, false, &gen);
-	return rc ? rc : kv_log_wait(s, gen);
+	uint32_t t;
+	int rc = kv_log_put_async(s, key, klen, val, vlen, expire_ms, flags,
+				  version, &t);
+	return rc ? rc : kv_log_sync(s, t);
 }
 
 int kv_log_del(struct kv_log *s, const void *key, size_t klen)
 {
-	uint32_t gen;
-	int rc = kv_log_append(s, KV_REC_DEL, key, klen, NULL, 0, 0, 0, 0,
-			       false, &gen);
-	return rc ? rc : kv_log_wait(s, gen);
+	uint32_t t;
+	int rc = kv_log_del_async(s, key, klen, &t);
+	return rc ? rc : kv_log_sync(s, t);
+}
+
+static void cache_put(struct kv_log *s, uint64_t version, const void *val,
+		      uint32_t len)
+{
+	if (!s->cache || len > KV_LOG_CACHE_VALUE)
+		return;
+	struct kv_cache_slot *c = &s->cache[version & s->cache_mask];
+	c->version = version;
+	c->len = len;
+	memcpy(c->data, val, len);
+}
+
+static const struct kv_cache_slot *cache_get(const struct kv_log *s,
+					     uint64_t version)
+{
+	if (!s->cache)
+		return NULL;
+	const struct kv_cache_slot *c = &s->cache[version & s->cache_mask];
+	return c->version == version ? c : NULL;
 }
 
 /* A segment for the next batch: the head if it has room, else a free one,
@@ -203,6 +242,7 @@ static int commit(struct kv_log *s, struct kv_batch *b)
 			e->flags = 0;
 			e->where = s->head;
 			e->off = s->head_off + p;
+			cache_put(s, e->version, key + r->klen, r->vlen);
 		}
 		s->st.records_written++;
 		p += kv_rec_size(r->klen, r->vlen);
@@ -268,6 +308,8 @@ long kv_log_get(struct kv_log *s, const void *key, size_t klen, void *buf,
 				return -EIO;
 			if (buf)
 				memcpy(buf, v, n);
+		} else if (buf && n && cache_get(s, ver)) {
+			memcpy(buf, cache_get(s, ver)->data, n);
 		} else if (buf && n) {
 			uint32_t seg = e->where, off = e->off, size = e->size;
 			uint64_t at = kv_seg_base(seg) + off;
@@ -285,8 +327,10 @@ long kv_log_get(struct kv_log *s, const void *key, size_t klen, void *buf,
 			       : kv_rec_check(p, size, s->seg[seg].epoch);
 			bool same = r && r->klen == klen && r->vlen == vlen &&
 				    memcmp(p + sizeof *r, key, klen) == 0;
-			if (same)
+			if (same) {
 				memcpy(buf, p + sizeof *r + klen, n);
+				cache_put(s, ver, p + sizeof *r + klen, vlen);
+			}
 			free(io);
 			if (rc < 0)
 				return rc;
@@ -348,6 +392,18 @@ int kv_log_mount(struct blk_dev *d, const struct kv_log_options *opts,
 		return -ENOMEM;
 	}
 	s->capacity = (uint64_t)(s->nsegs - 2 * KV_USER_FLOOR) * KV_SEG_DATA;
+	if (opts->cache_slots & (opts->cache_slots - 1)) {
+		snprintf(err, errlen, "cache_slots is not a power of two");
+		return -EINVAL;
+	}
+	if (opts->cache_slots) {
+		s->cache = calloc(opts->cache_slots, sizeof s->cache[0]);
+		if (!s->cache) {
+			snprintf(err, errlen, "out of memory for the cache");
+			return -ENOMEM;
+		}
+		s->cache_mask = opts->cache_slots - 1;
+	}
 	s->batch[0].gen = 1;
 	s->next_gen = 2;
 	int rc = kv_log_recover(s, err, errlen);

@@ -99,6 +99,17 @@ struct kv_batch {
 	uint32_t gen;
 };
 
+/* A small value kept in memory, found by its version (versions count up,
+ * so the table holds the most recent ones). */
+struct kv_cache_slot {
+	uint64_t version; /* 0: empty */
+	uint32_t len;
+	unsigned char data[KV_LOG_CACHE_VALUE];
+};
+
+_Static_assert(sizeof(struct kv_cache_slot) == KV_LOG_CACHE_SLOT,
+	       "kv.h's KV_LOG_CACHE_SLOT is a slot's size");
+
 struct kv_seg {
 	uint64_t epoch; /* 0: free */
 	uint32_t used;  /* bytes of records (and padding) written to it */
@@ -124,6 +135,8 @@ struct kv_log {
 	uint64_t
 	    used_bytes; /* sum of the segments' used: less live is garbage */
 	struct sched_waitq work, committed, room, freed, compact;
+	struct kv_cache_slot *cache;
+	size_t cache_mask;
 	unsigned char *scratch; /* KV_LOG_SEGMENT: recovery, compaction */
 	unsigned char *sector;  /* one sector, for headers */
 	struct kv_log_stats st;
