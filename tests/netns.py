@@ -85,11 +85,14 @@ class Guest:
     """An image booted in a namespace, its output collected as it comes."""
 
     def __init__(self, ns, target, name, nets, args=(), test=False, mon_args=(),
-                 path=None):
-        """path: an image built elsewhere (another BUILD) instead of name's."""
-        path = path or image(target, name, test)
+                 path=None, argv=None):
+        """path: an image built elsewhere (another BUILD) instead of name's;
+        argv: a command of its own (QEMU's, tests/test_virtio.py) instead."""
+        path = path or (None if argv else image(target, name, test))
         net_opts = [a for n in nets for a in ("--net", n)]
-        if target == "kvm":
+        if argv:
+            pass
+        elif target == "kvm":
             argv = [MONITOR, *net_opts, *mon_args, path, *args]
         else:
             argv = [path, *net_opts, *mon_args, "--", *args]

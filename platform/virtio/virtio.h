@@ -75,7 +75,9 @@ uint64_t paging_init(uint64_t image_end_phys, uint64_t ram_end,
 void paging_protect(uintptr_t va, size_t len, enum ingot_prot prot);
 void paging_seal(const void *gdt_page, const void *idt_page);
 bool paging_mapped(uintptr_t va, size_t len);
-void *paging_map_device(uint64_t phys); /* one uncached page */
+/* One uncached page; user: reachable after the seal (a device's
+ * registers), else the CPU's alone (APIC, IOAPIC). */
+void *paging_map_device(uint64_t phys, bool user);
 
 /* virtio_trap.c: descriptor tables and fault reports. */
 void trap_init(uintptr_t ist_top);
@@ -83,7 +85,25 @@ void trap_seal(void);
 
 /* virtio_clock.c: kvmclock or a calibrated TSC, and the LAPIC timer. */
 void clock_init(void);
-void clock_sleep_until(uint64_t deadline_ns);
+/* One hlt, until the deadline or an interrupt; false (at once) if the
+ * deadline has passed. */
+bool clock_sleep_once(uint64_t deadline_ns);
+
+/* Whether the guest runs at CPL 3 (after the seal, virtio_enter_user). */
+static inline bool virtio_user_mode(void)
+{
+	uint16_t cs;
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	return cs & 3;
+}
+
+/* trap.S: from the seal on, the guest runs at CPL 3. */
+void virtio_enter_user(void);
+
+/* What the sleep call (trap.S) runs at CPL 0: arms the timer with v (0:
+ * not at all), then hlt with interrupts on. */
+void clock_halt(uint64_t v);
+void virtio_sleep_call(uint64_t v);
 
 /* virtio_exit.c: isa-debug-exit. */
 _Noreturn void virtio_exit_raw(int status);

@@ -10,6 +10,9 @@
 #define PVH_SEL_CODE   0x08
 #define PVH_SEL_DATA   0x10
 #define VIRTIO_SEL_TSS 0x18
+/* The guest's own after the seal: CPL 3. */
+#define VIRTIO_SEL_UDATA 0x2b
+#define VIRTIO_SEL_UCODE 0x33
 
 /* The stack the entry runs virtio_boot on, in the image's .bss. */
 #define VIRTIO_EARLY_STACK (16 * 1024)
@@ -19,9 +22,12 @@
 #define VIRTIO_PVH_BASE       0x100000
 #define VIRTIO_PVH_IMAGE_BASE 0x110000
 
-/* Interrupt vectors: the CPU's 32 exceptions, then the timer's. */
+/* Interrupt vectors: the CPU's 32 exceptions, the timer's, then one per
+ * virtio device (virtio_dev.h's VIRTIO_DEVS_MAX). */
 #define VIRTIO_VECTORS         32
 #define VIRTIO_TIMER_VECTOR    32
+#define VIRTIO_DEVICE_VECTOR   33
+#define VIRTIO_DEVICE_VECTORS  16
 #define VIRTIO_SPURIOUS_VECTOR 0xff
 
 #endif

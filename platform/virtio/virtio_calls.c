@@ -3,18 +3,33 @@
 
 #include "../common/boot.h"
 #include "virtio.h"
+#include "virtio_dev.h"
 
 const struct ingot_boot_info *ingot_boot_info(void)
 {
 	return &virtio.info;
 }
 
+/*
+ * The devices' rings are served first; the vCPU sleeps only when that
+ * brought no news, with the devices' interrupts armed (which a busy guest
+ * never takes: see vq_arm), and serves them again when woken.
+ */
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
-	/* No devices yet: only the deadline can end the wait. */
-	clock_sleep_until(deadline_ns);
+	uint64_t ready;
+	for (;;) {
+		ready = vnet_service();
+		if (ready)
+			break;
+		if (!vnet_arm())
+			continue; /* news came while arming */
+		if (!clock_sleep_once(deadline_ns))
+			break;
+		vnet_woken();
+	}
 	if (ready_set)
-		*ready_set = 0;
+		*ready_set = ready;
 	if (now_ns)
 		*now_ns = ingot_clock_monotonic();
 	return 0;
@@ -38,6 +53,7 @@ int ingot_seal(void)
 		return -EPERM;
 	trap_seal();
 	virtio.sealed = true;
+	virtio_enter_user();
 	return 0;
 }
 
@@ -55,8 +71,7 @@ int ingot_block_attach(uint32_t handle, struct ingot_block_ring *ring)
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 		     struct ingot_net_ring *rx)
 {
-	(void)handle, (void)tx, (void)rx;
 	if (virtio.sealed)
 		return -EPERM;
-	return -ENODEV; /* virtio-net comes next */
+	return vnet_attach(handle, tx, rx);
 }

@@ -160,7 +160,7 @@ static void apic_init(void)
 		wrmsr(MSR_APIC_BASE, base | (1 << 11) | (1 << 10));
 	} else {
 		wrmsr(MSR_APIC_BASE, base | (1 << 11));
-		xapic = paging_map_device(base & ~0xfffULL);
+		xapic = paging_map_device(base & ~0xfffULL, false);
 		virtio_apic_eoi = &xapic[(X2APIC_EOI - 0x800) * 4];
 	}
 	/* The legacy PIC (firmware left its timer unmasked) stays quiet. */
@@ -219,31 +219,44 @@ void clock_init(void)
 	apic_init();
 }
 
-void clock_sleep_until(uint64_t deadline_ns)
+void clock_halt(uint64_t v)
 {
-	for (;;) {
-		uint64_t tsc, now = clock_now(&tsc);
-		if (now >= deadline_ns)
-			return;
-		if (deadline_ns == UINT64_MAX)
-			; /* no timer: only a device could wake us */
-		else if (tsc_deadline)
-			wrmsr(MSR_TSC_DEADLINE,
-			      tsc + ns_to_tsc(deadline_ns - now));
-		else {
-			/* Aimed 1/32 early past a millisecond, so that an
-			 * error in the measured rate wakes the loop early
-			 * (and it re-arms) rather than late. */
-			uint64_t left = deadline_ns - now;
-			if (left > 1000000)
-				left -= left / 32;
-			uint64_t n = (uint64_t)((unsigned __int128)left *
-						apic_hz / 1000000000ULL) +
-				     1;
-			apic_write(X2APIC_TIMER_INIT,
-				   n > 0xffffffff ? 0xffffffff : (uint32_t)n);
-		}
-		/* sti takes effect after hlt starts: no wake-up is lost. */
-		__asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
-	}
+	if (v && tsc_deadline)
+		wrmsr(MSR_TSC_DEADLINE, v);
+	else if (v)
+		apic_write(X2APIC_TIMER_INIT, (uint32_t)v);
+	/* sti takes effect after hlt starts: no wake-up is lost. */
+	__asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
+}
+
+/* What clock_halt arms for a deadline ns from now: a TSC value, or a
+ * count of the one-shot timer. */
+static uint64_t timer_value(uint64_t tsc, uint64_t left)
+{
+	if (tsc_deadline)
+		return tsc + ns_to_tsc(left);
+	/* Aimed 1/32 early past a millisecond, so that an error in the
+	 * measured rate wakes the loop early (and it re-arms) rather than
+	 * late. */
+	if (left > 1000000)
+		left -= left / 32;
+	uint64_t n =
+	    (uint64_t)((unsigned __int128)left * apic_hz / 1000000000ULL) + 1;
+	return n > 0xffffffff ? 0xffffffff : n;
+}
+
+/* At CPL 3 the halt is the sleep call's (trap.S); before the seal, a
+ * plain call. */
+bool clock_sleep_once(uint64_t deadline_ns)
+{
+	uint64_t tsc, now = clock_now(&tsc);
+	if (now >= deadline_ns)
+		return false;
+	uint64_t v =
+	    deadline_ns == UINT64_MAX ? 0 : timer_value(tsc, deadline_ns - now);
+	if (virtio_user_mode())
+		virtio_sleep_call(v);
+	else
+		clock_halt(v);
+	return true;
 }

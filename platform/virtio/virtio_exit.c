@@ -48,7 +48,10 @@ void virtio_exit_raw(int status)
 	serial_puts("ingot: no isa-debug-exit device (port 0xf4 or 0x501): "
 		    "halted\n");
 	for (;;)
-		__asm__ volatile("cli\n\thlt");
+		if (virtio_user_mode())
+			clock_sleep_once(UINT64_MAX);
+		else
+			__asm__ volatile("cli\n\thlt");
 }
 
 void ingot_exit(int status)

@@ -20,13 +20,19 @@
 
 #define PTE_P    1ULL
 #define PTE_W    2ULL
+#define PTE_U    4ULL
 #define PTE_PWT  8ULL
 #define PTE_PCD  16ULL
 #define PTE_PS   0x80ULL
 #define PTE_NX   (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define PAGE     4096ULL
+#define USER_RW  (PTE_P | PTE_W | PTE_U | PTE_NX)
 #define BIG      (2ULL << 20)
+
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_ENABLE       (1ULL << 11)
+#define MTRR_TYPE_WB      6ULL
 
 #define BOOT_STACK_SIZE (128 * 1024)
 #define IST_STACK_SIZE  (16 * 1024)
@@ -67,7 +73,7 @@ static uint64_t *entry_of(uintptr_t va, int stop_shift, bool create)
 		if (!(*e & PTE_P)) {
 			if (!create)
 				return NULL;
-			*e = table_alloc() | PTE_P | PTE_W;
+			*e = table_alloc() | PTE_P | PTE_W | PTE_U;
 		}
 		phys = *e & PTE_ADDR;
 	}
@@ -117,29 +123,39 @@ uint64_t paging_init(uint64_t image_end_phys, uint64_t ram_end,
 	}
 	pml4_phys = table_alloc();
 
-	map_range(VIRTIO_PVH_IMAGE_BASE, phys_of(__rodata_start), PTE_P, false);
+	/* What the guest runs on after the seal, at CPL 3, is user pages;
+	 * the exception stack and the tables are the CPU's alone. */
+	map_range(VIRTIO_PVH_IMAGE_BASE, phys_of(__rodata_start), PTE_P | PTE_U,
+		  false);
 	map_range(phys_of(__rodata_start), phys_of(__data_start),
-		  PTE_P | PTE_NX, false);
-	map_range(phys_of(__data_start), image_end_phys, PTE_P | PTE_W | PTE_NX,
-		  false);
-	map_range(stack, stack + BOOT_STACK_SIZE, PTE_P | PTE_W | PTE_NX,
-		  false);
+		  PTE_P | PTE_U | PTE_NX, false);
+	map_range(phys_of(__data_start), image_end_phys, USER_RW, false);
+	map_range(stack, stack + BOOT_STACK_SIZE, USER_RW, false);
 	map_range(ist, ist + IST_STACK_SIZE, PTE_P | PTE_W | PTE_NX, false);
 	/* The tables in small pages, for the seal to make them read-only
 	 * one by one; the heap in large ones. */
 	map_range(tables_start, tables_end, PTE_P | PTE_W | PTE_NX, false);
-	map_range(tables_end, ram_end, PTE_P | PTE_W | PTE_NX, true);
+	map_range(tables_end, ram_end, USER_RW, true);
 
+	/* QEMU microvm's firmware leaves the MTRRs off, which makes all of
+	 * memory uncached wherever the hypervisor honours them: RAM is
+	 * write-back; device pages stay uncached by their page attributes
+	 * (paging_map_device). */
+	uint32_t r[4];
+	cpuid(1, r);
+	if ((r[3] & (1u << 12)) && !(rdmsr(MSR_MTRR_DEF_TYPE) & MTRR_ENABLE))
+		wrmsr(MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WB);
 	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4_phys) : "memory");
 	*boot_stack_top = (uintptr_t)phys_to_virt(stack + BOOT_STACK_SIZE);
 	*ist_top = (uintptr_t)phys_to_virt(ist + IST_STACK_SIZE);
 	return tables_end;
 }
 
-void *paging_map_device(uint64_t phys)
+void *paging_map_device(uint64_t phys, bool user)
 {
 	uintptr_t va = phys + virtio.offset;
-	*pte_of(va, true) = phys | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX;
+	*pte_of(va, true) = phys | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX |
+			    (user ? PTE_U : 0);
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 	return (void *)va;
 }
@@ -154,7 +170,7 @@ static void split(uintptr_t va)
 	uint64_t *e = table(pt);
 	for (unsigned i = 0; i < 512; i++)
 		e[i] = (big & ~PTE_PS) + i * PAGE;
-	*pde = pt | PTE_P | PTE_W;
+	*pde = pt | PTE_P | PTE_W | PTE_U;
 	__asm__ volatile("mov %%cr3, %%rax\n\tmov %%rax, %%cr3"
 			 :
 			 :
@@ -164,8 +180,8 @@ static void split(uintptr_t va)
 void paging_protect(uintptr_t va, size_t len, enum ingot_prot prot)
 {
 	uint64_t flags = prot == INGOT_PROT_NONE   ? 0
-			 : prot == INGOT_PROT_READ ? PTE_P | PTE_NX
-						   : PTE_P | PTE_W | PTE_NX;
+			 : prot == INGOT_PROT_READ ? PTE_P | PTE_U | PTE_NX
+						   : USER_RW;
 	for (uintptr_t a = va; a < va + len; a += PAGE) {
 		split(a);
 		uint64_t *e = pte_of(a, false);

@@ -7,6 +7,7 @@
 
 #include "../common/boot.h"
 #include "virtio.h"
+#include "virtio_dev.h"
 
 #define HVM_START_MAGIC 0x336ec578
 #define E820_RAM        1
@@ -95,6 +96,9 @@ static int split_args(char *s)
 		char *next = *s ? s + 1 : s;
 		*out = '\0';
 		s = next;
+		/* The hypervisor's device list is not the image's. */
+		if (virtio_mmio_arg(argv[argc - 1]))
+			argc--;
 	}
 	argv[argc] = NULL;
 	return argc;
@@ -132,6 +136,10 @@ static void setup_devices(void)
 		d->handle = i;
 	}
 	virtio.info.ndevices = (uint32_t)n;
+	/* Probing costs exits: only for an image that wants devices. */
+	if (n)
+		virtio_mmio_probe();
+	vnet_setup();
 }
 
 /* On the boot stack, with the image's own tables. */

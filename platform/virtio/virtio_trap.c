@@ -30,17 +30,29 @@ struct gate {
 	uint32_t offset_hi, reserved;
 };
 
-/* Each table alone in its page, so the seal can make exactly it
- * read-only. */
+/*
+ * Each table alone in its page, so the seal can make exactly it
+ * read-only.  The TSS's I/O bitmap lets code at CPL 3 reach only the
+ * ports it needs after the seal: the console, the exit device, fw_cfg's
+ * selector and data (not its DMA: that writes memory), the i8042's reset.
+ */
+#define IOMAP_PORTS 0x520
 static struct {
-	uint64_t gdt[5];
+	uint64_t gdt[7];
 	struct tss tss;
-	char pad[4096 - 5 * 8 - sizeof(struct tss)];
+	uint8_t iomap[IOMAP_PORTS / 8 + 1]; /* then a byte of ones */
+	char pad[4096 - 7 * 8 - sizeof(struct tss) - IOMAP_PORTS / 8 - 1];
 } desc __attribute__((aligned(4096)));
+
+static void allow_ports(unsigned from, unsigned n)
+{
+	for (unsigned p = from; p < from + n; p++)
+		desc.iomap[p / 8] &= (uint8_t) ~(1u << (p % 8));
+}
 static struct gate idt[256] __attribute__((aligned(4096)));
 
 extern const char virtio_trap_stubs[], virtio_timer_isr[],
-    virtio_spurious_isr[];
+    virtio_spurious_isr[], virtio_device_isrs[], virtio_ud_isr[];
 extern const char __ingot_symtab_start[], __ingot_symtab_end[];
 _Noreturn void virtio_trap(const struct virtio_frame *f);
 
@@ -69,18 +81,34 @@ void trap_init(uintptr_t ist_top)
 
 	desc.gdt[1] = 0x00af9b000000ffffULL; /* 64-bit code */
 	desc.gdt[2] = 0x00cf93000000ffffULL; /* data */
-	desc.gdt[3] = (sizeof desc.tss - 1) | (tss & 0xffffff) << 16 |
-		      0x89ULL << 40 | ((tss >> 24) & 0xff) << 56;
+	desc.gdt[5] = 0x00cff3000000ffffULL; /* data, DPL 3 */
+	desc.gdt[6] = 0x00affb000000ffffULL; /* 64-bit code, DPL 3 */
+	desc.gdt[3] = (sizeof desc.tss + sizeof desc.iomap - 1) |
+		      (tss & 0xffffff) << 16 | 0x89ULL << 40 |
+		      ((tss >> 24) & 0xff) << 56;
 	desc.gdt[4] = tss >> 32;
 	/* Every exception on its own stack: a guard page hit must still
 	 * have a stack to report on. */
 	desc.tss.ist[0] = ist_top;
+	/* Interrupts are taken only at CPL 0 (in clock_halt); this is for
+	 * form. */
+	desc.tss.rsp[0] = ist_top;
 	desc.tss.iomap_base = sizeof desc.tss;
+	memset(desc.iomap, 0xff, sizeof desc.iomap);
+	allow_ports(0x3f8, 8); /* COM1 */
+	allow_ports(0xf4, 4);  /* isa-debug-exit */
+	allow_ports(0x501, 1); /* its default port */
+	allow_ports(0x510, 2); /* fw_cfg: selector, data */
+	allow_ports(0x64, 1);  /* i8042 */
 	for (unsigned v = 0; v < VIRTIO_VECTORS; v++)
 		set_gate(v, virtio_trap_stubs + 16 * v, 1);
 	for (unsigned v = VIRTIO_VECTORS; v < 256; v++)
 		set_gate(v, virtio_spurious_isr, 0);
 	set_gate(VIRTIO_TIMER_VECTOR, virtio_timer_isr, 0);
+	for (unsigned i = 0; i < VIRTIO_DEVICE_VECTORS; i++)
+		set_gate(VIRTIO_DEVICE_VECTOR + i, virtio_device_isrs + 16 * i,
+			 0);
+	set_gate(6, virtio_ud_isr, 1); /* also the sleep call's (trap.S) */
 	__asm__ volatile("lgdt %0\n\t"
 			 "lidt %1\n\t"
 			 "ltr %w2"

@@ -1,0 +1,24 @@
+/* What virtio devices share, whatever their transport: see virtio_dev.h. */
+#include <stdio.h>
+
+#include "virtio.h"
+#include "virtio_dev.h"
+
+struct vdev virtio_devs[VIRTIO_DEVS_MAX];
+unsigned virtio_ndevs;
+volatile uint32_t virtio_irq_pending;
+
+uint64_t vdev_negotiate(struct vdev *d, uint64_t want)
+{
+	const uint8_t s = VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER;
+	d->ops->set_features(d, want);
+	d->ops->set_status(d, s | VIRTIO_STATUS_FEATURES_OK);
+	if (d->ops->status(d) & VIRTIO_STATUS_FEATURES_OK)
+		return want;
+	char msg[120];
+	snprintf(msg, sizeof msg, "virtio: %s refused features %#llx\n",
+		 d->where, (unsigned long long)want);
+	serial_puts(msg);
+	d->ops->set_status(d, VIRTIO_STATUS_FAILED);
+	return 0;
+}
