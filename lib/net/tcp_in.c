@@ -318,8 +318,11 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 		c->retries = 0;
 		c->dupacks = 0;
 		if (tcp_cc.on_ack(c, acked)) {
-			/* A partial ACK: the next hole, SACK or not. */
-			if (!tcp_retransmit_hole(c))
+			/* A partial ACK: with SACK what the pipe allows,
+			 * else NewReno's next hole. */
+			if (c->sack_ok)
+				tcp_sack_recover(c);
+			else
 				tcp_retransmit_first(c);
 			tcp_rtx_arm(c);
 		}
@@ -340,8 +343,10 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 		if (tcp_cc.on_dupack(c)) {
 			tcp_count.fast_retransmits++;
 			tcp_retransmit_first(c);
-		} else if (recovering) {
-			tcp_retransmit_hole(c);
+			if (c->sack_ok)
+				tcp_sack_recover(c);
+		} else if (recovering && c->sack_ok) {
+			tcp_sack_recover(c);
 		}
 	}
 	/* 3.10.7.4: the send window, from the newest segment only. */

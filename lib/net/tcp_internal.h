@@ -304,11 +304,18 @@ void tcp_send_cookie_for(struct netif *ifp, const struct pkt_meta *m,
 void tcp_send_reset_for(struct netif *ifp, const struct pkt_meta *m,
 			const uint8_t *th, uint32_t seglen);
 void tcp_retransmit_first(struct tcp_conn *c);
-/* Marks what the SACK blocks of an ACK cover (RFC 2018); in recovery,
- * resends the first hole below the highest SACKed byte (RFC 6675's
- * NextSeg, one per ACK).  False if there was none. */
+/* Sends the n queued segments from p as one frame (tcp_out.c); false if
+ * the pool is empty. */
+bool tcp_send_queued(struct tcp_conn *c, struct pkt *p, unsigned n,
+		     uint8_t flags);
+/* Sends the next segment not sent yet if the peer's window (not cwnd)
+ * allows; false if none went. */
+bool tcp_send_new(struct tcp_conn *c);
+
+/* tcp_sack.c: marks what the SACK blocks of an ACK cover (RFC 2018); in
+ * fast recovery, sends what RFC 6675's pipe leaves room for. */
 void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
-bool tcp_retransmit_hole(struct tcp_conn *c);
+void tcp_sack_recover(struct tcp_conn *c);
 /* Frees what ack acknowledges; returns the bytes. */
 uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);

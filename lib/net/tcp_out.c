@@ -292,8 +292,8 @@ static void lend(struct pkt *q)
  * an earlier frame goes alone in a fresh packet instead, its payload
  * copied unless it is image data.  False if the pool is empty.
  */
-static bool send_queued(struct tcp_conn *c, struct pkt *p, unsigned n,
-			uint8_t flags)
+bool tcp_send_queued(struct tcp_conn *c, struct pkt *p, unsigned n,
+		     uint8_t flags)
 {
 	struct pkt_meta *m = pkt_meta(p);
 	struct pkt *s = p;
@@ -417,7 +417,7 @@ void tcp_output(struct tcp_conn *c)
 		struct pkt *after = m->tcp_next;
 		for (unsigned i = 1; i < n; i++)
 			after = pkt_meta(after)->tcp_next;
-		if (!send_queued(c, p, n, TCP_ACK | (after ? 0 : TCP_PSH)))
+		if (!tcp_send_queued(c, p, n, TCP_ACK | (after ? 0 : TCP_PSH)))
 			break;
 		if (!c->ts_ok && !c->rtt_timing && c->snd_nxt == c->snd_max) {
 			c->rtt_timing = true;
@@ -444,63 +444,36 @@ ack:
 		tcp_send_ack(c);
 }
 
+bool tcp_send_new(struct tcp_conn *c)
+{
+	struct pkt *p = c->snd_next_pkt;
+	if (!p || !can_send_data(c))
+		return false;
+	struct pkt_meta *m = pkt_meta(p);
+	uint32_t end = m->tcp_seq + m->tcp_len;
+	if (end - c->snd_una > c->snd_wnd ||
+	    !tcp_send_queued(c, p, 1, TCP_ACK | (m->tcp_next ? 0 : TCP_PSH)))
+		return false;
+	c->snd_nxt = end;
+	if (tcp_lt(c->snd_max, end))
+		c->snd_max = end;
+	c->snd_next_pkt = m->tcp_next;
+	c->last_send = sched_now();
+	return true;
+}
+
 void tcp_retransmit_first(struct tcp_conn *c)
 {
 	struct pkt *p = c->sndq.head;
 	tcp_count.retransmits++;
 	if (p && tcp_lt(tcp_pkt_seq(p), c->snd_max)) {
 		pkt_meta(p)->tcp_rexmit = 1;
-		send_queued(c, p, 1, TCP_ACK);
+		tcp_send_queued(c, p, 1, TCP_ACK);
 	} else if (c->fin_sent) {
 		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
 	}
 	/* Karn: no sample from a retransmitted segment. */
 	c->rtt_timing = false;
-}
-
-void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
-{
-	for (unsigned i = 0; i < o->nsack; i++) {
-		uint32_t l = o->sack[i][0], r = o->sack[i][1];
-		/* Only blocks inside what is in flight count (RFC 2018 is
-		 * silent; anything else is stale or forged). */
-		if (!tcp_lt(l, r) || tcp_lt(l, c->snd_una) ||
-		    tcp_lt(c->snd_max, r))
-			continue;
-		for (struct pkt *p = c->sndq.head; p;
-		     p = pkt_meta(p)->tcp_next) {
-			struct pkt_meta *m = pkt_meta(p);
-			if (!tcp_lt(m->tcp_seq, r))
-				break;
-			if (tcp_le(l, m->tcp_seq) &&
-			    tcp_le(m->tcp_seq + m->tcp_len, r))
-				m->tcp_sacked = 1;
-		}
-		if (!tcp_lt(c->snd_una, c->sack_high) ||
-		    tcp_lt(c->snd_max, c->sack_high) || tcp_lt(c->sack_high, r))
-			c->sack_high = r;
-	}
-}
-
-bool tcp_retransmit_hole(struct tcp_conn *c)
-{
-	if (!tcp_lt(c->snd_una, c->sack_high) ||
-	    tcp_lt(c->snd_max, c->sack_high))
-		return false; /* nothing SACKed in flight */
-	for (struct pkt *p = c->sndq.head; p; p = pkt_meta(p)->tcp_next) {
-		struct pkt_meta *m = pkt_meta(p);
-		if (!tcp_lt(m->tcp_seq, c->sack_high) ||
-		    !tcp_lt(m->tcp_seq, c->snd_max))
-			break;
-		if (m->tcp_sacked || m->tcp_rexmit)
-			continue;
-		m->tcp_rexmit = 1;
-		tcp_count.retransmits++;
-		send_queued(c, p, 1, TCP_ACK);
-		c->rtt_timing = false;
-		return true;
-	}
-	return false;
 }
 
 uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack)

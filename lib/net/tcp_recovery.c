@@ -1,7 +1,9 @@
 /*
- * Fast retransmit and fast recovery with NewReno's partial ACKs (RFC 5681
- * 3.2, RFC 6582), shared by every congestion control: they differ only in
- * the window they cut to (ssthresh) and how it grows afterwards.
+ * Fast retransmit and fast recovery (RFC 5681 3.2), shared by every
+ * congestion control: they differ only in the window they cut to
+ * (ssthresh) and how it grows afterwards.  With SACK the window stays at
+ * ssthresh and RFC 6675's pipe decides what goes (tcp_sack.c); without,
+ * NewReno's inflation and partial ACKs (RFC 6582).
  */
 #include "tcp_internal.h"
 
@@ -13,10 +15,12 @@ uint32_t tcp_flight(const struct tcp_conn *c)
 bool tcp_recovery_ack(struct tcp_conn *c, uint32_t acked)
 {
 	if (tcp_lt(c->snd_una, c->recover)) {
-		/* Partial ACK: deflate by what it acked, and resend the next
-		 * hole at once. */
-		c->cwnd -= tcp_min32(c->cwnd, acked);
-		c->cwnd += c->mss;
+		/* Partial ACK: resend the next hole at once; without SACK
+		 * (whose pipe counts what left) deflate by what it acked. */
+		if (!c->sack_ok) {
+			c->cwnd -= tcp_min32(c->cwnd, acked);
+			c->cwnd += c->mss;
+		}
 		return true;
 	}
 	/* Full ACK: leave recovery (RFC 6582 3.2 step 3, option 1). */
@@ -29,7 +33,8 @@ bool tcp_recovery_dupack(struct tcp_conn *c, bool *enter)
 {
 	*enter = false;
 	if (c->in_recovery) {
-		c->cwnd += c->mss; /* each dupack: a segment has left */
+		if (!c->sack_ok)
+			c->cwnd += c->mss; /* each dupack: a segment has left */
 		return false;
 	}
 	if (c->dupacks != 3)
@@ -43,7 +48,9 @@ bool tcp_recovery_dupack(struct tcp_conn *c, bool *enter)
 
 void tcp_recovery_enter(struct tcp_conn *c)
 {
-	c->cwnd = c->ssthresh + 3 * (uint32_t)c->mss;
+	/* RFC 6675 5 step 4.2: cwnd = ssthresh, the pipe doing the rest;
+	 * NewReno inflates by the three segments the dupacks say left. */
+	c->cwnd = c->ssthresh + (c->sack_ok ? 0 : 3 * (uint32_t)c->mss);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 }
