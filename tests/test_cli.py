@@ -144,6 +144,15 @@ def test_bad_usage(tmp_path, args):
         not os.listdir(os.path.join(tmp_path, "guests"))
 
 
+def test_build(tmp_path):
+    """ingot build drives make and names the image (built already: make
+    has nothing to do)."""
+    r = Cli(tmp_path)("build", "hello", "--target", "hosted", "--json", timeout=600)
+    j = json.loads(r.stdout)
+    assert j["target"] == "hosted" and j["image"].endswith("/build/hosted/hello"), j
+    assert os.access(j["image"], os.X_OK)
+
+
 def test_build_unknown_app(tmp_path):
     r = Cli(tmp_path)("build", "nosuchapp", check=False)
     assert r.returncode == 1 and "no app 'nosuchapp'" in r.stderr
