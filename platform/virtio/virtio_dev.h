@@ -58,6 +58,9 @@ extern unsigned virtio_ndevs;
 /* Interrupts seen by the device vectors (trap.S), one bit per vdev. */
 extern volatile uint32_t virtio_irq_pending;
 
+/* This CPU's APIC id, for interrupts routed to it (boot only: CPL 0). */
+uint32_t virtio_lapic_id(void);
+
 /* Resets d, and negotiates: returns the features both sides take, or 0
  * after a message if the device refuses them (FEATURES_OK not kept). */
 uint64_t vdev_negotiate(struct vdev *d, uint64_t want);
@@ -67,6 +70,7 @@ uint64_t vdev_negotiate(struct vdev *d, uint64_t want);
  * (true) out of the image's arguments. */
 bool virtio_mmio_arg(const char *arg);
 void virtio_mmio_probe(void);
+void virtio_pci_probe(void);
 
 /* virtio_net.c: the network devices of the manifest, at start of day. */
 void vnet_setup(void);

@@ -126,17 +126,6 @@ static const struct vdev_ops mmio_ops = {
     .irq_ack = mmio_irq_ack,
 };
 
-static uint32_t lapic_id(void)
-{
-	uint64_t base = rdmsr(0x1b);
-	if (base & (1 << 10))
-		return (uint32_t)rdmsr(0x802);
-	return *(volatile uint32_t *)((uint8_t *)paging_map_device(
-					  base & ~0xfffULL, false) +
-				      0x20) >>
-	       24;
-}
-
 /* Routes GSI gsi to vector, edge-triggered, active high, to this CPU. */
 static bool ioapic_route(unsigned gsi, unsigned vector)
 {
@@ -146,7 +135,7 @@ static bool ioapic_route(unsigned gsi, unsigned vector)
 		return false;
 	volatile uint32_t *io = paging_map_device(base, false);
 	io[0] = 0x10 + 2 * pin + 1;
-	io[4] = lapic_id() << 24;
+	io[4] = virtio_lapic_id() << 24;
 	io[0] = 0x10 + 2 * pin;
 	io[4] = vector;
 	return true;

@@ -36,7 +36,7 @@
 
 #define BOOT_STACK_SIZE (128 * 1024)
 #define IST_STACK_SIZE  (16 * 1024)
-#define EXTRA_TABLES    4 /* device pages outside RAM */
+#define EXTRA_TABLES    12 /* device pages outside RAM (and PCI BARs) */
 
 static uint64_t pml4_phys;
 static uint64_t tables_start, tables_next, tables_end; /* physical */

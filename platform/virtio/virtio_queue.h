@@ -43,8 +43,9 @@ struct vq_buf {
 };
 
 struct vq {
-	uint16_t size, index; /* entries, a power of two; queue number */
-	bool event_idx;       /* VIRTIO_F_EVENT_IDX negotiated */
+	uint16_t size, index;      /* entries, a power of two; queue number */
+	volatile uint16_t *notify; /* PCI: where its notifications go */
+	bool event_idx;            /* VIRTIO_F_EVENT_IDX negotiated */
 	struct vq_desc *desc;
 	struct vq_avail *avail;
 	struct vq_used *used;

@@ -137,8 +137,10 @@ static void setup_devices(void)
 	}
 	virtio.info.ndevices = (uint32_t)n;
 	/* Probing costs exits: only for an image that wants devices. */
-	if (n)
+	if (n) {
+		virtio_pci_probe();
 		virtio_mmio_probe();
+	}
 	vnet_setup();
 }
 
