@@ -11,19 +11,19 @@
 #include "virtio.h"
 #include "virtio_dev.h"
 
-#define PCI_ADDR         0xcf8
-#define PCI_DATA         0xcfc
+#define PCI_ADDR          0xcf8
+#define PCI_DATA          0xcfc
 #define PCI_VENDOR_VIRTIO 0x1af4
-#define PCI_COMMAND      0x04
-#define PCI_CMD_MEM      (1u << 1)
-#define PCI_CMD_MASTER   (1u << 2)
-#define PCI_CMD_NO_INTX  (1u << 10)
-#define PCI_STATUS_CAPS  (1u << (16 + 4))
-#define PCI_CAP_PTR      0x34
-#define PCI_CAP_MSIX     0x11
-#define PCI_CAP_VENDOR   0x09
-#define MSIX_ENABLE      (1u << 15)
-#define MSIX_NO_VECTOR   0xffff
+#define PCI_COMMAND       0x04
+#define PCI_CMD_MEM       (1u << 1)
+#define PCI_CMD_MASTER    (1u << 2)
+#define PCI_CMD_NO_INTX   (1u << 10)
+#define PCI_STATUS_CAPS   (1u << (16 + 4))
+#define PCI_CAP_PTR       0x34
+#define PCI_CAP_MSIX      0x11
+#define PCI_CAP_VENDOR    0x09
+#define MSIX_ENABLE       (1u << 15)
+#define MSIX_NO_VECTOR    0xffff
 
 /* Vendor capability types. */
 #define CAP_COMMON 1
@@ -123,7 +123,8 @@ static void pci_queue_enable(struct vdev *d, struct vq *q)
 	wr64(d, COMMON_Q_DRIVER, virt_to_phys(q->avail));
 	wr64(d, COMMON_Q_DEVICE, virt_to_phys(q->used));
 	q->notify = (volatile uint16_t *)(void *)(d->notify +
-						  (uint32_t)R16(d, COMMON_Q_NOTIFY_OFF) *
+						  (uint32_t)R16(
+						      d, COMMON_Q_NOTIFY_OFF) *
 						      d->notify_mul);
 	R16(d, COMMON_Q_ENABLE) = 1;
 }
@@ -239,8 +240,8 @@ static void add(unsigned dev, uint32_t id)
 	else if (!msix_cap)
 		why = "no MSI-X";
 	if (why) {
-		snprintf(msg, sizeof msg, "virtio: %s: %s: ignored\n",
-			 d->where, why);
+		snprintf(msg, sizeof msg, "virtio: %s: %s: ignored\n", d->where,
+			 why);
 		serial_puts(msg);
 		return;
 	}
