@@ -61,14 +61,17 @@ static uint32_t scoreboard(const struct tcp_conn *c, struct pkt **lost,
 			above_segs--;
 			continue;
 		}
-		bool is_lost = above_segs >= DUP_THRESH ||
-			       above_bytes > (DUP_THRESH - 1) * (uint32_t)c->mss;
-		pipe += (is_lost ? 0 : m->tcp_len) + (m->tcp_rexmit ? m->tcp_len : 0);
+		bool is_lost =
+		    above_segs >= DUP_THRESH ||
+		    above_bytes > (DUP_THRESH - 1) * (uint32_t)c->mss;
+		pipe += (is_lost ? 0 : m->tcp_len) +
+			(m->tcp_rexmit ? m->tcp_len : 0);
 		if (m->tcp_rexmit)
 			continue;
 		if (is_lost && !*lost)
 			*lost = p;
-		else if (!is_lost && !*rescue && tcp_lt(m->tcp_seq, c->sack_high))
+		else if (!is_lost && !*rescue &&
+			 tcp_lt(m->tcp_seq, c->sack_high))
 			*rescue = p;
 	}
 	return pipe;
