@@ -98,7 +98,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv soak-tcp bench-kv fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv soak-tcp bench-kv bench-blk fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -391,6 +391,11 @@ fuzz-tcp: deps
 	$(BUILD)/fuzz/tcp_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/tcp-crashes/ $(BUILD)/fuzz/tcp-corpus
 
+bench-blk: deps
+	@tools/deps bench
+	@$(MAKE) --no-print-directory all
+	@flock /tmp/ingot-bench.lock bench/blk/run
+
 bench-kv: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all
@@ -419,7 +424,7 @@ soak-tcp: deps
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -m pytest -q tests/soak_tcp.py
 
-bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-kv
+bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-kv bench-blk
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run

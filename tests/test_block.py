@@ -4,10 +4,11 @@ host, on both targets; the host's checks against a hostile guest; the
 import fcntl
 import mmap
 import os
+import subprocess
 
 import pytest
 
-from conftest import EXIT_SETUP, EXIT_STOPPED, TARGETS, boot
+from conftest import EXIT_SETUP, EXIT_STOPPED, TARGETS, boot, image
 
 SECTORS = 8192
 
@@ -164,3 +165,24 @@ def test_option_errors(target, disk, tmp_path):
 def test_unattached_device_is_reported_absent(disk):
     r = boot("hosted", "block_io", test=True)
     assert r.rc == 10, r
+
+
+def test_hosted_allowlist_gives_block_descriptors_only_their_calls(disk, tmp_path):
+    """A sealed hosted guest's raw pread64/pwrite64 on the descriptors
+    reserved for block devices: its read-only device reads and refuses
+    writes, and a descriptor inherited at another reserved number was
+    closed at the seal."""
+    decoy = tmp_path / "decoy"
+    decoy.write_bytes(b"d" * 4096)
+    fd = os.open(decoy, os.O_RDWR)
+    try:
+        os.dup2(fd, 117)
+        p = subprocess.run([image("hosted", "block_fds", test=True), "--block", f"disk={disk},ro"],
+                           pass_fds=(117,), capture_output=True, text=True, timeout=30)
+    finally:
+        os.close(117)
+        os.close(fd)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "fd 116: pread64 512, pwrite64 -9" in p.stdout
+    assert "1 of 32 calls went through" in p.stdout
+    assert decoy.read_bytes() == b"d" * 4096
