@@ -428,6 +428,12 @@ bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-kv bench-blk
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
+# Fleets under churn, ingot against podman (runc); 1000 live guests.
+.PHONY: bench-fleet
+bench-fleet: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all
+	@bench/fleet/run --live 1000
 # Launch to the DNS appliance's first answer, against the KVM floor.
 .PHONY: bench-first-answer
 bench-first-answer: deps
