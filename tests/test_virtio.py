@@ -20,6 +20,7 @@ from conftest import BUILD, EXIT_ABORT, HAVE_KVM, run, run_measured
 from netns import PYTHON, Guest, Netns, peer_script
 from test_dns import QUERIES, ZONE, compare, corpus_size, explain, start_nsd
 from test_platform import slept_ns
+from test_ring import BROKEN as BROKEN_RING
 from test_tcp import PEER as TCP_PEER
 
 QEMU = shutil.which("qemu-system-x86_64")
@@ -371,3 +372,17 @@ def test_devices_named_on_the_command_line(ns):
     net_guest(ns, "echo", "microvm-noacpi", r"^echo: serving UDP port 7")
     r = ns.run(["ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", GUEST_IP])
     assert " 3 received" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("mode,why", BROKEN_RING)
+def test_a_broken_ring_rule_stops_the_guest(ns, mode, why):
+    """The platform serves the rings as ingot-kvm does (tests/test_ring.py):
+    a guest that breaks a rule is stopped with the rule's message, on the
+    console here, and QEMU exits 255 (virtio_exit.c: host statuses)."""
+    ns.tap("ring0")
+    argv = qemu_argv("bad_ring", [mode], test=True, extra=net_args("microvm", ["ring0"]))
+    g = Guest(ns, "virtio", "bad_ring", [], argv=argv)
+    rc = g.wait(timeout=30)
+    assert rc == 255, (rc, g.out, g.err)
+    assert any(line.startswith("ingot: stopped: ") and why in line for line in g.out), g.out
+    assert not any("still running" in line for line in g.out), g.out
