@@ -45,8 +45,9 @@ static long long rss_kib(long long pid)
 	return kib;
 }
 
-/* The last "net: counters of service:" report in the console. */
-static void counters(const char *name, struct row *r)
+/* The last "net: counters of service:" report in the console since the
+ * guest (this run of it) started at from. */
+static void counters(const char *name, long long from, struct row *r)
 {
 	char path[CLI_PATH_MAX];
 	st_path(path, name, "console.log");
@@ -56,8 +57,9 @@ static void counters(const char *name, struct row *r)
 		return;
 	struct stat st;
 	/* Reports are short; the last 64 KiB hold the latest. */
-	if (fstat(fileno(f), &st) == 0 && st.st_size > 65536)
-		fseek(f, st.st_size - 65536, SEEK_SET);
+	if (fstat(fileno(f), &st) == 0 && st.st_size - 65536 > from)
+		from = st.st_size - 65536;
+	fseek(f, from, SEEK_SET);
 	char line[512];
 	bool in = false;
 	while (fgets(line, sizeof line, f)) {
@@ -114,7 +116,7 @@ static void fill(const struct kv *state, const char *name, struct row *r)
 		snprintf(r->mem, sizeof r->mem, "%.1fM", r->rss_kib / 1024.0);
 	else
 		snprintf(r->mem, sizeof r->mem, "-");
-	counters(name, r);
+	counters(name, kv_num(state, "log_from", 0), r);
 	if (r->frames_in >= 0)
 		snprintf(r->counters, sizeof r->counters, "in=%lld out=%lld",
 			 r->frames_in, r->frames_out);

@@ -178,6 +178,10 @@ bool rep_reaped(struct sup *s, pid_t pid, int ws)
 		s->old.pid = 0;
 		s->old_kill_at = 0;
 		kv_set(&s->state, "draining", "0");
+		/* ps's counters are the new guest's from here on, not the
+		 * old one's last report. */
+		kv_setf(&s->state, "log_from", "%lld",
+			(long long)sup_log_size(s));
 		sup_save(s);
 		sup_log(s, "replace: the old guest stopped (status %d)",
 			WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));

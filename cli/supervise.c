@@ -55,6 +55,12 @@ void sup_save(struct sup *s)
 	kv_write(&s->state, path);
 }
 
+off_t sup_log_size(const struct sup *s)
+{
+	struct stat st;
+	return stat(s->log, &st) == 0 ? st.st_size : 0;
+}
+
 unsigned sup_grace_ms(const struct sup *s)
 {
 	return s->grace_ms;
@@ -116,6 +122,7 @@ int sup_start(struct sup *s, struct mon *m, const char *image,
 		sup_log(s, "cannot open %s: %s", s->log, strerror(errno));
 		return -1;
 	}
+	off_t log_from = sup_log_size(s);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -149,7 +156,8 @@ int sup_start(struct sup *s, struct mon *m, const char *image,
 		return -1;
 	}
 	/* A restart passes m's own strings. */
-	struct mon next = {.pid = pid, .started_ms = cli_mono_ms()};
+	struct mon next = {
+	    .pid = pid, .started_ms = cli_mono_ms(), .log_from = log_from};
 	snprintf(next.tap, sizeof next.tap, "%s", tap);
 	snprintf(next.image, sizeof next.image, "%s", image);
 	snprintf(next.target, sizeof next.target, "%s", target);
@@ -165,6 +173,7 @@ static void saved_running(struct sup *s)
 	kv_setf(&s->state, "started", "%llu", (unsigned long long)cli_now_ns());
 	kv_set(&s->state, "image", s->cur.image);
 	kv_set(&s->state, "tap", s->cur.tap);
+	kv_setf(&s->state, "log_from", "%lld", (long long)s->cur.log_from);
 	kv_set(&s->state, "exit", "");
 	kv_set(&s->state, "signal", "");
 	sup_save(s);

@@ -11,6 +11,7 @@ struct mon {
 	char image[CLI_PATH_MAX];
 	char target[8];
 	uint64_t started_ms; /* monotonic */
+	off_t log_from;      /* its console starts here in console.log */
 };
 
 struct sup {
@@ -37,6 +38,8 @@ int sup_start(struct sup *s, struct mon *m, const char *image,
 void sup_log(struct sup *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sup_save(struct sup *s);
+/* console.log's length now. */
+off_t sup_log_size(const struct sup *s);
 unsigned sup_grace_ms(const struct sup *s);
 
 /* replace.c: a request (SIGHUP), then its steps at each tick. */

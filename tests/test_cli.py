@@ -321,8 +321,12 @@ def test_replace_loses_nothing(env):
     assert [l for l in links(ns) if l.startswith("ig")] == [new["tap"]]
     log = cli("logs", "svc").stdout
     assert "replace: ok" in log and "the old guest stopped (status 0)" in log
-    # The new guest answers; the old one printed its counters as it stopped.
+    # The new guest answers; the old one printed its counters as it stopped,
+    # which ps does not take for the new one's.
     assert dig(ns, "10.79.0.10") == "192.0.2.10"
+    assert cli.guest("svc")["frames_in"] == -1
+    wait_until("the new guest's counters", lambda: json.loads(
+        cli("ps", "--json", "--counters", "svc").stdout)[0]["frames_in"] > 0)
 
     # An image that never says it serves: the replacement fails and the
     # guest that serves stays.
