@@ -139,6 +139,10 @@ static int rm_one(const char *name, bool force)
 			goto done;
 		}
 	}
+	/* An exited guest's supervisor may still be finishing (its --rm, its
+	 * last state): the record is its until it is gone. */
+	for (int i = 0; i < 500 && st_alive(name); i++)
+		cli_sleep_ms(10);
 	int lock = st_lock();
 	/* A supervisor that was killed left its tap behind. */
 	const char *tap = kv_get(&state, "tap");

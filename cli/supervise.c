@@ -210,6 +210,10 @@ static void cur_exited(struct sup *s, int ws)
 		sup_log(s, "the guest's monitor was killed by SIG%s",
 			sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	if (!restart_wanted(s, code)) {
+		/* Its tap goes first: "exited" means nothing of it is left. */
+		if (*s->cur.tap)
+			net_tap_delete(s->netns, s->cur.tap);
+		s->cur.tap[0] = 0;
 		kv_set(&s->state, "status", "exited");
 		sup_save(s);
 		return;
