@@ -119,6 +119,10 @@ bool sched_timer_armed(const struct sched_timer *t);
 struct sched_poller {
 	int (*poll)(void *arg, uint64_t now);
 	void *arg;
+	/* If not NULL, runs every turn before the loop hands control to the
+	 * host (or sleeps): for output the driver held back while fibers ran,
+	 * to send it in one batch.  It must not block. */
+	void (*flush)(void *arg);
 };
 
 /* Registers p for the guest's lifetime.  Returns 0 or -ENOSPC. */

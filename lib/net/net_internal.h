@@ -211,6 +211,9 @@ void pkt_chain_trim(struct pkt *p, uint32_t len);
 
 /* netif.c */
 int net_init(void); /* the start-of-day hook; public for the fuzzer */
+/* Output held back while fibers ran, sent before the loop's next exit to
+ * the host (TCP sets it once used, so images without TCP do not link it). */
+extern void (*net_flush_hook)(void);
 void net_if_output(struct netif *ifp, struct pkt *p); /* consumes p */
 
 /* checksum.c: the Internet checksum (RFC 1071). */

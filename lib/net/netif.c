@@ -162,7 +162,16 @@ static int netif_poll(void *arg, uint64_t now)
 	return work;
 }
 
-static struct sched_poller poller = {.poll = netif_poll};
+void (*net_flush_hook)(void);
+
+static void netif_flush(void *arg)
+{
+	(void)arg;
+	if (net_flush_hook)
+		net_flush_hook();
+}
+
+static struct sched_poller poller = {.poll = netif_poll, .flush = netif_flush};
 
 /*
  * The pool: CONFIG_NET_PKTS packets, or as many as a quarter of a small

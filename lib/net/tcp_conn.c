@@ -166,6 +166,7 @@ void tcp_conn_free(struct tcp_conn *c)
 	if (c->state != TCP_CLOSED)
 		tcp_set_state(c, TCP_CLOSED);
 	unhash(c);
+	tcp_output_forget(c);
 	while ((p = tcp_sndq_pop(&c->sndq)))
 		pkt_free(p);
 	free_queue(&c->rcvq);

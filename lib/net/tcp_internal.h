@@ -213,6 +213,9 @@ struct tcp_conn {
 	uint8_t challenges;
 
 	struct sched_waitq readers, writers;
+	/* Written data waiting for the end of the turn (tcp_output_later). */
+	struct tcp_conn *flush_next;
+	bool flush_queued;
 };
 
 /* The sequence number and payload of a packet on a TCP queue; the payload
@@ -295,6 +298,12 @@ unsigned tcp_opt_build(uint8_t *p, const struct tcp_opts *o);
 /* Sends what the windows, Nagle and the queue allow, then an ACK if one is
  * owed. */
 void tcp_output(struct tcp_conn *c);
+/* tcp_output at the end of the scheduler's turn, once every fiber that
+ * runs in it has written: consecutive writes leave as one TSO frame
+ * rather than a frame each (Linux's autocorking does the like). */
+void tcp_output_later(struct tcp_conn *c);
+/* Takes c off that list (it is being freed). */
+void tcp_output_forget(struct tcp_conn *c);
 void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_ack(struct tcp_conn *c);
 /* An RST answering a segment that has no connection (RFC 9293 3.10.7.1). */

@@ -462,6 +462,39 @@ bool tcp_send_new(struct tcp_conn *c)
 	return true;
 }
 
+static struct tcp_conn *flush_list;
+
+static void flush(void)
+{
+	struct tcp_conn *c;
+	while ((c = flush_list)) {
+		flush_list = c->flush_next;
+		c->flush_queued = false;
+		tcp_output(c);
+	}
+}
+
+void tcp_output_forget(struct tcp_conn *c)
+{
+	if (!c->flush_queued)
+		return;
+	struct tcp_conn **pp = &flush_list;
+	while (*pp != c)
+		pp = &(*pp)->flush_next;
+	*pp = c->flush_next;
+	c->flush_queued = false;
+}
+
+void tcp_output_later(struct tcp_conn *c)
+{
+	if (c->flush_queued)
+		return;
+	net_flush_hook = flush;
+	c->flush_queued = true;
+	c->flush_next = flush_list;
+	flush_list = c;
+}
+
 void tcp_retransmit_first(struct tcp_conn *c)
 {
 	struct pkt *p = c->sndq.head;

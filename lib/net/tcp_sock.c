@@ -225,7 +225,7 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 		c->snd_end += n;
 		done += n;
 	}
-	tcp_output(c);
+	tcp_output_later(c);
 	return (int)done;
 }
 

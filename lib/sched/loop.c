@@ -81,6 +81,9 @@ static void turn(void)
 	uint64_t now, ready = 0;
 
 	sched_state.stats.turns++;
+	for (unsigned i = 0; i < npollers; i++)
+		if (pollers[i]->flush)
+			pollers[i]->flush(pollers[i]->arg);
 	if (!sched_state.runq.head) {
 		if (!sched_timers_any() && !npollers)
 			deadlock();
