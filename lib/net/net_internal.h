@@ -198,6 +198,10 @@ uint32_t pkt_headroom(const struct pkt *p);
 unsigned pkt_pool_in_use(void);
 /* Packets free in the pool. */
 unsigned pkt_pool_free(void);
+/* Waits until more than `above` packets are free (or the deadline:
+ * -ETIMEDOUT), in the order the callers came: a writer that found the pool
+ * short gets the next packets, not whichever fiber polls first. */
+int pkt_pool_wait(unsigned above, uint64_t deadline_ns);
 /* One more reference to p: pkt_free then drops one until the last. */
 void pkt_ref(struct pkt *p);
 /* A frame's bytes: every piece's data and external bytes. */

@@ -9,6 +9,8 @@
 static struct pkt *free_list;
 static struct pkt_meta *pool;
 static unsigned pool_size, in_use;
+static struct sched_waitq waiters; /* pkt_pool_wait, first come first served */
+static unsigned wait_above;
 
 int pkt_pool_init(unsigned n)
 {
@@ -83,6 +85,18 @@ static void unref(struct pkt *p, struct pkt_meta *m)
 	m->next = free_list;
 	free_list = p;
 	in_use--;
+	if (wait_above && pool_size - in_use > wait_above)
+		sched_wake_one(&waiters);
+}
+
+int pkt_pool_wait(unsigned above, uint64_t deadline_ns)
+{
+	wait_above = above;
+	int rc = sched_wait(&waiters, deadline_ns);
+	/* Pass the turn on: one packet freed may be followed by many. */
+	if (pool_size - in_use > above)
+		sched_wake_one(&waiters);
+	return rc;
 }
 
 void pkt_free(struct pkt *p)

@@ -201,14 +201,23 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 		if (room && !p && pkt_pool_free() > CONFIG_NET_TCP_RESERVE_PKTS)
 			p = new_segment(c);
 		if (!room || !p) {
-			/* Full, or no packet: wait for ACKs to free some (a
-			 * short wait for the pool, which no wake signals). */
+			/* Full: wait for ACKs to free some; no packet: wait
+			 * in line for the pool (the reserve is for receiving),
+			 * or for an error or shutdown, checked each 100 ms. */
 			tcp_output(c);
-			uint64_t until = deadline_ns;
-			if (room && sched_now() + 10 * TCP_MS < until)
-				until = sched_now() + 10 * TCP_MS;
-			if (sched_wait(&c->writers, until) == -ETIMEDOUT &&
-			    until == deadline_ns)
+			int rc;
+			if (room) {
+				uint64_t until = deadline_ns;
+				if (sched_now() + 100 * TCP_MS < until)
+					until = sched_now() + 100 * TCP_MS;
+				rc = pkt_pool_wait(CONFIG_NET_TCP_RESERVE_PKTS,
+						   until);
+				if (rc == -ETIMEDOUT && until != deadline_ns)
+					rc = 0;
+			} else {
+				rc = sched_wait(&c->writers, deadline_ns);
+			}
+			if (rc == -ETIMEDOUT)
 				return done ? (int)done : -ETIMEDOUT;
 			continue;
 		}
