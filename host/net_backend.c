@@ -70,6 +70,12 @@ static int open_tap(const struct host_net_dev *d)
 		syscall3(SYS_close, fd, 0, 0);
 		no_such_tap(d);
 	}
+	/* The header's size is the device's, not the descriptor's: another
+	 * program (QEMU: 12 bytes) may have left it changed. */
+	int hdr = sizeof(struct kernel_virtio_net_hdr);
+	rc = syscall3(SYS_ioctl, fd, TUNSETVNETHDRSZ, &hdr);
+	if (rc < 0)
+		fail(d, "cannot set the tap device's header size", rc);
 	return (int)fd;
 }
 

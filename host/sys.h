@@ -98,21 +98,22 @@ static inline _Noreturn void sys_exit(int status)
 #define POLLIN  0x1
 #define POLLOUT 0x4
 
-#define AF_INET       2
-#define SOCK_DGRAM    2
-#define SOCK_NONBLOCK 04000
-#define SOCK_CLOEXEC  02000000
-#define TUNSETIFF     0x400454ca
-#define TUNGETIFF     0x800454d2
-#define TUNSETOFFLOAD 0x400454d0
-#define TUN_F_CSUM    0x01
-#define TUN_F_TSO4    0x02
-#define SIOCGIFINDEX  0x8933
-#define IFF_TAP       0x0002
-#define IFF_NO_PI     0x1000
-#define IFF_PERSIST   0x0800
-#define IFF_VNET_HDR  0x4000
-#define IFNAMSIZ      16
+#define AF_INET         2
+#define SOCK_DGRAM      2
+#define SOCK_NONBLOCK   04000
+#define SOCK_CLOEXEC    02000000
+#define TUNSETIFF       0x400454ca
+#define TUNGETIFF       0x800454d2
+#define TUNSETOFFLOAD   0x400454d0
+#define TUNSETVNETHDRSZ 0x400454d8
+#define TUN_F_CSUM      0x01
+#define TUN_F_TSO4      0x02
+#define SIOCGIFINDEX    0x8933
+#define IFF_TAP         0x0002
+#define IFF_NO_PI       0x1000
+#define IFF_PERSIST     0x0800
+#define IFF_VNET_HDR    0x4000
+#define IFNAMSIZ        16
 
 struct kernel_pollfd {
 	int fd;

@@ -90,6 +90,28 @@ def test_ping_1000_at_1ms_no_loss(ns, target):
     assert g.stop() == 0
 
 
+LEAVE_12_BYTE_HEADER = r'''
+import fcntl, struct, sys
+fd = open("/dev/net/tun", "r+b", buffering=0)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", sys.argv[1].encode(), 0x0002 | 0x1000 | 0x4000))
+fcntl.ioctl(fd, 0x400454d8, struct.pack("i", 12))  # TUNSETVNETHDRSZ, as QEMU sets it
+'''
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_tap_left_with_another_header_size_still_works(ns, target):
+    """The virtio-net header's size belongs to the tap device and outlives
+    whoever set it (QEMU leaves 12 bytes): the host sets its own."""
+    ns.tap("tap0", f"{HOST_IP}/24")
+    r = ns.run([PYTHON, "-c", LEAVE_12_BYTE_HEADER, "tap0"])
+    assert r.returncode == 0, r.stderr
+    g = Guest(ns, target, "echo", [f"service=tap0,mac={GUEST_MAC}"], [f"--ipv4={GUEST_IP}/24"])
+    g.wait_for(r"^echo: serving UDP port 7")
+    r = ping(ns, "-c", "20", "-i", "0.01", "-W", "1", GUEST_IP)
+    assert received(r.stdout) == (20, 20), r.stdout
+    assert g.stop() == 0
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_8000_byte_pings_are_fragmented_both_ways(ns, target):
     g = echo_guest(ns, target)
