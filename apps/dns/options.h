@@ -12,6 +12,8 @@
  * slots keep the batches whole; the pool is the four rings' worth that
  * rings of 128 slots need (ingot/options.h), 1 MiB. */
 #define CONFIG_NET_RING_SLOTS 128
+/* Queries and answers are small: no TSO (options.h says why). */
+#define CONFIG_NET_TSO 0
 #define CONFIG_NET_PKTS       512
 
 /* Queries come in one datagram; a fragmented one is rare enough to

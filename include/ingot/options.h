@@ -86,6 +86,13 @@
 #define CONFIG_NET_RING_SLOTS 256
 #endif
 
+/* Whether to take TSO when the host offers it (abi.h): 64 KiB TCP frames
+ * both ways.  An app of small messages (DNS) gains nothing by it, and each
+ * host read then offers the kernel 33 buffers instead of one. */
+#ifndef CONFIG_NET_TSO
+#define CONFIG_NET_TSO 1
+#endif
+
 /* Frames waiting for room on a TX ring. */
 #ifndef CONFIG_NET_TXQ_MAX
 #define CONFIG_NET_TXQ_MAX 512
@@ -241,6 +248,9 @@
     CONFIG_NET_TCP_KEEPALIVE_INTVL_MS < 1 ||                                   \
     CONFIG_NET_TCP_KEEPALIVE_PROBES < 1
 #error "CONFIG_NET_TCP_KEEPALIVE_*: idle >= 0, interval and probes >= 1"
+#endif
+#if CONFIG_NET_TSO != 0 && CONFIG_NET_TSO != 1
+#error "CONFIG_NET_TSO must be 0 or 1"
 #endif
 #if CONFIG_NET_TCP_CC != 1 && CONFIG_NET_TCP_CC != 2
 #error "CONFIG_NET_TCP_CC must be 1 (NewReno) or 2 (CUBIC)"

@@ -196,13 +196,13 @@ static int pools(unsigned nifs)
 	return ipv4_reass_init();
 }
 
-/* The offloads to take of those offered: checksums always; TSO while the
- * RX ring can hold a 64 KiB frame twice over (abi.h: the host waits for
- * buffers enough for one). */
+/* The offloads to take of those offered: checksums always; TSO if the app
+ * wants it (CONFIG_NET_TSO) and the RX ring can hold a 64 KiB frame twice
+ * over (abi.h: the host waits for buffers enough for one). */
 static uint32_t offloads(uint32_t offered)
 {
 	uint32_t f = offered & INGOT_NET_F_CSUM;
-	if (f && (offered & INGOT_NET_F_TSO4) &&
+	if (CONFIG_NET_TSO && f && (offered & INGOT_NET_F_TSO4) &&
 	    ring_slots >= INGOT_NET_CHAIN_MAX)
 		f |= INGOT_NET_F_TSO4;
 	return f;
