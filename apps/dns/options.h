@@ -13,8 +13,8 @@
  * rings of 128 slots need (ingot/options.h), 1 MiB. */
 #define CONFIG_NET_RING_SLOTS 128
 /* Queries and answers are small: no TSO (options.h says why). */
-#define CONFIG_NET_TSO 0
-#define CONFIG_NET_PKTS       512
+#define CONFIG_NET_TSO  0
+#define CONFIG_NET_PKTS 512
 
 /* Queries come in one datagram; a fragmented one is rare enough to
  * reassemble one at a time (64 KiB). */
