@@ -125,7 +125,11 @@ struct pkt_meta {
 	uint8_t *tx_l4;
 	uint16_t tx_flags, tx_gso_size;
 	uint8_t tx_csum_off; /* of the checksum field in the header at tx_l4 */
-	bool csum_ok;        /* RX: the host says the checksum needs no check */
+	/* TX: past CONFIG_NET_TXQ_MAX (which bounds what a datagram flood
+	 * queues) queued all the same: a TCP segment, bounded by its
+	 * connection's windows and the pool, whose loss would cost an RTO. */
+	bool tx_keep;
+	bool csum_ok; /* RX: the host says the checksum needs no check */
 };
 
 static inline struct pkt_meta *pkt_meta(struct pkt *p)

@@ -110,7 +110,7 @@ void net_if_output(struct netif *ifp, struct pkt *p)
 	}
 	if (!ifp->txq.head && tx_put(ifp, p))
 		return;
-	if (ifp->txq.len >= CONFIG_NET_TXQ_MAX) {
+	if (ifp->txq.len >= CONFIG_NET_TXQ_MAX && !pkt_meta(p)->tx_keep) {
 		ifp->count.tx_drop_queue_full++;
 		pkt_free(p);
 		return;

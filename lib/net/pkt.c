@@ -59,6 +59,7 @@ struct pkt *pkt_alloc(void)
 	m->tx_ext = NULL;
 	m->tx_ext_len = 0;
 	m->tx_flags = 0;
+	m->tx_keep = false;
 	m->csum_ok = false;
 	in_use++;
 	pkt_reserve(p, NET_PKT_HEADROOM);
@@ -110,6 +111,7 @@ void pkt_free(struct pkt *p)
 		m->tx_ext = NULL;
 		m->tx_ext_len = 0;
 		m->tx_flags = 0;
+		m->tx_keep = false;
 		unref(p, m);
 		p = next;
 	}

@@ -143,6 +143,7 @@ static void send_ip(struct netif *ifp, uint32_t nh, uint32_t lip, uint32_t rip,
 		return;
 	}
 	tcp_count.segs_out++;
+	pkt_meta(p)->tx_keep = true;
 	ipv4_send(ifp, p, IPPROTO_TCP, lip, rip, nh);
 }
 
