@@ -98,7 +98,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv soak-tcp bench-kv bench-blk fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv soak-tcp bench-kv bench-blk fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -424,7 +424,7 @@ soak-tcp: deps
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -m pytest -q tests/soak_tcp.py
 
-bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-kv bench-blk
+bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps bench-kv bench-blk
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
@@ -459,6 +459,14 @@ bench-http: deps
 	@tools/deps bench
 	@$(MAKE) --no-print-directory all
 	@flock /tmp/ingot-bench.lock bench/http/run
+$(BUILD)/bench/%: bench/http/%.c
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+bench-http-steps: deps
+	@tools/deps test
+	@tools/deps bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/openloop
+	@flock /tmp/ingot-bench.lock bench/http/steps
 bench-dns: deps
 	@tools/deps test
 	@tools/deps bench
