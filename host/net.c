@@ -51,7 +51,7 @@ bool host_net_info(unsigned handle, struct ingot_net_info *info)
 	if (!d)
 		return false;
 	memcpy(info->mac, d->mac, 6);
-	info->mtu = 1500;
+	info->mtu = d->mtu;
 	info->features = d->ring.offered;
 	return true;
 }

@@ -18,6 +18,7 @@ struct host_net_dev {
 	uint16_t port[2]; /* udp: local, remote */
 	uint8_t mac[6];
 	bool no_offload; /* ,offload=off: offer the guest none */
+	uint16_t mtu;    /* ,mtu=N: the guest's MTU (IP bytes), 1500 */
 	int handle;      /* -1 until setup */
 	int fd;
 	struct host_ring_dev ring;

@@ -1,7 +1,7 @@
 /*
- * --net NAME=BACKEND[,mac=MAC]: the option's syntax, checked in full before
- * anything is opened (see net.h).  The default MAC address is stable per
- * backend, so a guest keeps its address across restarts.
+ * --net NAME=BACKEND[,mac=MAC][,mtu=N][,offload=off]: the option's syntax,
+ * checked in full before anything is opened (see net.h).  The default MAC
+ * address is stable per backend, so a guest keeps its address across restarts.
  */
 #include <stdio.h>
 #include <string.h>
@@ -137,6 +137,7 @@ const char *host_net_option(const char *spec)
 
 	default_mac(d->backend, d->mac);
 	d->no_offload = false;
+	d->mtu = 1500;
 	while (comma) {
 		const char *opt = comma + 1;
 		comma = strchr(opt, ',');
@@ -150,9 +151,22 @@ const char *host_net_option(const char *spec)
 		} else if (olen == 11 && strncmp(opt, "offload=off", 11) == 0) {
 			d->no_offload = true;
 			continue;
+		} else if (olen > 4 && olen <= 8 &&
+			   strncmp(opt, "mtu=", 4) == 0) {
+			unsigned v = 0;
+			size_t i = 4;
+			for (; i < olen && opt[i] >= '0' && opt[i] <= '9'; i++)
+				v = v * 10 + (unsigned)(opt[i] - '0');
+			if (i == olen && v >= 576 && v <= 1500) {
+				d->mtu = (uint16_t)v;
+				continue;
+			}
+			return fail(spec,
+				    "mtu= takes 576 to 1500 (bytes of IP)");
 		}
 		return fail(spec, "expected after the backend only ,mac=XX:XX:"
-				  "XX:XX:XX:XX (unicast) and ,offload=off");
+				  "XX:XX:XX:XX (unicast), ,mtu=N and "
+				  ",offload=off");
 	}
 	d->handle = -1;
 	d->fd = -1;

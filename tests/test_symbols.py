@@ -8,7 +8,7 @@ silently replace a libc function of that name, or fail to link.  The rule:
   not listed there uses its folder's name and `_`, so lib/blk exports blk_*),
   or with `ingot_` (the platform ABI's prefix, include/ingot/abi.h);
 - lib/net's prefixes are its own and its protocols' (net_, pkt_, eth_, arp_,
-  ipv4_, icmp_, udp_, tcp_, dhcp_): the names its public header and its files use;
+  ipv4_, icmp_, udp_, tcp_, dhcp_, nat_): the names its public header and its files use;
 - libc defines, besides libc_*, exactly the standard names in LIBC_STANDARD.
 
 Everything else is static, or renamed.  The archives are found by globbing
@@ -26,7 +26,7 @@ from conftest import BUILD, ROOT
 PREFIXES = {
     "libc": ("libc_",),
     "sched": ("sched_",),
-    "net": ("net_", "pkt_", "eth_", "arp_", "ipv4_", "icmp_", "udp_", "tcp_", "dhcp_"),
+    "net": ("net_", "pkt_", "eth_", "arp_", "ipv4_", "icmp_", "udp_", "tcp_", "dhcp_", "nat_"),
     "dns": ("dns_",),
 }
 ABI_PREFIX = "ingot_"

@@ -112,6 +112,30 @@ struct pkt *udp_recv_pkt(struct udp_sock *s, struct net_addr *from,
  * allows is fragmented (copied). */
 int udp_send_pkt(struct udp_sock *s, struct pkt *p, const struct net_addr *to);
 
+/* --- interfaces and forwarding ------------------------------------------- */
+
+/* Interfaces are numbered from 0 to net_if_count() - 1 in the image's
+ * device order; each has its device's name in the manifest. */
+unsigned net_if_count(void);
+const char *net_if_name(unsigned i);
+
+enum net_verdict { NET_PASS, NET_DROP };
+
+/*
+ * A packet filter (a firewall).  It sees every IPv4 datagram received that
+ * passed the header checks (version, lengths, header checksum): p->data is
+ * its IPv4 header, p->len the whole datagram (fragments are reassembled
+ * first, as Linux does under conntrack: a datagram whose fragments never
+ * all come is never seen), in_if the interface it came in on, out_if the
+ * one it would be forwarded out of (CONFIG_NET_FORWARD), or -1 when it is
+ * for the guest itself.  Source NAT comes after the filter, its reversal
+ * before: the filter sees inside addresses.  What the guest itself sends
+ * is not filtered.  The filter must not change the packet.
+ */
+typedef enum net_verdict (*net_filter_fn)(const struct pkt *p, int in_if,
+					  int out_if);
+void net_set_filter(net_filter_fn fn);
+
 /* --- counters ------------------------------------------------------------- */
 
 /* Prints every interface's counters (frames and bytes in and out per

@@ -125,6 +125,30 @@
 #define CONFIG_NET_UDP_QUEUE 256
 #endif
 
+/* IPv4 forwarding between the interfaces (a router, a firewall): packets
+ * for other hosts are routed on instead of dropped.  Needs CONFIG_NET_TSO
+ * 0: a forwarder passes on frames of at most the MTU. */
+#ifndef CONFIG_NET_FORWARD
+#define CONFIG_NET_FORWARD 0
+#endif
+
+/* Static routes, compiled in: items separated by spaces, each
+ * "PREFIX/LEN,via=ADDR", "PREFIX/LEN,dev=NAME" or "default,via=ADDR"; the
+ * image's --route=ITEM arguments add to them (lib/net/route.c). */
+#ifndef CONFIG_NET_ROUTES
+#define CONFIG_NET_ROUTES ""
+#endif
+
+/* Source NAT (masquerade) for what is forwarded out of the interface of
+ * this name ("": none; the image's --masquerade=NAME overrides it), and
+ * the translations it keeps at most (lib/net/nat.c). */
+#ifndef CONFIG_NET_MASQUERADE
+#define CONFIG_NET_MASQUERADE ""
+#endif
+#ifndef CONFIG_NET_NAT_ENTRIES
+#define CONFIG_NET_NAT_ENTRIES 4096
+#endif
+
 /* The address: "dhcp", or "ADDR/PREFIX"; the image's --ipv4 overrides it. */
 #ifndef CONFIG_NET_IPV4
 #define CONFIG_NET_IPV4 "dhcp"
@@ -251,6 +275,15 @@
 #endif
 #if CONFIG_NET_TSO != 0 && CONFIG_NET_TSO != 1
 #error "CONFIG_NET_TSO must be 0 or 1"
+#endif
+#if CONFIG_NET_FORWARD != 0 && CONFIG_NET_FORWARD != 1
+#error "CONFIG_NET_FORWARD must be 0 or 1"
+#endif
+#if CONFIG_NET_FORWARD && CONFIG_NET_TSO
+#error "CONFIG_NET_FORWARD needs CONFIG_NET_TSO 0 (frames of at most the MTU)"
+#endif
+#if CONFIG_NET_NAT_ENTRIES < 1 || CONFIG_NET_NAT_ENTRIES > 28232
+#error "CONFIG_NET_NAT_ENTRIES must be from 1 to 28232 (ports 32768-60999)"
 #endif
 #if CONFIG_NET_TCP_CC != 1 && CONFIG_NET_TCP_CC != 2
 #error "CONFIG_NET_TCP_CC must be 1 (NewReno) or 2 (CUBIC)"

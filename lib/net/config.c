@@ -121,6 +121,11 @@ int net_start(int argc, char **argv)
 		if (rc < 0)
 			return rc;
 	}
+	int rc = ipv4_route_configure(argc, argv);
+	if (rc == 0)
+		rc = nat_configure(argc, argv);
+	if (rc < 0)
+		return rc;
 	/* Counters on exit and on request (SIGUSR1 to the host). */
 	atexit(net_print_counters);
 	sched_on_report(net_print_counters);

@@ -20,6 +20,7 @@ void eth_input(struct netif *ifp, struct pkt *p)
 		pkt_free(p);
 		return;
 	}
+	pkt_meta(p)->link_broadcast = h[0] & 1;
 	uint16_t type = get16(h + 12);
 	pkt_pull(p, ETH_HLEN);
 	switch (type) {

@@ -1,9 +1,8 @@
 /*
  * IPv4 (RFC 791, RFC 1122 host requirements): header validation, delivery
- * to ICMP and UDP, fragments to reassembly, a routing table (connected
- * networks and a default route, longest prefix first), and output with
- * fragmentation of datagrams larger than the MTU.  A host, not a router:
- * packets for other addresses are dropped, not forwarded.
+ * to ICMP, UDP and TCP, fragments to reassembly, and output with
+ * fragmentation of datagrams larger than the MTU.  Packets for other
+ * addresses are dropped, or with CONFIG_NET_FORWARD routed on (forward.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -16,14 +15,52 @@
 
 static uint16_t next_id;
 
+bool ipv4_is_local(uint32_t dst)
+{
+	for (unsigned i = 0; i < net_nifs; i++)
+		if (net_ifs[i].ip && dst == net_ifs[i].ip)
+			return true;
+	return false;
+}
+
+/* For this host: an address of any interface (the weak host model, as
+ * Linux), or a broadcast on ifp's link. */
 bool ipv4_is_ours(const struct netif *ifp, uint32_t dst)
 {
 	if (dst == IP_BROADCAST)
 		return true;
 	if (!ifp->ip)
-		return ifp->dhcp; /* DHCP offers come before an address */
-	return dst == ifp->ip ||
+		return ifp->dhcp || ipv4_is_local(dst); /* DHCP offers come
+							   before an address */
+	return ipv4_is_local(dst) ||
 	       (ifp->netmask != 0xffffffff && dst == (ifp->ip | ~ifp->netmask));
+}
+
+/* Whether a datagram not for us may be forwarded (RFC 1812 5.3.7): to a
+ * unicast address, from one, not sent to the link's broadcast. */
+static bool forwardable(struct pkt *p, uint32_t src, uint32_t dst)
+{
+	return !pkt_meta(p)->link_broadcast && (dst >> 28) < 14 &&
+	       (dst >> 24) != 0 && (dst >> 24) != 127 && (src >> 24) != 0 &&
+	       (src >> 28) < 14;
+}
+
+/* Packets for other hosts: to the route, through the filter. */
+static void forward(struct netif *ifp, struct pkt *p, uint32_t src,
+		    uint32_t dst)
+{
+	uint32_t nh;
+	struct netif *out;
+	if (!forwardable(p, src, dst)) {
+		ifp->count.ip_fwd_drop_not_unicast++;
+	} else if (!(out = ipv4_route(dst, &nh))) {
+		ifp->count.ip_drop_no_route++;
+		icmp_error(p->data, p->len, 3, 0, 0, 0); /* net unreachable */
+	} else if (ipv4_filter(ifp, p, out) == NET_PASS) {
+		ipv4_forward(ifp, p, out, nh);
+		return;
+	}
+	pkt_free(p);
 }
 
 void ipv4_input(struct netif *ifp, struct pkt *p)
@@ -51,7 +88,8 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		goto drop;
 	}
 	uint32_t src = get32(h + 12), dst = get32(h + 16);
-	if (!ipv4_is_ours(ifp, dst)) {
+	bool local = ipv4_is_ours(ifp, dst);
+	if (!local && !CONFIG_NET_FORWARD) {
 		ifp->count.ip_drop_not_for_us++;
 		goto drop;
 	}
@@ -69,7 +107,8 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 	pkt_chain_trim(p, total); /* Ethernet padding */
 	pkt_meta(p)->src_ip = src;
 	pkt_meta(p)->dst_ip = dst;
-	if (get16(h + 6) & (IP_MF | IP_OFFMASK)) {
+	if ((get16(h + 6) & (IP_MF | IP_OFFMASK)) &&
+	    (local || ipv4_forward_whole())) {
 		ifp->count.ip_frag_in++;
 		p = ipv4_reass_input(ifp, p);
 		if (!p)
@@ -77,6 +116,26 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		h = p->data;
 		hlen = (h[0] & 0xf) * 4;
 	}
+	if (CONFIG_NET_FORWARD && nat_active()) {
+		/* NAT rewrites checksums by difference: complete sums first. */
+		if (pkt_meta(p)->csum_start && !ipv4_csum_complete(p)) {
+			ifp->count.ip_drop_bad_header++;
+			goto drop;
+		}
+		if (local && nat_inbound(ifp, p)) {
+			dst = get32(h + 16);
+			pkt_meta(p)->dst_ip = dst;
+			local = false;
+		} else if (!local && nat_passthrough(ifp, p) < 0) {
+			goto drop;
+		}
+	}
+	if (!local) {
+		forward(ifp, p, src, dst);
+		return;
+	}
+	if (ipv4_filter(ifp, p, NULL) == NET_DROP)
+		goto drop;
 	pkt_meta(p)->ip_hlen = (uint16_t)hlen;
 	uint8_t proto = h[9];
 	switch (proto) {
@@ -100,36 +159,6 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 	}
 drop:
 	pkt_free(p);
-}
-
-/* Longest prefix first: connected networks, then default routes. */
-struct netif *ipv4_route(uint32_t dst, uint32_t *next_hop)
-{
-	struct netif *best = NULL;
-	uint32_t best_mask = 0;
-	for (unsigned i = 0; i < net_nifs; i++) {
-		struct netif *ifp = &net_ifs[i];
-		if (dst == IP_BROADCAST && (ifp->ip || ifp->dhcp)) {
-			*next_hop = dst;
-			return ifp;
-		}
-		if (!ifp->ip)
-			continue;
-		if ((dst & ifp->netmask) == (ifp->ip & ifp->netmask) &&
-		    (!best || ifp->netmask > best_mask)) {
-			best = ifp;
-			best_mask = ifp->netmask;
-			*next_hop = dst;
-		}
-	}
-	if (best)
-		return best;
-	for (unsigned i = 0; i < net_nifs; i++)
-		if (net_ifs[i].ip && net_ifs[i].gateway) {
-			*next_hop = net_ifs[i].gateway;
-			return &net_ifs[i];
-		}
-	return NULL;
 }
 
 static void put_header(uint8_t *h, unsigned total, uint16_t id, uint16_t frag,

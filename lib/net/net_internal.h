@@ -46,6 +46,11 @@
 	X(ip_drop_not_for_us)                                                  \
 	X(ip_drop_unknown_protocol)                                            \
 	X(ip_drop_no_route)                                                    \
+	X(ip_drop_filtered)                                                    \
+	X(ip_forwarded)                                                        \
+	X(ip_fwd_drop_ttl)                                                     \
+	X(ip_fwd_drop_too_big)                                                 \
+	X(ip_fwd_drop_not_unicast)                                             \
 	X(ip_frag_in)                                                          \
 	X(ip_reassembled)                                                      \
 	X(ip_frag_drop_overlap)                                                \
@@ -66,6 +71,12 @@
 	X(udp_drop_bad_checksum)                                               \
 	X(udp_drop_no_port)                                                    \
 	X(udp_drop_queue_full)                                                 \
+	X(nat_out)                                                             \
+	X(nat_in)                                                              \
+	X(nat_mappings)                                                        \
+	X(nat_expired)                                                         \
+	X(nat_drop_table_full)                                                 \
+	X(nat_drop_unsupported)                                                \
 	X(dhcp_offers)                                                         \
 	X(dhcp_acks)                                                           \
 	X(dhcp_naks)                                                           \
@@ -129,7 +140,12 @@ struct pkt_meta {
 	 * queues) queued all the same: a TCP segment, bounded by its
 	 * connection's windows and the pool, whose loss would cost an RTO. */
 	bool tx_keep;
-	bool csum_ok; /* RX: the host says the checksum needs no check */
+	bool csum_ok;        /* RX: the host says the checksum needs no check */
+	bool link_broadcast; /* RX: sent to the Ethernet broadcast address */
+	/* RX: a frame from this host whose TCP or UDP checksum holds only
+	 * the pseudo-header's sum (abi.h): where the sum starts, from the
+	 * frame's first byte (0: none), and its field's offset from there. */
+	uint16_t csum_start, csum_off;
 };
 
 static inline struct pkt_meta *pkt_meta(struct pkt *p)
@@ -262,8 +278,44 @@ int ipv4_output_buf(const void *hdr, size_t hlen, const void *payload,
  * headroom for the headers) on ifp to next hop nh.  Consumes p. */
 void ipv4_send(struct netif *ifp, struct pkt *p, uint8_t proto, uint32_t src,
 	       uint32_t dst, uint32_t nh);
-struct netif *ipv4_route(uint32_t dst, uint32_t *next_hop);
 bool ipv4_is_ours(const struct netif *ifp, uint32_t dst);
+/* Whether dst is the address of one of the interfaces. */
+bool ipv4_is_local(uint32_t dst);
+
+/* route.c: the interface and next hop towards dst, NULL when there is no
+ * route; the routes of the build and the boot arguments, at start. */
+struct netif *ipv4_route(uint32_t dst, uint32_t *next_hop);
+int ipv4_route_configure(int argc, char **argv);
+
+/* forward.c */
+/* Whether datagrams are reassembled before forwarding (for the filter or
+ * NAT, which need the ports), as they are for local delivery. */
+bool ipv4_forward_whole(void);
+/* The filter's verdict on p (an IPv4 datagram) from in, to out or (NULL)
+ * the guest itself; a drop is counted. */
+enum net_verdict ipv4_filter(struct netif *in, struct pkt *p,
+			     struct netif *out);
+/* Sends p (data: its IPv4 header) on out to nh, or answers with an ICMP
+ * error.  Consumes p. */
+void ipv4_forward(struct netif *in, struct pkt *p, struct netif *out,
+		  uint32_t nh);
+/* Completes p's partial checksum (pkt_meta.csum_start); false if its
+ * offsets do not fit the datagram. */
+bool ipv4_csum_complete(struct pkt *p);
+
+/* nat.c: masquerade (source NAT) on one interface. */
+int nat_configure(int argc, char **argv);
+bool nat_active(void);
+/* Translates p (data: its IPv4 header) leaving by out; 0, or a negative
+ * error when it cannot be (counted; the caller drops p). */
+int nat_outbound(struct netif *out, struct pkt *p);
+/* Gives a reply (or an ICMP error about a translated datagram) arriving on
+ * ifp back to the inside host it is for: whether p was translated. */
+bool nat_inbound(struct netif *ifp, struct pkt *p);
+/* Notes a connection from outside forwarded in, untranslated, so that its
+ * replies leave untranslated too; 0, or a negative error when the table
+ * is full (counted; the caller drops p). */
+int nat_passthrough(struct netif *in, struct pkt *p);
 
 /* reass.c */
 int ipv4_reass_init(void);
@@ -273,9 +325,14 @@ void ipv4_reass_release(uint32_t slot);
 /* icmp.c */
 void icmp_input(struct netif *ifp, struct pkt *p);
 /* Destination unreachable (code) about the IP datagram whose first len
- * bytes are at ip (its header first); rate-limited. */
+ * bytes are at ip (its header first), sent to ifp's address; rate-limited. */
 void icmp_unreachable(struct netif *ifp, const uint8_t *ip, size_t len,
 		      uint8_t code);
+/* An ICMP error (type, code, and the word after the checksum: the next
+ * hop's MTU for fragmentation needed) about that datagram, from src (0:
+ * the address of the interface it leaves by); rate-limited. */
+void icmp_error(const uint8_t *ip, size_t len, uint8_t type, uint8_t code,
+		uint32_t rest, uint32_t src);
 
 /* udp.c */
 void udp_input(struct netif *ifp, struct pkt *p);

@@ -123,7 +123,8 @@ static struct pkt *rx_frame(struct netif *ifp, uint32_t used)
 {
 	struct ingot_net_ring *r = ifp->rx;
 	struct pkt *head = NULL, **link = &head;
-	uint16_t first = r->slot[ifp->rx_done & (r->size - 1)].flags, flags;
+	uint32_t start = ifp->rx_done;
+	uint16_t first = r->slot[start & (r->size - 1)].flags, flags;
 	do {
 		uint32_t i = ifp->rx_done++ & (r->size - 1);
 		struct pkt *p = ifp->rx_pkt[i];
@@ -134,7 +135,13 @@ static struct pkt *rx_frame(struct netif *ifp, uint32_t used)
 		*link = p;
 		link = &pkt_meta(p)->frag;
 	} while ((flags & INGOT_NET_SLOT_MORE) && ifp->rx_done != used);
-	pkt_meta(head)->csum_ok = first & INGOT_NET_SLOT_CSUM_OK;
+	const struct ingot_net_slot *s0 = &r->slot[start & (r->size - 1)];
+	struct pkt_meta *m = pkt_meta(head);
+	m->csum_ok = first & INGOT_NET_SLOT_CSUM_OK;
+	if (m->csum_ok && s0->csum_start) {
+		m->csum_start = s0->csum_start;
+		m->csum_off = s0->csum_offset;
+	}
 	return head;
 }
 

@@ -61,6 +61,8 @@ struct pkt *pkt_alloc(void)
 	m->tx_flags = 0;
 	m->tx_keep = false;
 	m->csum_ok = false;
+	m->link_broadcast = false;
+	m->csum_start = 0;
 	in_use++;
 	pkt_reserve(p, NET_PKT_HEADROOM);
 	return p;

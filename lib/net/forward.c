@@ -1,0 +1,204 @@
+/*
+ * IPv4 forwarding (RFC 1812) for images built with CONFIG_NET_FORWARD: a
+ * datagram for another host leaves by the route to it with its TTL one
+ * lower, in the buffer it came in (only its Ethernet header is rewritten),
+ * or is answered with an ICMP error: time exceeded at TTL 1, fragmentation
+ * needed when it is larger than the next link's MTU and says Don't
+ * Fragment (RFC 1191), net unreachable when there is no route.  Larger
+ * datagrams without DF are cut into fragments (copied), as are datagrams
+ * reassembled for the filter or NAT.
+ */
+#include <string.h>
+
+#include "net_internal.h"
+
+#define IP_DF      0x4000
+#define IP_MF      0x2000
+#define IP_OFFMASK 0x1fff
+
+static net_filter_fn filter;
+
+void net_set_filter(net_filter_fn fn)
+{
+	filter = fn;
+}
+
+unsigned net_if_count(void)
+{
+	return net_nifs;
+}
+
+const char *net_if_name(unsigned i)
+{
+	return i < net_nifs ? net_ifs[i].dev->name : NULL;
+}
+
+bool ipv4_forward_whole(void)
+{
+	return filter || nat_active();
+}
+
+enum net_verdict ipv4_filter(struct netif *in, struct pkt *p, struct netif *out)
+{
+	if (!filter || filter(p, (int)(in - net_ifs),
+			      out ? (int)(out - net_ifs) : -1) == NET_PASS)
+		return NET_PASS;
+	in->count.ip_drop_filtered++;
+	return NET_DROP;
+}
+
+/* Options that go into every fragment (the copied flag, RFC 791), from the
+ * hlen-byte header h into o, padded to 4 bytes; their length. */
+static unsigned copied_options(const uint8_t *h, unsigned hlen, uint8_t *o)
+{
+	unsigned n = 0;
+	for (unsigned i = IP_HLEN; i < hlen;) {
+		uint8_t type = h[i];
+		if (type == 0)
+			break; /* end of options */
+		unsigned len = type == 1 ? 1 : i + 1 < hlen ? h[i + 1] : 0;
+		if (len < 1 || i + len > hlen || (type != 1 && len < 2))
+			break; /* checked when it came in: not reached */
+		if (type & 0x80) {
+			memcpy(o + n, h + i, len);
+			n += len;
+		}
+		i += len;
+	}
+	while (n % 4)
+		o[n++] = 0;
+	return n;
+}
+
+/*
+ * Sends the datagram at ip (len bytes, its header's TTL already lowered)
+ * on out to nh in fragments of at most out's MTU, copied into new packets;
+ * a fragment of a fragment keeps its place in the original.
+ */
+static void fragment(struct netif *out, uint32_t nh, const uint8_t *ip,
+		     uint32_t len)
+{
+	unsigned hlen = (ip[0] & 0xf) * 4;
+	uint8_t opts[40];
+	unsigned olen = copied_options(ip, hlen, opts);
+	uint16_t frag = get16(ip + 6);
+	uint32_t base = (uint32_t)(frag & IP_OFFMASK) * 8;
+	const uint8_t *payload = ip + hlen;
+	uint32_t plen = len - hlen;
+	for (uint32_t off = 0; off < plen;) {
+		unsigned h = off ? IP_HLEN + olen : hlen;
+		uint32_t room = (out->mtu - h) & ~7u;
+		uint32_t n = plen - off < room ? plen - off : room;
+		struct pkt *p = pkt_alloc();
+		if (!p) {
+			out->count.drop_no_buffer++;
+			return;
+		}
+		uint8_t *d = p->data;
+		memcpy(d, ip, IP_HLEN);
+		if (off)
+			memcpy(d + IP_HLEN, opts, olen);
+		else
+			memcpy(d + IP_HLEN, ip + IP_HLEN, hlen - IP_HLEN);
+		d[0] = (uint8_t)(0x40 | h / 4);
+		put16(d + 2, (uint16_t)(h + n));
+		bool more = off + n < plen || (frag & IP_MF);
+		put16(d + 6, (uint16_t)((frag & IP_DF) | (more ? IP_MF : 0) |
+					((base + off) / 8)));
+		put16(d + 10, 0);
+		put16(d + 10, net_csum_fold(net_csum_add(0, d, h)));
+		memcpy(d + h, payload + off, n);
+		p->len = h + n;
+		off += n;
+		out->count.ip_frags_out++;
+		out->count.ip_packets_out++;
+		out->count.ip_bytes_out += p->len;
+		arp_output(out, p, nh);
+	}
+}
+
+/* A frame from this host whose TCP or UDP checksum holds only the
+ * pseudo-header's sum (abi.h): the field, or NULL if its offsets do not fit
+ * the datagram. */
+static uint8_t *partial_field(struct pkt *p, uint8_t **l4)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	uint32_t start = m->csum_start - ETH_HLEN;
+	if (m->csum_start < ETH_HLEN + IP_HLEN ||
+	    start + m->csum_off + 2 > p->len)
+		return NULL;
+	*l4 = p->data + start;
+	return *l4 + m->csum_off;
+}
+
+bool ipv4_csum_complete(struct pkt *p)
+{
+	uint8_t *l4, *c = partial_field(p, &l4);
+	if (!c)
+		return false;
+	uint16_t sum = net_csum_fold(
+	    net_csum_add(0, l4, p->len - (uint32_t)(l4 - p->data)));
+	if (sum == 0 && p->data[9] == IPPROTO_UDP)
+		sum = 0xffff; /* 0 means none (RFC 768) */
+	put16(c, sum);
+	pkt_meta(p)->csum_start = 0;
+	return true;
+}
+
+/* The partial checksum of p, completed by the host on the way out where
+ * out offloads checksums and p leaves as it is, else here. */
+static bool partial_checksum(struct netif *out, struct pkt *p, bool as_is)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	uint8_t *l4;
+	if (!as_is || !(out->features & INGOT_NET_F_CSUM))
+		return ipv4_csum_complete(p);
+	if (!partial_field(p, &l4))
+		return false;
+	m->tx_flags = INGOT_NET_SLOT_CSUM;
+	m->tx_l4 = l4;
+	m->tx_csum_off = (uint8_t)m->csum_off;
+	m->csum_start = 0;
+	return true;
+}
+
+void ipv4_forward(struct netif *in, struct pkt *p, struct netif *out,
+		  uint32_t nh)
+{
+	uint8_t *h = p->data;
+	unsigned hlen = (h[0] & 0xf) * 4;
+	uint32_t len = p->len;
+	if (h[8] <= 1) {
+		in->count.ip_fwd_drop_ttl++;
+		icmp_error(h, len, 11, 0, 0, 0); /* time exceeded in transit */
+		goto drop;
+	}
+	bool fits = len <= out->mtu;
+	if (!fits && (get16(h + 6) & IP_DF)) {
+		in->count.ip_fwd_drop_too_big++;
+		icmp_error(h, len, 3, 4, out->mtu,
+			   0); /* fragmentation needed */
+		goto drop;
+	}
+	bool as_is = fits && pkt_headroom(p) >= ETH_HLEN;
+	if (pkt_meta(p)->csum_start && !partial_checksum(out, p, as_is)) {
+		in->count.ip_drop_bad_header++;
+		goto drop;
+	}
+	if (nat_active() && nat_outbound(out, p) < 0)
+		goto drop;
+	h[8]--;
+	put16(h + 10, 0);
+	put16(h + 10, net_csum_fold(net_csum_add(0, h, hlen)));
+	in->count.ip_forwarded++;
+	if (!as_is) {
+		fragment(out, nh, h, len);
+		goto drop;
+	}
+	out->count.ip_packets_out++;
+	out->count.ip_bytes_out += len;
+	arp_output(out, p, nh);
+	return;
+drop:
+	pkt_free(p);
+}
