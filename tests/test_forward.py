@@ -213,20 +213,57 @@ def test_masquerade_gives_inside_hosts_the_wan_address(topo, tmp_path):
     assert "2 received" in ping(topo.a, "-c", "2", "-i", "0.2", B_IP)
 
 
-def test_masquerade_translates_icmp_errors_back(topo):
-    # A port unreachable from A about a translated datagram reaches B.
-    topo.boot("--masquerade=wan", a_route=False)
-    r = topo.b.run(["/usr/bin/python3", "-c", """
-import socket
+REFUSED = """
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.connect(("%s", 9))
+s.bind(("0.0.0.0", 6000))
+s.connect((sys.argv[1], int(sys.argv[2])))
 s.settimeout(3)
 s.send(b"x")
 try:
     s.recv(10)
 except ConnectionRefusedError:
     print("refused")
-""" % A_IP], timeout=20)
+"""
+
+LATE_REPLY = """
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("%s", 9000))
+s.settimeout(10)
+data, peer = s.recvfrom(100)
+s.connect(peer)
+time.sleep(1)  # the client has gone: its host answers port unreachable
+s.send(b"late")
+s.settimeout(3)
+try:
+    s.recv(10)
+except ConnectionRefusedError:
+    print("refused", peer[0])
+"""
+
+
+def test_masquerade_translates_icmp_errors_both_ways(topo):
+    topo.boot("--masquerade=wan", a_route=False)
+    # In: A's port unreachable about B's translated datagram reaches B.
+    r = topo.b.run(["/usr/bin/python3", "-c", REFUSED, A_IP, "9"], timeout=20)
+    assert r.stdout.strip() == "refused", (r.stdout, r.stderr)
+    # Out: B's port unreachable about A's reply to a translated flow
+    # reaches A as about the router's address and port.
+    late = topo.a.popen(["/usr/bin/python3", "-c", LATE_REPLY % A_IP],
+                        stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    topo.b.run(["/usr/bin/python3", "-c", f"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"hi", ("{A_IP}", 9000))
+"""])
+    out, _ = late.communicate(timeout=20)
+    assert out.strip() == f"refused {WAN_IP}", out
+    # A connection from outside, forwarded in untranslated: its error
+    # leaves untranslated.
+    topo.a.ip("route", "add", "10.0.2.0/24", "via", WAN_IP)
+    r = topo.a.run(["/usr/bin/python3", "-c", REFUSED, B_IP, "9"], timeout=20)
     assert r.stdout.strip() == "refused", (r.stdout, r.stderr)
 
 

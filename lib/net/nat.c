@@ -2,9 +2,11 @@
  * Source NAT (masquerade, RFC 3022's NAPT) for a forwarder: TCP, UDP and
  * ICMP echo leaving by the masquerade interface take its address and a
  * port (an echo its identifier) of their own; replies to that port are
- * given back to the inside host before routing, and so are ICMP errors
- * about a translated datagram (the datagram they quote is translated too,
- * so that path MTU discovery and traceroute work through the NAT).
+ * given back to the inside host before routing, and ICMP errors about a
+ * translated datagram are translated both ways, the datagram they quote
+ * included (so that path MTU discovery and traceroute work through it).
+ * Connections from outside that are forwarded in untranslated (the router
+ * has routes for them) are noted, so that their replies leave untranslated.
  *
  * A mapping is per connection (address- and port-dependent, as Linux's
  * masquerade): the inside port is kept when it is free, else a random one
@@ -273,6 +275,41 @@ static bool ports(uint8_t proto, const uint8_t *l4, uint32_t l4len,
 	return true;
 }
 
+static bool is_error(uint8_t type)
+{
+	return type == 3 || type == 11 || type == 12;
+}
+
+/* An ICMP error from inside about a datagram that came in translated: it
+ * leaves translated too, the datagram it quotes as it was sent to us.
+ * Errors about anything else leave untranslated (a connection from
+ * outside, say). */
+static void outbound_error(struct netif *out, uint8_t *ip, uint8_t *icmp,
+			   uint32_t len)
+{
+	uint8_t *q = icmp + 8;
+	if (len < 8 + IP_HLEN + 8)
+		return;
+	unsigned qhlen = (q[0] & 0xf) * 4;
+	uint8_t proto = q[9], *ql4 = q + qhlen;
+	if (qhlen < IP_HLEN || len < 8 + qhlen + 8 ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return;
+	/* Quoted as it went from the peer to the inside host. */
+	int32_t e = find_out(proto, get32(q + 16), get16(ql4 + 2),
+			     get32(q + 12), get16(ql4));
+	if (e < 0 || table[e].pass)
+		return;
+	csum_update32(q + 10, get32(q + 16), out->ip);
+	put32(q + 16, out->ip);
+	put16(ql4 + 2, table[e].ext_port);
+	put16(icmp + 2, 0);
+	put16(icmp + 2, net_csum_fold(net_csum_add(0, icmp, len)));
+	csum_update32(ip + 10, get32(ip + 12), out->ip);
+	put32(ip + 12, out->ip);
+	out->count.nat_out++;
+}
+
 int nat_outbound(struct netif *out, struct pkt *p)
 {
 	uint8_t *ip = p->data;
@@ -281,6 +318,10 @@ int nat_outbound(struct netif *out, struct pkt *p)
 	unsigned hlen = (ip[0] & 0xf) * 4;
 	uint8_t proto = ip[9], *l4 = ip + hlen;
 	uint16_t sport, dport;
+	if (proto == IPPROTO_ICMP && p->len >= hlen + 8 && is_error(l4[0])) {
+		outbound_error(out, ip, l4, p->len - hlen);
+		return 0;
+	}
 	bool echo = proto == IPPROTO_ICMP && p->len > hlen &&
 		    (l4[0] == ICMP_ECHO || l4[0] == ICMP_ECHO_REPLY);
 	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP && !echo) ||
@@ -348,8 +389,7 @@ bool nat_inbound(struct netif *ifp, struct pkt *p)
 	uint8_t proto = ip[9], *l4 = ip + hlen;
 	uint32_t l4len = p->len - hlen;
 	uint16_t sport, dport;
-	if (proto == IPPROTO_ICMP && l4len >= 8 &&
-	    (l4[0] == 3 || l4[0] == 11 || l4[0] == 12))
+	if (proto == IPPROTO_ICMP && l4len >= 8 && is_error(l4[0]))
 		return inbound_error(ifp, p, l4, l4len);
 	bool echo =
 	    proto == IPPROTO_ICMP && l4len >= 8 && l4[0] == ICMP_ECHO_REPLY;
