@@ -155,7 +155,8 @@ host-tests: $(HOST_TESTS)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wno-unused-parameter -Iinclude \
 	-include ingot/options.h -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/dns_fuzz \
+FUZZERS := $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz $(BUILD)/fuzz/net_forward_fuzz \
+	$(BUILD)/fuzz/dns_fuzz \
 	$(BUILD)/fuzz/tcp_fuzz $(BUILD)/fuzz/http_fuzz
 # The network harnesses run lib/net on a fake platform (tests/fuzz/fake_host.c).
 FUZZ_NET_DEPS := tests/fuzz/fake_host.c tests/fuzz/fake_host.h \
@@ -167,6 +168,12 @@ $(BUILD)/fuzz/net_fuzz: tests/fuzz/net_fuzz.c $(FUZZ_NET_DEPS)
 $(BUILD)/fuzz/net_dhcp_fuzz: tests/fuzz/net_fuzz.c $(FUZZ_NET_DEPS)
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DFUZZ_DHCP -o $@ $< \
+		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
+# The router's build options: forwarding, no TSO (ingot/options.h).
+$(BUILD)/fuzz/net_forward_fuzz: tests/fuzz/net_fuzz.c $(FUZZ_NET_DEPS)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DFUZZ_FORWARD -DFAKE_FORWARDER \
+		-DCONFIG_NET_FORWARD=1 -DCONFIG_NET_TSO=0 -o $@ $< \
 		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
 $(BUILD)/fuzz/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(FUZZ_NET_DEPS)
 	@mkdir -p $(@D)
@@ -366,11 +373,14 @@ test: deps
 FUZZ_SECONDS ?= 3600
 fuzz-net: deps
 	@tools/deps test
-	@$(MAKE) --no-print-directory $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/net_fuzz $(BUILD)/fuzz/net_dhcp_fuzz \
+		$(BUILD)/fuzz/net_forward_fuzz
 	@mkdir -p $(BUILD)/fuzz/net-corpus $(BUILD)/fuzz/net-crashes
 	$(BUILD)/fuzz/net_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
 	$(BUILD)/fuzz/net_dhcp_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
+	$(BUILD)/fuzz/net_forward_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/net-crashes/ $(BUILD)/fuzz/net-corpus
 fuzz-dns: deps
 	@tools/deps test

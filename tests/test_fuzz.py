@@ -1,5 +1,5 @@
 """libFuzzer over the network receive path (tests/fuzz/net_fuzz.c, with a
-static address and with the DHCP client), the DNS query handler
+static address, with the DHCP client, and as a router with NAT), the DNS query handler
 (tests/fuzz/dns_fuzz.c), TCP's input path and the HTTP request parser
 (tests/fuzz/http_fuzz.c), for a bounded time each; `make fuzz-net`,
 `make fuzz-dns`, `make fuzz-tcp` and `make fuzz-http` run them for longer."""
@@ -12,6 +12,7 @@ from conftest import BUILD
 FUZZER = os.path.join(BUILD, "fuzz", "net_fuzz")
 DNS_FUZZER = os.path.join(BUILD, "fuzz", "dns_fuzz")
 DHCP_FUZZER = os.path.join(BUILD, "fuzz", "net_dhcp_fuzz")
+FORWARD_FUZZER = os.path.join(BUILD, "fuzz", "net_forward_fuzz")
 TCP_FUZZER = os.path.join(BUILD, "fuzz", "tcp_fuzz")
 HTTP_FUZZER = os.path.join(BUILD, "fuzz", "http_fuzz")
 SECONDS = 20
@@ -99,6 +100,37 @@ def test_fuzz_dns_query_handler():
 
 def test_fuzz_dhcp_client():
     run_fuzzer(DHCP_FUZZER, {**dhcp_seeds(), **seeds()})
+
+
+def forward_seeds():
+    """Traffic through the harness's router (wan 10.0.0.2/24, lan
+    10.0.1.1/24 with MTU 1280, masquerade on wan): both ways, NATed
+    replies and ICMP errors about them, a large datagram without DF to cut,
+    one with DF, TTL 1, partial checksums (the record's 0x40 bit)."""
+    from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw, IPerror, UDPerror
+    wan, lan, peer = "02:00:00:00:00:02", "02:00:00:00:01:02", "02:00:00:00:00:01"
+
+    def rec(frame, dev=0, partial=False, advance=0):
+        return frame_record(bytes(frame), dev << 7 | partial << 6 | advance)
+    out_udp = Ether(dst=lan, src=peer) / IP(src="10.0.1.5", dst="8.8.8.8") / UDP(sport=5000, dport=53) / Raw(b"q")
+    back_udp = Ether(dst=wan, src=peer) / IP(src="8.8.8.8", dst="10.0.0.2") / UDP(sport=53, dport=5000) / Raw(b"a")
+    err = (Ether(dst=wan, src=peer) / IP(src="8.8.8.8", dst="10.0.0.2") / ICMP(type=3, code=3)
+           / IPerror(src="10.0.0.2", dst="8.8.8.8") / UDPerror(sport=5000, dport=53))
+    syn = Ether(dst=lan, src=peer) / IP(src="10.0.1.5", dst="1.2.3.4") / TCP(sport=40000, dport=80, flags="S")
+    synack = Ether(dst=wan, src=peer) / IP(src="1.2.3.4", dst="10.0.0.2") / TCP(sport=80, dport=40000, flags="SA")
+    big = Ether(dst=wan, src=peer) / IP(src="1.2.3.4", dst="10.0.1.5") / UDP(sport=1, dport=2) / Raw(b"z" * 1400)
+    df = Ether(dst=wan, src=peer) / IP(src="1.2.3.4", dst="10.0.1.5", flags="DF") / UDP(sport=1, dport=2) / Raw(b"z" * 1400)
+    ttl1 = Ether(dst=wan, src=peer) / IP(src="1.2.3.4", dst="10.0.5.7", ttl=1) / ICMP()
+    ping = Ether(dst=lan, src=peer) / IP(src="10.0.1.5", dst="1.2.3.4") / ICMP(id=7) / Raw(b"p" * 32)
+    pong = Ether(dst=wan, src=peer) / IP(src="1.2.3.4", dst="10.0.0.2") / ICMP(type=0, id=7) / Raw(b"p" * 32)
+    return {"nat_udp": rec(out_udp, 1) + rec(back_udp) + rec(err),
+            "nat_tcp": rec(syn, 1, True) + rec(synack, 0, True, 3),
+            "cut": rec(big) + rec(df) + rec(ttl1),
+            "ping": rec(ping, 1) + rec(pong)}
+
+
+def test_fuzz_forwarding_and_nat():
+    run_fuzzer(FORWARD_FUZZER, forward_seeds())
 
 
 def test_fuzz_tcp_input_path():

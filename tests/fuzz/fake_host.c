@@ -13,17 +13,34 @@
 
 /* --- the ABI ------------------------------------------------------------- */
 
+/* One interface, "service"; with FAKE_FORWARDER two, "wan" and "lan" (the
+ * second with a smaller MTU, so that forwarding cuts fragments). */
 static struct ingot_boot_info fake_boot = {
     .heap_size = 64 << 20,
     .random_seed = 1,
+#ifdef FAKE_FORWARDER
+    .ndevices = 2,
+    .devices = {{.name = "wan",
+		 .type = INGOT_DEVICE_NET,
+		 .handle = 0,
+		 .attached = true,
+		 .u.net = {{0x02, 0, 0, 0, 0, 0x02}, 1500}},
+		{.name = "lan",
+		 .type = INGOT_DEVICE_NET,
+		 .handle = 1,
+		 .attached = true,
+		 .u.net = {{0x02, 0, 0, 0, 1, 0x02}, 1280}}},
+#else
     .ndevices = 1,
     .devices = {{.name = "service",
 		 .type = INGOT_DEVICE_NET,
 		 .handle = 0,
 		 .attached = true,
 		 .u.net = {{0x02, 0, 0, 0, 0, 0x02}, 1500}}},
+#endif
 };
-static struct ingot_net_ring *fake_tx_ring, *fake_rx_ring;
+static struct ingot_net_ring *fake_tx[INGOT_DEVICES_MAX],
+    *fake_rx[INGOT_DEVICES_MAX];
 
 const struct ingot_boot_info *ingot_boot_info(void)
 {
@@ -33,9 +50,8 @@ const struct ingot_boot_info *ingot_boot_info(void)
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 		     struct ingot_net_ring *rx)
 {
-	(void)handle;
-	fake_tx_ring = tx;
-	fake_rx_ring = rx;
+	fake_tx[handle] = tx;
+	fake_rx[handle] = rx;
 	return 0;
 }
 
@@ -133,32 +149,52 @@ int sched_on_report(void (*fn)(void))
 /* What a host does with the rings: sends (drops) every TX frame. */
 void fake_host_drains_tx(void)
 {
-	for (uint32_t i = fake_tx_ring->used; i != fake_tx_ring->avail; i++) {
-		const struct ingot_net_slot *s =
-		    &fake_tx_ring->slot[i & (fake_tx_ring->size - 1)];
-		if (s->len < 14 || s->len > INGOT_NET_FRAME_MAX)
-			abort(); /* the guest would be stopped for this */
-		volatile const uint8_t *f = (const uint8_t *)(uintptr_t)s->addr;
-		(void)f[0], (void)f[s->len - 1];
+	for (unsigned d = 0; d < fake_boot.ndevices; d++) {
+		struct ingot_net_ring *r = fake_tx[d];
+		for (uint32_t i = r->used; i != r->avail; i++) {
+			const struct ingot_net_slot *s =
+			    &r->slot[i & (r->size - 1)];
+			if (s->len < 14 || s->len > INGOT_NET_FRAME_MAX)
+				abort(); /* the guest would be stopped */
+			volatile const uint8_t *f =
+			    (const uint8_t *)(uintptr_t)s->addr;
+			(void)f[0], (void)f[s->len - 1];
+		}
+		r->used = r->avail;
 	}
-	fake_tx_ring->used = fake_tx_ring->avail;
 }
 
-void fake_deliver(const uint8_t *frame, size_t len)
+void fake_deliver_on(unsigned dev, const uint8_t *frame, size_t len,
+		     uint16_t csum_start, uint16_t csum_offset)
 {
-	if (fake_rx_ring->used == fake_rx_ring->avail)
+	struct ingot_net_ring *r = fake_rx[dev];
+	if (r->used == r->avail)
 		return; /* no buffer posted: the host would wait */
-	struct ingot_net_slot *s =
-	    &fake_rx_ring->slot[fake_rx_ring->used & (fake_rx_ring->size - 1)];
+	struct ingot_net_slot *s = &r->slot[r->used & (r->size - 1)];
 	if (len > s->len)
 		len = s->len;
 	memcpy((void *)(uintptr_t)s->addr, frame, len);
 	s->len = (uint32_t)len;
-	fake_rx_ring->used++;
+	s->flags = 0;
+	/* A host's partial checksum lies inside its frame (abi.h). */
+	if (csum_start && (size_t)csum_start + csum_offset + 2 <= len) {
+		s->flags = INGOT_NET_SLOT_CSUM_OK;
+		s->csum_start = csum_start;
+		s->csum_offset = csum_offset;
+	}
+	r->used++;
+}
+
+void fake_deliver(const uint8_t *frame, size_t len)
+{
+	fake_deliver_on(0, frame, len, 0, 0);
 }
 
 /* Buffers the host holds, posted for frames to come. */
 unsigned fake_rx_posted(void)
 {
-	return fake_rx_ring->avail - fake_rx_ring->used;
+	unsigned n = 0;
+	for (unsigned d = 0; d < fake_boot.ndevices; d++)
+		n += fake_rx[d]->avail - fake_rx[d]->used;
+	return n;
 }

@@ -16,6 +16,10 @@ void fake_fire_timers(void);
 void fake_host_drains_tx(void);
 /* Fills the next posted RX buffer with frame (cut to the buffer). */
 void fake_deliver(const uint8_t *frame, size_t len);
+/* The same on interface dev, with a partial checksum (csum_start not 0)
+ * as a host marks a frame that never left it (abi.h). */
+void fake_deliver_on(unsigned dev, const uint8_t *frame, size_t len,
+		     uint16_t csum_start, uint16_t csum_offset);
 /* Buffers the host holds, posted for frames to come. */
 unsigned fake_rx_posted(void);
 

@@ -5,13 +5,19 @@
  * Built for the host with clang (-fsanitize=fuzzer,address,undefined);
  * the ABI and the scheduler are the fakes of fake_host.c.
  *
- * Built twice: with a static address, and with -DFUZZ_DHCP, where the
+ * Built three times: with a static address; with -DFUZZ_DHCP, where the
  * interface is configured by DHCP and the client's fiber takes a turn
- * after every frame (so offers, acks and naks from the fuzzer reach it).
+ * after every frame (so offers, acks and naks from the fuzzer reach it);
+ * and with -DFUZZ_FORWARD, a router of two interfaces (wan, lan with a
+ * smaller MTU) with a static route, masquerade on wan and a filter, so
+ * that forwarding, fragmenting, NAT both ways and ICMP errors run.
  *
  * An input is a sequence of frames, each [advance][len: 2 bytes BE][frame]:
  * advance moves the clock by advance * 10 ms first, so that timers (ARP
- * retries, reassembly timeouts) fire too.
+ * retries, reassembly timeouts) fire too.  For the router, advance's top
+ * bit picks the interface (lan) and the next marks the frame's TCP or UDP
+ * checksum partial, as a host marks a frame that never left it; the clock
+ * moves by the low six bits.
  *
  * After each input the harness lets the stack come to rest (no more
  * frames, the host sending everything, the clock running on until every
@@ -35,10 +41,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct udp_sock *echo;
 
+#ifdef FUZZ_FORWARD
+/* Drops what the fuzzer marks (an odd IP identification): the filter's
+ * drop path runs too. */
+static enum net_verdict odd_ids_dropped(const struct pkt *p, int in_if,
+					int out_if)
+{
+	(void)in_if, (void)out_if;
+	return p->data[5] & 1 ? NET_DROP : NET_PASS;
+}
+#endif
+
 static void setup(void)
 {
 #ifdef FUZZ_DHCP
 	static char *argv[] = {"fuzz", "--ipv4=dhcp", NULL, NULL};
+#elif defined(FUZZ_FORWARD)
+	static char *argv[] = {"fuzz",
+			       "--ipv4:wan=10.0.0.2/24",
+			       "--ipv4:lan=10.0.1.1/24",
+			       "--ipv4-gateway:wan=10.0.0.1",
+			       "--route=10.0.5.0/24,via=10.0.1.9",
+			       "--masquerade=wan",
+			       NULL};
+	net_set_filter(odd_ids_dropped);
 #else
 	static char *argv[] = {"fuzz", "--ipv4=10.0.0.2/24",
 			       "--ipv4-gateway=10.0.0.1", NULL};
@@ -99,7 +125,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	while (size >= 3) {
 		size_t len = (size_t)data[1] << 8 | data[2];
+#ifdef FUZZ_FORWARD
+		unsigned dev = data[0] >> 7;
+		bool partial = data[0] & 0x40;
+		fake_now += (data[0] & 0x3f) * 10000000ULL;
+#else
+		unsigned dev = 0;
+		bool partial = false;
 		fake_now += data[0] * 10000000ULL;
+#endif
 		data += 3;
 		size -= 3;
 		if (len > size)
@@ -107,7 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > INGOT_NET_FRAME_MAX)
 			len = INGOT_NET_FRAME_MAX;
 		fake_fire_timers();
-		fake_deliver(data, len);
+		/* Ethernet, then a 20-byte IP header: TCP's checksum at 16,
+		 * anything else's taken as UDP's at 6. */
+		uint16_t off = len > 23 && data[23] == 6 ? 16 : 6;
+		fake_deliver_on(dev, data, len, partial ? 34 : 0, off);
 		fake_poller->poll(fake_poller->arg, fake_now);
 		run_fibers(4);
 		fake_host_drains_tx();
