@@ -100,6 +100,13 @@ def test_no_route_is_answered_with_net_unreachable(topo):
     assert r.counters("wan")["ip_drop_no_route"] == 1
 
 
+def test_a_silent_next_hop_is_answered_with_host_unreachable(topo):
+    r = topo.boot()
+    out = ping(topo.a, "-c", "1", "-W", "6", "10.0.2.99")  # nobody on lan
+    assert re.search(rf"From {WAN_IP} .*Destination Host Unreachable", out), out
+    assert r.counters("lan")["arp_unresolved"] == 1
+
+
 def test_a_static_route_reaches_a_network_beyond_a_next_hop(topo):
     # 10.0.3.0/24 lies behind B (B forwards for it, a second hop).
     topo.b.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"])

@@ -74,11 +74,18 @@ static struct arp_entry *lookup(struct netif *ifp, uint32_t ip)
 	return NULL;
 }
 
-static void drop_queue(struct arp_entry *e)
+/* Drops what waited for e's address; when the address did not answer, a
+ * forwarded packet's sender hears so (host unreachable, RFC 1812 4.3.3.1):
+ * one that came in (ifp) from another host (a reply turned around in place
+ * came in too, from us). */
+static void drop_queue(struct arp_entry *e, bool unanswered)
 {
 	struct pkt *p;
 	while ((p = pkt_queue_pop(&e->queue))) {
 		e->ifp->count.arp_unresolved++;
+		if (unanswered && pkt_meta(p)->ifp &&
+		    !ipv4_is_local(get32(p->data + 12)))
+			icmp_error(p->data, p->len, 3, 1, 0, 0);
 		pkt_free(p);
 	}
 }
@@ -99,7 +106,7 @@ static struct arp_entry *new_entry(struct netif *ifp, uint32_t ip)
 		     e->expires < victim->expires))
 			victim = e;
 	}
-	drop_queue(victim);
+	drop_queue(victim, false);
 	*victim = (struct arp_entry){.ifp = ifp, .ip = ip};
 	return victim;
 }
@@ -197,7 +204,7 @@ static void tick(struct sched_timer *t)
 			continue;
 		if (e->expires <= now) {
 			if (e->resolved || e->tries >= ARP_TRIES) {
-				drop_queue(e);
+				drop_queue(e, !e->resolved);
 				e->ip = 0;
 				continue;
 			}
