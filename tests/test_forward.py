@@ -2,7 +2,7 @@
 
     A (10.0.1.1) --- wan 10.0.1.2 [router guest] lan 10.0.2.1 --- B (10.0.2.10)
 
-The router's namespace holds the monitor, its two taps and a bridge per
+The router (on each target) lives in a namespace with the monitor, its two taps and a bridge per
 side; a veth pair joins each bridge to its host's namespace.  Linux in A
 and B is the peer: its ping, curl and sockets see what a router in
 between does (TTL, ICMP errors, fragments, NAT).
@@ -15,16 +15,16 @@ import time
 
 import pytest
 
+from conftest import TARGETS
 from netns import Guest, Netns
-
-pytestmark = pytest.mark.kvm
 
 A_IP, WAN_IP, LAN_IP, B_IP = "10.0.1.1", "10.0.1.2", "10.0.2.1", "10.0.2.10"
 WAN_MAC, LAN_MAC = "02:00:00:00:01:02", "02:00:00:00:02:01"
 
 
 class Topology:
-    def __init__(self):
+    def __init__(self, target):
+        self.target = target
         self.r, self.a, self.b = Netns(), Netns(), Netns()
         # br_netfilter, where loaded, would check IP headers on the bridges
         # and drop the hostile packets before the router sees them.
@@ -48,7 +48,7 @@ class Topology:
         if a_route:
             self.a.ip("route", "add", "10.0.2.0/24", "via", WAN_IP)
         lan = f"lan=tl,mac={LAN_MAC}" + (f",mtu={lan_mtu}" if lan_mtu else "")
-        self.router = Guest(self.r, "kvm", "router", [f"wan=tw,mac={WAN_MAC}", lan],
+        self.router = Guest(self.r, self.target, "router", [f"wan=tw,mac={WAN_MAC}", lan],
                             [f"--ipv4:wan={WAN_IP}/24", f"--ipv4:lan={LAN_IP}/24", *args],
                             mon_args=["--mem", "64M"])
         self.router.wait_for(r"^router: forwarding")
@@ -61,9 +61,9 @@ class Topology:
             n.close()
 
 
-@pytest.fixture
-def topo():
-    t = Topology()
+@pytest.fixture(params=TARGETS)
+def topo(request):
+    t = Topology(request.param)
     yield t
     t.close()
 
@@ -121,7 +121,7 @@ def test_a_static_route_reaches_a_network_beyond_a_next_hop(topo):
 def test_bad_route_arguments_stop_the_boot(topo):
     for bad in ("--route=10.0.3.1/24,via=10.0.2.10", "--route=10.0.3.0/24",
                 "--route=10.0.3.0/24,dev=nosuch", "--route=default,dev=lan"):
-        g = Guest(topo.r, "kvm", "router", ["wan=tw", "lan=tl"],
+        g = Guest(topo.r, topo.target, "router", ["wan=tw", "lan=tl"],
                   [f"--ipv4:wan={WAN_IP}/24", f"--ipv4:lan={LAN_IP}/24", bad],
                   mon_args=["--mem", "64M"])
         assert g.wait(30) != 0
