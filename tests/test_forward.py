@@ -2,8 +2,9 @@
 
     A (10.0.1.1) --- wan 10.0.1.2 [router guest] lan 10.0.2.1 --- B (10.0.2.10)
 
-The router (on each target) lives in a namespace with the monitor, its two taps and a bridge per
-side; a veth pair joins each bridge to its host's namespace.  Linux in A
+The router, on each target, runs in a namespace of its own with its two
+taps and a bridge per side; a veth pair joins each bridge to its host's
+namespace.  Linux in A
 and B is the peer: its ping, curl and sockets see what a router in
 between does (TTL, ICMP errors, fragments, NAT).
 """
