@@ -54,9 +54,10 @@ HOST_SRCS := $(wildcard host/*.c)
 KVM_SRCS := $(wildcard platform/kvm/*.c platform/kvm/*.S) $(COMMON_SRCS)
 HOSTED_SRCS := $(wildcard platform/hosted/*.c platform/hosted/*.S) \
 	$(COMMON_SRCS) $(HOST_SRCS) $(BUILD)/gen/hosted_seccomp.c
-# The virtio target reports its own faults with the host's report text.
+# The virtio target reports its own faults with the host's report text,
+# and checks block requests by the host's rules.
 VIRTIO_SRCS := $(wildcard platform/virtio/*.c platform/virtio/*.S) \
-	$(COMMON_SRCS) host/fault.c host/elfsym.c
+	$(COMMON_SRCS) host/fault.c host/elfsym.c host/block_rules.c
 
 # Every object of an image is compiled under one option set (the build
 # options of include/ingot/options.h): an app's set is its

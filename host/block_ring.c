@@ -7,6 +7,7 @@
 
 #include "block.h"
 #include "block_dev.h"
+#include "block_rules.h"
 #include "msg.h"
 #include "sys.h"
 
@@ -16,11 +17,11 @@ static _Noreturn void violation(const struct host_block_dev *d,
 				const char *what,
 				const struct ingot_block_req *r)
 {
-	host_stop("block request %s (device %s: op %u, sector %lu, count %u, "
-		  "buffer 0x%lx; %lu sectors%s)",
-		  what, d->name, r->op, (unsigned long)r->sector, r->count,
-		  (unsigned long)r->addr, (unsigned long)d->sectors,
-		  d->ro ? ", read-only" : "");
+	char details[200];
+	const struct host_block_geometry g = {d->sectors, HOST_BLOCK_SECTOR,
+					      d->ro};
+	host_block_describe(details, sizeof details, d->name, r, &g);
+	host_stop("block request %s %s", what, details);
 }
 
 int host_block_ring_attach(struct host_block_dev *d, uint64_t va)
@@ -76,23 +77,14 @@ static int flush(struct host_block_dev *d)
 /* Checks r against the rules and carries it out: its status. */
 static int serve(struct host_block_dev *d, const struct ingot_block_req *r)
 {
-	if (r->op == INGOT_BLOCK_FLUSH) {
-		if (r->count)
-			violation(d, "FLUSH with a count", r);
+	const struct host_block_geometry g = {d->sectors, HOST_BLOCK_SECTOR,
+					      d->ro};
+	const char *broken = host_block_rule_broken(r, &g);
+	if (broken)
+		violation(d, broken, r);
+	if (r->op == INGOT_BLOCK_FLUSH)
 		return flush(d);
-	}
-	if (r->op != INGOT_BLOCK_READ && r->op != INGOT_BLOCK_WRITE)
-		violation(d, "with an unknown op", r);
 	bool write = r->op == INGOT_BLOCK_WRITE;
-	if (write && d->ro)
-		violation(d, "writing to a read-only device", r);
-	if (!r->count ||
-	    r->count > INGOT_BLOCK_REQ_SECTORS_MAX(HOST_BLOCK_SECTOR))
-		violation(d, "with a count out of range", r);
-	if (r->sector > d->sectors || r->count > d->sectors - r->sector)
-		violation(d, "past the end of the device", r);
-	if (r->addr % HOST_BLOCK_SECTOR)
-		violation(d, "with a buffer not aligned to a sector", r);
 	uint64_t len = (uint64_t)r->count * HOST_BLOCK_SECTOR;
 	unsigned char *buf = d->guest_ptr(r->addr, len, !write);
 	if (!buf)

@@ -40,7 +40,11 @@ def test_reads_writes_and_flushes_reach_the_file(target, disk):
     # The host opened the file for direct I/O (the test's file system
     # allows it) and counted the guest's requests.
     assert "block disk (direct):" in r.err and " 1 flushes, 0 errors" in r.err
-    data = disk.read_bytes()
+    holds_block_io_writes(disk.read_bytes())
+
+
+def holds_block_io_writes(data):
+    """Asserts that data is the disk after block_io's mode rw."""
     assert len(data) == SECTORS * 512
     for first, count in ((0, 8), (100, 6144), (6400, 128)):
         a, b = first * 512, (first + count) * 512

@@ -336,6 +336,9 @@ int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
  *    the ring start after it completes.
  *  - A WRITE that did not complete (the host died first) may have written
  *    any part of its buffer, so stores checksum what they write.
+ * On the virtio target the host is QEMU's virtio-blk, and this holds for a
+ * raw image in every cache= mode but cache=unsafe, which drops flushes
+ * (README, "Block devices: virtio-blk").
  */
 #define INGOT_BLOCK_RING_MAX 1024 /* slots, a power of two */
 #define INGOT_BLOCK_REQ_BYTES_MAX                                              \

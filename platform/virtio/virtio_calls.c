@@ -19,14 +19,17 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
 	uint64_t ready;
 	for (;;) {
-		ready = vnet_service();
+		ready = vnet_service() | vblk_service();
 		if (ready)
 			break;
-		if (!vnet_arm())
+		if (!vnet_arm() || !vblk_arm())
 			continue; /* news came while arming */
 		if (!clock_sleep_once(deadline_ns))
 			break;
-		vnet_woken();
+		uint32_t pending = __atomic_exchange_n(&virtio_irq_pending, 0,
+						       __ATOMIC_ACQ_REL);
+		vnet_woken(pending);
+		vblk_woken(pending);
 	}
 	if (ready_set)
 		*ready_set = ready;
@@ -57,15 +60,11 @@ int ingot_seal(void)
 	return 0;
 }
 
-/* Block devices on this target would be virtio-blk, which is not written
- * yet: every block device in the manifest is reported unattached, and
- * attaching one fails as for a missing device. */
 int ingot_block_attach(uint32_t handle, struct ingot_block_ring *ring)
 {
-	(void)handle, (void)ring;
 	if (virtio.sealed)
 		return -EPERM;
-	return -ENODEV;
+	return vblk_attach(handle, ring);
 }
 
 int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,

@@ -1,6 +1,6 @@
 /*
  * A virtio device behind either transport (virtio_mmio.c, virtio_pci.c):
- * the few operations the device drivers (virtio_net.c) need.
+ * the few operations the device drivers (virtio_net.c, virtio_blk.c) need.
  */
 #ifndef PLATFORM_VIRTIO_DEV_H
 #define PLATFORM_VIRTIO_DEV_H
@@ -11,7 +11,8 @@
 
 #include "virtio_queue.h"
 
-#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_NET   1
+#define VIRTIO_ID_BLOCK 2
 
 #define VIRTIO_STATUS_ACK         1
 #define VIRTIO_STATUS_DRIVER      2
@@ -48,6 +49,7 @@ struct vdev {
 	uint32_t notify_mul;      /* PCI: its per-queue multiplier */
 	volatile uint8_t *config; /* PCI: the device's config */
 	unsigned irq;             /* bit in virtio_irq_pending */
+	bool claimed;             /* a device of the manifest uses it */
 	char where[40];           /* for messages */
 };
 
@@ -65,6 +67,30 @@ uint32_t virtio_lapic_id(void);
  * after a message if the device refuses them (FEATURES_OK not kept). */
 uint64_t vdev_negotiate(struct vdev *d, uint64_t want);
 
+/* The next device of type device_id no driver has claimed, in discovery
+ * order (QEMU's command line order), now claimed; NULL if none is left. */
+struct vdev *vdev_claim(uint32_t device_id);
+/* Gives each device of the manifest that a virtio device of device_id
+ * (VIRTIO_ID_NET or _BLOCK) serves the next unclaimed one, in order
+ * (found(its handle, the device)); a missing one gets a message. */
+void vdev_match(uint32_t device_id,
+		void (*found)(uint32_t handle, struct vdev *d));
+/* A message for each device the manifest left unused. */
+void vdev_report_unclaimed(void);
+
+/* Whether a guest's ring (abi.h: its size the first word, hdr bytes, then
+ * size slots of slot bytes) is 8-aligned in guest-writable memory with a
+ * size a power of two up to max. */
+bool vdev_ring_ok(const void *ring, size_t hdr, size_t slot, uint32_t max);
+
+/* Whether a device may read (write: false) or write guest memory
+ * [addr, addr + len): the image and the heap to read, its data and the
+ * heap to write; never the page tables or the stacks. */
+bool vdev_dma_ok(uint64_t addr, size_t len, bool write);
+
+/* The largest power of two queue index takes (0: no such queue). */
+uint16_t vdev_queue_size(struct vdev *d, uint16_t index);
+
 /* Discovery.  MMIO devices come from the command line's
  * virtio_mmio.device=SIZE@ADDR:IRQ entries, which virtio_mmio_arg takes
  * (true) out of the image's arguments. */
@@ -80,6 +106,14 @@ int vnet_attach(uint32_t handle, struct ingot_net_ring *tx,
 uint64_t vnet_service(void);
 /* Before sleeping: interrupts armed; false if news came meanwhile. */
 bool vnet_arm(void);
-void vnet_woken(void);
+/* After a wait: pending is virtio_irq_pending's bits, taken. */
+void vnet_woken(uint32_t pending);
+
+/* virtio_blk.c: the same for the block devices. */
+void vblk_setup(void);
+int vblk_attach(uint32_t handle, struct ingot_block_ring *ring);
+uint64_t vblk_service(void);
+bool vblk_arm(void);
+void vblk_woken(uint32_t pending);
 
 #endif

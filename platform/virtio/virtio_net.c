@@ -82,23 +82,6 @@ static _Noreturn void stop(const struct vnet *n, const char *what)
 	virtio_exit_raw(INGOT_EXIT_STOPPED);
 }
 
-/* Guest memory a device may read (the image, the heap) or write (its
- * data and the heap): never the page tables or the stacks. */
-static bool in(uintptr_t a, size_t len, uintptr_t lo, uintptr_t hi)
-{
-	return a >= lo && a <= hi && len <= hi - a;
-}
-
-static bool dma_ok(uint64_t addr, size_t len, bool write)
-{
-	const struct ingot_boot_info *bi = &virtio.info;
-	uintptr_t a = (uintptr_t)addr;
-	uintptr_t image = (uintptr_t)phys_to_virt(VIRTIO_PVH_IMAGE_BASE);
-	return in(a, len, bi->heap_start, bi->heap_start + bi->heap_size) ||
-	       in(a, len, write ? (uintptr_t)__data_start : image,
-		  (uintptr_t)__image_end);
-}
-
 /* The ingot INGOT_NET_F_* a device's features allow (abi.h): checksums
  * with its CSUM; TSO4 with HOST_TSO4 as well. */
 static uint32_t ingot_offers(uint64_t f)
@@ -162,70 +145,27 @@ static void found(struct vnet *n, struct vdev *d, struct ingot_device *info)
 	info->attached = true;
 }
 
+static void vnet_found(uint32_t h, struct vdev *d)
+{
+	found(&nets[h], d, &virtio.info.devices[h]);
+}
+
 void vnet_setup(void)
 {
-	char msg[160];
-	unsigned next = 0; /* the next virtio device to look at */
-	for (uint32_t h = 0; h < virtio.info.ndevices; h++) {
-		struct ingot_device *info = &virtio.info.devices[h];
-		if (info->type != INGOT_DEVICE_NET)
-			continue;
-		while (next < virtio_ndevs &&
-		       virtio_devs[next].device_id != VIRTIO_ID_NET)
-			next++;
-		if (next == virtio_ndevs) {
-			snprintf(msg, sizeof msg,
-				 "virtio-net: no device for network interface "
-				 "%s: not attached (QEMU: -device "
-				 "virtio-net-device or virtio-net-pci)\n",
-				 info->name);
-			serial_puts(msg);
-			continue;
-		}
-		found(&nets[h], &virtio_devs[next++], info);
-	}
-	for (; next < virtio_ndevs; next++) {
-		const struct vdev *d = &virtio_devs[next];
-		if (d->device_id == VIRTIO_ID_NET)
-			snprintf(msg, sizeof msg,
-				 "virtio-net: %s: the image declares no "
-				 "further network interface: not used\n",
-				 d->where);
-		else
-			snprintf(msg, sizeof msg,
-				 "virtio: %s: device type %u: not used\n",
-				 d->where, d->device_id);
-		serial_puts(msg);
-	}
+	vdev_match(VIRTIO_ID_NET, vnet_found);
 }
 
-/* A ring as abi.h allows it, in memory the guest may write. */
 static bool ring_ok(const struct ingot_net_ring *r)
 {
-	uintptr_t a = (uintptr_t)r;
-	if (a % 8 || !dma_ok(a, sizeof *r, true))
-		return false;
-	uint32_t size = r->size;
-	return size && size <= INGOT_NET_RING_MAX && !(size & (size - 1)) &&
-	       dma_ok(a, sizeof *r + size * sizeof r->slot[0], true);
-}
-
-/* The largest power of two the queue takes. */
-static uint16_t queue_size(struct vdev *d, uint16_t index)
-{
-	uint16_t max = d->ops->queue_max(d, index), s = 1;
-	if (!max)
-		return 0;
-	while ((uint16_t)(s * 2) <= max && s * 2 <= VQ_SIZE_MAX)
-		s = (uint16_t)(s * 2);
-	return s;
+	return vdev_ring_ok(r, sizeof *r, sizeof r->slot[0],
+			    INGOT_NET_RING_MAX);
 }
 
 static int queues(struct vnet *n)
 {
 	struct vdev *d = n->dev;
 	bool ev = n->taken & VIRTIO_F_EVENT_IDX;
-	uint16_t rs = queue_size(d, RXQ), ts = queue_size(d, TXQ);
+	uint16_t rs = vdev_queue_size(d, RXQ), ts = vdev_queue_size(d, TXQ);
 	/* A TX frame's chain: its header and up to INGOT_NET_CHAIN_MAX. */
 	if (rs < 2 || ts <= INGOT_NET_CHAIN_MAX)
 		return -EIO;
@@ -371,7 +311,7 @@ static unsigned tx_frame(struct vnet *n, uint32_t avail, struct vq_buf *bufs,
 				"slot");
 		if (!s.len || s.len > max - total)
 			stop(n, "network frame length out of range");
-		if (!dma_ok(s.addr, s.len, false))
+		if (!vdev_dma_ok(s.addr, s.len, false))
 			stop(n, "network frame outside guest memory");
 		bufs[++k] = (struct vq_buf){(const void *)(uintptr_t)s.addr,
 					    s.len, false};
@@ -430,7 +370,7 @@ static void rx_post(struct vnet *n)
 		if (s.len < INGOT_NET_FRAME_MAX + HDR)
 			stop(n, "network receive buffer smaller than a frame "
 				"and a virtio-net header");
-		if (!dma_ok(s.addr, s.len, true))
+		if (!vdev_dma_ok(s.addr, s.len, true))
 			stop(n, "network receive buffer outside "
 				"guest-writable memory");
 		uint16_t head = q->free_head;
@@ -595,10 +535,8 @@ bool vnet_arm(void)
 	return true;
 }
 
-void vnet_woken(void)
+void vnet_woken(uint32_t pending)
 {
-	uint32_t pending =
-	    __atomic_exchange_n(&virtio_irq_pending, 0, __ATOMIC_ACQ_REL);
 	for (uint32_t h = 0; h < virtio.info.ndevices; h++) {
 		struct vnet *n = &nets[h];
 		if (!n->attached)

@@ -142,6 +142,8 @@ static void setup_devices(void)
 		virtio_mmio_probe();
 	}
 	vnet_setup();
+	vblk_setup();
+	vdev_report_unclaimed();
 }
 
 /* On the boot stack, with the image's own tables. */

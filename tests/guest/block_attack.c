@@ -98,8 +98,12 @@ int ingot_main(int argc, char **argv)
 	} else {
 		return 2;
 	}
-	uint64_t ready;
-	ingot_poll(0, &ready, NULL);
+	/* A host may complete it later (virtio-blk): polls for up to 5 s. */
+	uint64_t ready, now = ingot_clock_monotonic();
+	uint64_t deadline = now + 5000000000ULL;
+	do
+		ingot_poll(deadline, &ready, &now);
+	while (ring.r.used != ring.r.avail && now < deadline);
 	if (ring.r.used != ring.r.avail)
 		return 8;
 	printf("block_attack: %s served, status %d\n", what,

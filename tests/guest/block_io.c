@@ -5,8 +5,9 @@
  * request carries) and from eight fibers at once over 6400-6527, reads
  * them back, flushes, and checks that bad requests are refused; the test
  * then finds the guest's bytes in the file.  Mode "ro": on a read-only
- * device reads work and writes are -EROFS.  Exits 0, or the number of the
- * failed check.
+ * device reads work and writes are -EROFS.  Mode "after": a later boot on
+ * the same device finds what mode "rw" wrote.  Exits 0, or the number of
+ * the failed check.
  */
 #include <errno.h>
 #include <ingot/abi.h>
@@ -83,6 +84,19 @@ static int read_only(unsigned char *b)
 	return 0;
 }
 
+static int after(unsigned char *b)
+{
+	CHECK(40, blk_read(disk, 0, b, 8) == 0 && holds(b, 0, 8, guest_byte));
+	CHECK(41, blk_read(disk, 100, b, BIG) == 0);
+	CHECK(42, holds(b, 100, BIG, guest_byte));
+	CHECK(43, blk_read(disk, 6400, b, 128) == 0);
+	CHECK(44, holds(b, 6400, 128, guest_byte));
+	CHECK(45, blk_read(disk, 8000, b, 100) == 0);
+	CHECK(46, holds(b, 8000, 100, host_byte));
+	printf("block_io: after ok\n");
+	return 0;
+}
+
 int ingot_main(int argc, char **argv)
 {
 	disk = blk_open("disk");
@@ -96,6 +110,8 @@ int ingot_main(int argc, char **argv)
 	CHECK(13, b != NULL);
 	if (argc > 1 && strcmp(argv[1], "ro") == 0)
 		return read_only(b);
+	if (argc > 1 && strcmp(argv[1], "after") == 0)
+		return after(b);
 
 	CHECK(14, blk_read(disk, 8000, b, 100) == 0);
 	CHECK(15, holds(b, 8000, 100, host_byte));
