@@ -99,7 +99,7 @@ CONFIG_ARGS := $(foreach k,$(CONFIG_KEYS),'$(k)=$(subst ','\'',$($(k)))')
 MONITOR_SRCS := $(wildcard monitor/*.c) $(HOST_SRCS)
 
 
-.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-kv soak-kv soak-tcp bench-kv bench-blk fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps \
+.PHONY: all images monitor host-tests fuzzers fuzz-net fuzz-dns fuzz-tcp fuzz-fw fuzz-kv soak-kv soak-tcp bench-kv bench-blk fuzz-http run test bench bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps \
 	deps clean format
 all: monitor images host-tests $(BUILD)/ingot $(BUILD)/ingot-oci
 
@@ -123,6 +123,9 @@ $(BUILD)/ingot: $(CLI_SRCS) $(wildcard cli/*.h) host/option.h include/ingot/abi.
 # The OCI runtime is the same program under the name podman and ctr run.
 $(BUILD)/ingot-oci: $(BUILD)/ingot
 	$(Q)ln -sf ingot $@
+
+# Errors with file:line for the build-time compilers (zone2c, rules2c).
+TOOLS_DIAG := tools/common/diag.c tools/common/diag.h
 
 $(BUILD)/tools/ldgen: tools/ldgen.c include/ingot/abi_kvm.h
 	@mkdir -p $(@D)
@@ -150,6 +153,28 @@ $(BUILD)/test/host/libc_diff: tests/host/libc_diff.c lib/libc/format.c \
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ tests/host/libc_diff.c \
 		lib/libc/format.c $@-strtol.o $@-strerror.o
 HOST_TESTS := $(BUILD)/test/host/libc_diff
+# tools/rules2c compiles firewall rules into C (lib/fw/ruleset.h).  lib/fw
+# on the host (tests/host/fw_verdict.c, for tests/test_fw.py) and its fuzzer
+# run the rules of tests/fw/verdict.rules, with small flow tables so that
+# they fill.
+$(BUILD)/tools/rules2c: $(wildcard tools/rules2c/*.c tools/rules2c/*.h) \
+		lib/fw/ruleset.h $(TOOLS_DIAG)
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ \
+		$(wildcard tools/rules2c/*.c) tools/common/diag.c
+FW_SRCS := $(wildcard lib/fw/*.c)
+FW_DEPS := $(FW_SRCS) $(wildcard lib/fw/*.h) include/ingot/fw.h \
+	include/ingot/options.h
+$(BUILD)/test/host/fw_rules.c: $(BUILD)/tools/rules2c tests/fw/verdict.rules
+	@mkdir -p $(@D)
+	$(call quiet,RULES2C,$@)$< -i outside -i inside -o $@.tmp \
+		tests/fw/verdict.rules && mv $@.tmp $@
+$(BUILD)/test/host/fw_verdict: tests/host/fw_verdict.c \
+		$(BUILD)/test/host/fw_rules.c $(FW_DEPS)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -I. -DCONFIG_FW_FLOWS=64 \
+		-include ingot/options.h -o $@ $< $(BUILD)/test/host/fw_rules.c \
+		$(FW_SRCS)
+HOST_TESTS += $(BUILD)/tools/rules2c $(BUILD)/test/host/fw_verdict
 host-tests: $(HOST_TESTS)
 
 # libFuzzer harnesses (tests/fuzz), built for the host with clang.
@@ -199,6 +224,12 @@ $(BUILD)/fuzz/kv_fuzz: tests/fuzz/kv_fuzz.c $(KV_FUZZ_SRCS) $(wildcard \
 	@mkdir -p $(@D)
 	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(KV_FUZZ_SRCS)
 FUZZERS += $(BUILD)/fuzz/kv_fuzz
+$(BUILD)/fuzz/fw_fuzz: tests/fuzz/fw_fuzz.c $(BUILD)/test/host/fw_rules.c \
+		$(FW_DEPS)
+	@mkdir -p $(@D)
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DCONFIG_FW_FLOWS=16 -I. -o $@ \
+		$< $(BUILD)/test/host/fw_rules.c $(FW_SRCS)
+FUZZERS += $(BUILD)/fuzz/fw_fuzz
 fuzzers: $(FUZZERS)
 
 # --- guest objects --------------------------------------------------------
@@ -314,9 +345,11 @@ $(ZONES_STAMP): FORCE
 	@mkdir -p $(@D)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(ZONES) -t $(XFR_ALLOW)" ] || \
 		echo "$(ZONES) -t $(XFR_ALLOW)" > $@
-$(BUILD)/tools/zone2c: $(wildcard tools/zone2c/*.c tools/zone2c/*.h) lib/dns/zone.h
+$(BUILD)/tools/zone2c: $(wildcard tools/zone2c/*.c tools/zone2c/*.h) lib/dns/zone.h \
+		$(TOOLS_DIAG)
 	@mkdir -p $(@D)
-	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $(wildcard tools/zone2c/*.c)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $(wildcard tools/zone2c/*.c) \
+		tools/common/diag.c
 $(BUILD)/gen/dns_zones.c: $(BUILD)/tools/zone2c $(ZONES) $(ZONES_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,ZONE2C,$@)$(BUILD)/tools/zone2c -o $@.tmp \
@@ -395,6 +428,13 @@ fuzz-http: deps
 	@mkdir -p $(BUILD)/fuzz/http-corpus $(BUILD)/fuzz/http-crashes
 	$(BUILD)/fuzz/http_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz/http-crashes/ $(BUILD)/fuzz/http-corpus
+# The firewall's rules and flow table (the test suite runs it for 20 s).
+fuzz-fw: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/fw_fuzz
+	@mkdir -p $(BUILD)/fuzz/fw-corpus $(BUILD)/fuzz/fw-crashes
+	$(BUILD)/fuzz/fw_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/fw-crashes/ $(BUILD)/fuzz/fw-corpus
 fuzz-tcp: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory $(BUILD)/fuzz/tcp_fuzz

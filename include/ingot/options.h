@@ -410,4 +410,17 @@
 #error "CONFIG_BLK_RING_SLOTS must be a power of two, 2..INGOT_BLOCK_RING_MAX"
 #endif
 
+/* --- lib/fw --------------------------------------------------------------- */
+
+/* Flows the firewall tracks at once (56 bytes each, static); when full, a
+ * new flow replaces the oldest unassured one, else it is refused
+ * (ingot/fw.h). */
+#ifndef CONFIG_FW_FLOWS
+#define CONFIG_FW_FLOWS 8192
+#endif
+
+#if CONFIG_FW_FLOWS < 16 || CONFIG_FW_FLOWS > (1 << 24)
+#error "CONFIG_FW_FLOWS must be from 16 to 16777216"
+#endif
+
 #endif

@@ -1,37 +1,10 @@
 /* zone2c: errors, names in text and wire form, the tokenizer. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zone2c.h"
-
-/* --- errors --------------------------------------------------------------- */
-
-const char *cur_file;
-unsigned cur_line;
-
-_Noreturn void fail(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s:%u: ", cur_file, cur_line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p) {
-		perror("zone2c");
-		exit(1);
-	}
-	return p;
-}
 
 /* --- names ---------------------------------------------------------------- */
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "../../lib/dns/zone.h"
+#include "../common/diag.h"
 
 #define NAME_MAX_WIRE 255
 #define INCLUDE_DEPTH 8
@@ -80,11 +81,7 @@ struct parse_state {
 	bool have_owner;
 };
 
-/* text.c: errors name the file and line being read. */
-extern const char *cur_file;
-extern unsigned cur_line;
-_Noreturn void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void *xrealloc(void *p, size_t n);
+/* text.c */
 int escape(const char **p);
 void name_lower(struct name *n);
 bool name_equal(const struct name *a, const struct name *b);
