@@ -100,7 +100,7 @@ int kv_log_append(struct kv_log *s, uint8_t type, const void *key, size_t klen,
 		e = kv_index_add(&s->index, key, klen, hash, &added);
 		if (!e)
 			return -ENOSPC;
-		s->live_bytes += size - (added ? 0 : e->size);
+		s->live_bytes = s->live_bytes - (added ? 0 : e->size) + size;
 		e->version = ++s->version;
 		e->expire_ms = expire_ms;
 		e->flags = KV_PENDING;

@@ -138,7 +138,7 @@ static int apply(void *ctx, const struct kv_rec *r, uint32_t off)
 	if (!e)
 		return -ENOSPC;
 	uint32_t size = kv_rec_size(r->klen, r->vlen);
-	s->live_bytes += size - (added ? 0 : e->size);
+	s->live_bytes = s->live_bytes - (added ? 0 : e->size) + size;
 	e->version = ++s->version;
 	e->expire_ms = r->expire_ms;
 	e->flags = 0;
