@@ -67,11 +67,10 @@ def redis_cli(ns, host, port, script):
     return r.stdout.splitlines()
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_every_command_answers_as_redis_does(ns, target, data, tmp_path):
+def start_redis(ns, tmp_path):
+    """redis-server on 127.0.0.1:6390 inside ns, for comparison."""
     if not shutil.which("redis-server") or not shutil.which("redis-cli"):
         pytest.skip("SKIPPED: redis-server and redis-cli are not installed (tools/deps test)")
-    g = boot_kv(ns, target, data)
     redis = ns.popen(["redis-server", "--port", "6390", "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", "--dir", str(tmp_path)],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -79,6 +78,13 @@ def test_every_command_answers_as_redis_does(ns, target, data, tmp_path):
         if ns.run(["redis-cli", "-p", "6390", "ping"]).stdout.strip() == "PONG":
             break
         time.sleep(0.05)
+    return redis
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_command_answers_as_redis_does(ns, target, data, tmp_path):
+    redis = start_redis(ns, tmp_path)
+    g = boot_kv(ns, target, data)
     script = open(os.path.join(HERE, "kv_commands.txt")).read()
     ours = redis_cli(ns, GUEST_IP, 6379, script)
     theirs = redis_cli(ns, "127.0.0.1", 6390, script)
@@ -94,6 +100,81 @@ def test_every_command_answers_as_redis_does(ns, target, data, tmp_path):
     info = "\n".join(redis_cli(ns, GUEST_IP, 6379, "SET x 1\nINFO\n"))
     assert "# Keyspace" in info and "db0:keys=1," in info, info
     redis.kill()
+    assert g.stop() == 0
+
+
+def replies(raw):
+    """The top-level RESP replies in raw, as (type, payload) in order."""
+    out, at = [], 0
+
+    def one():
+        nonlocal at
+        end = raw.index(b"\r\n", at)
+        t, rest = raw[at:at + 1], raw[at + 1:end]
+        at = end + 2
+        if t == b"$" and int(rest) >= 0:
+            v = raw[at:at + int(rest)]
+            assert raw[at + int(rest):at + int(rest) + 2] == b"\r\n"
+            at += int(rest) + 2
+            return (t, v)
+        if t == b"*":
+            return (t, [one() for _ in range(int(rest))])
+        assert t in (b"+", b"-", b":", b"$"), raw[at - 20:at + 20]
+        return (t, rest)
+
+    while at < len(raw):
+        out.append(one())
+    return out
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_pipelined_replies_match_redis(ns, target, data, tmp_path):
+    """1,000 mixed commands (small and large values, hits and misses,
+    counters, errors) sent in one write, then QUIT: every reply comes,
+    in order, byte for byte as redis-server's."""
+    redis = start_redis(ns, tmp_path)
+    g = boot_kv(ns, target, data)
+    for seed in (14, 15):
+        ours = bytes.fromhex(peer(ns, "pipeline", GUEST_IP, 6379, seed, 1000).strip())
+        theirs = bytes.fromhex(peer(ns, "pipeline", "127.0.0.1", 6390, seed, 1000).strip())
+        got, want = replies(ours), replies(theirs)
+        assert len(want) == 1001 and want[-1] == (b"+", b"OK"), len(want)
+        kinds = {t for t, _ in want}
+        assert kinds == {b"+", b"-", b":", b"$", b"*"}, kinds
+        assert any(t == b"$" and len(v) > 64 for t, v in want)  # read from the device
+        diff = next((i, a, b) for i, (a, b) in enumerate(zip(got + [None] * 1001, want))
+                    if a != b) if got != want else None
+        assert ours == theirs, (diff, g.out)
+    redis.kill()
+    assert g.stop() == 0
+
+
+def test_small_values_are_read_from_memory(ns, data):
+    """Values of up to 64 bytes are kept with their keys, after a restart
+    too: reading them never reads the device; larger ones are read from
+    it, and a key moving between the two is read right either way."""
+    g = boot_kv(ns, "hosted", data)
+    redis_cli(ns, GUEST_IP, 6379, "SET s1 " + "a" * 64 + "\nSET b1 " + "b" * 65 +
+              "\nSET s2 small\nSET b2 " + "c" * 500 + "\n")
+    assert g.stop() == 0
+    g = boot_kv(ns, "hosted", data)
+    assert store_line(g)["keys"] == 4
+    got = redis_cli(ns, GUEST_IP, 6379, "GET s1\nGET s2\nGET s2\n")
+    assert got == ['"' + "a" * 64 + '"', '"small"', '"small"'], got
+    info = store_info(ns)
+    assert (info["store_reads_memory"], info["store_reads_device"]) == (3, 0), info
+    assert redis_cli(ns, GUEST_IP, 6379, "GET b1\n") == ['"' + "b" * 65 + '"']
+    assert store_info(ns)["store_reads_device"] == 1
+    # b1 becomes small and s1 large, then each is read back once.
+    got = redis_cli(ns, GUEST_IP, 6379, "SET b1 now-small\nSET s1 " + "d" * 300 +
+                    "\nGET b1\nGET s1\n")
+    assert got == ["OK", "OK", '"now-small"', '"' + "d" * 300 + '"'], got
+    assert g.stop() == 0
+    g = boot_kv(ns, "hosted", data)
+    got = redis_cli(ns, GUEST_IP, 6379, "GET b1\nGET s1\nGET b2\n")
+    assert got == ['"now-small"', '"' + "d" * 300 + '"', '"' + "c" * 500 + '"'], got
+    info = store_info(ns)
+    assert (info["store_reads_memory"], info["store_reads_device"]) == (1, 2), info
     assert g.stop() == 0
 
 

@@ -551,7 +551,8 @@ static void cmd_info(const struct resp_cmd *c, struct resp_out *o,
 	    "# Store\r\nstore_segments:%u\r\nstore_free_segments:%u\r\n"
 	    "store_live_bytes:%llu\r\nstore_capacity_bytes:%llu\r\n"
 	    "store_commits:%llu\r\nstore_records_written:%llu\r\n"
-	    "store_compactions:%llu\r\nstore_records_moved:%llu\r\n\r\n"
+	    "store_compactions:%llu\r\nstore_records_moved:%llu\r\n"
+	    "store_reads_memory:%llu\r\nstore_reads_device:%llu\r\n\r\n"
 	    "# Keyspace\r\n",
 	    (long long)up, (unsigned long long)kv_app.connected, "always",
 	    (unsigned long long)st.recovered,
@@ -565,7 +566,9 @@ static void cmd_info(const struct resp_cmd *c, struct resp_out *o,
 	    (unsigned long long)st.commits,
 	    (unsigned long long)st.records_written,
 	    (unsigned long long)st.compactions,
-	    (unsigned long long)st.records_moved);
+	    (unsigned long long)st.records_moved,
+	    (unsigned long long)st.reads_memory,
+	    (unsigned long long)st.reads_device);
 	if (st.keys && n < (int)sizeof text)
 		n += snprintf(text + n, sizeof text - (size_t)n,
 			      "db0:keys=%llu,expires=0,avg_ttl=0\r\n",

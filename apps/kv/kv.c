@@ -145,11 +145,14 @@ static void report(void)
 	struct kv_log_stats st;
 	kv_log_stats(kv_app.store, &st);
 	printf("kv: %llu keys, %llu commands, %llu commits of %llu records, "
-	       "%llu compactions\n",
+	       "%llu compactions, %llu values read from memory and %llu from "
+	       "the device\n",
 	       (unsigned long long)st.keys, (unsigned long long)kv_app.commands,
 	       (unsigned long long)st.commits,
 	       (unsigned long long)st.records_written,
-	       (unsigned long long)st.compactions);
+	       (unsigned long long)st.compactions,
+	       (unsigned long long)st.reads_memory,
+	       (unsigned long long)st.reads_device);
 }
 
 int ingot_main(int argc, char **argv)
@@ -167,16 +170,16 @@ int ingot_main(int argc, char **argv)
 				"data=FILE)\n");
 		return 1;
 	}
-	/* A quarter of the heap for the index: KV_LOG_ENTRY_BYTES per slot
-	 * at 3/4 load and a key of up to 32 bytes, 64 with its block. */
+	/* Five sixteenths of the heap for the index, which keeps values of
+	 * up to 64 bytes with their keys (so reading one never waits for
+	 * the device): KV_LOG_ENTRY_BYTES per slot at 3/4 load, and a key
+	 * of up to 32 bytes with such a value in a block of 112. */
 	const struct ingot_boot_info *bi = ingot_boot_info();
-	struct kv_log_options opts = {
-	    .max_keys = bi->heap_size / 4 / (KV_LOG_ENTRY_BYTES * 4 / 3 + 64),
-	    .flush = true,
-	    .cache_slots = 1};
-	/* A sixteenth for the cache of small values. */
-	while (opts.cache_slots * 2 * KV_LOG_CACHE_SLOT <= bi->heap_size / 16)
-		opts.cache_slots *= 2;
+	struct kv_log_options opts = {.max_keys =
+					  bi->heap_size / 16 * 5 /
+					  (KV_LOG_ENTRY_BYTES * 4 / 3 + 112),
+				      .flush = true,
+				      .inline_max = 64};
 	char err[160];
 	int rc = kv_log_mount(d, &opts, &kv_app.store, err, sizeof err);
 	if (rc < 0) {

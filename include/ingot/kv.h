@@ -84,10 +84,12 @@ int kv_path_normalise(const char *path, size_t len, char *out, size_t outlen);
  * the log (a write the host never finished, hence never acknowledged) as a
  * dropped tail, which is zeroed.
  *
- * Memory: the index holds every key (values stay on the device):
- * KV_LOG_ENTRY_BYTES per slot of a table sized for opts.max_keys at 3/4
- * load, plus each key's bytes rounded up to 16 and 16 more.  Keys are at
- * most KV_LOG_KEY_MAX bytes, values KV_LOG_VALUE_MAX.
+ * Memory: the index holds every key, and with it every value of up to
+ * opts.inline_max bytes (larger values stay on the device, read at each
+ * get): KV_LOG_ENTRY_BYTES per slot of a table sized for opts.max_keys at
+ * 3/4 load, plus each key's bytes (and its value's, if kept) rounded up to
+ * 16 and 16 more.  Keys are at most KV_LOG_KEY_MAX bytes, values
+ * KV_LOG_VALUE_MAX.
  */
 #define KV_LOG_SEGMENT     (1U << 20)
 #define KV_LOG_KEY_MAX     1024
@@ -98,15 +100,12 @@ int kv_path_normalise(const char *path, size_t len, char *out, size_t outlen);
 struct kv_log;
 
 struct kv_log_options {
-	size_t max_keys;    /* puts of new keys beyond it fail with -ENOSPC */
-	bool flush;         /* flush every group commit (abi.h) */
-	size_t cache_slots; /* values of up to KV_LOG_CACHE_VALUE bytes kept
-			       in memory, the most recently written or read
-			       (a power of two, or 0), KV_LOG_CACHE_SLOT
-			       bytes each */
+	size_t max_keys;   /* puts of new keys beyond it fail with -ENOSPC */
+	bool flush;        /* flush every group commit (abi.h) */
+	size_t inline_max; /* values of up to this many bytes are kept in
+			      memory with their key: a get of one never
+			      reads the device */
 };
-#define KV_LOG_CACHE_VALUE 48
-#define KV_LOG_CACHE_SLOT  64
 
 struct kv_log_stats {
 	uint64_t keys, live_bytes, capacity_bytes;
@@ -115,6 +114,7 @@ struct kv_log_stats {
 	uint64_t compactions, records_moved;
 	uint64_t recovered, recovered_corrupt, recovered_dropped;
 	uint64_t expired;
+	uint64_t reads_memory, reads_device; /* values kv_log_get read */
 };
 
 /* Mounts (or formats) the store on d.  0, -ENOMEM, a device error, or

@@ -100,10 +100,17 @@ int kv_log_append(struct kv_log *s, uint8_t type, const void *key, size_t klen,
 		e = kv_index_add(&s->index, key, klen, hash, &added);
 		if (!e)
 			return -ENOSPC;
+		bool keep = vlen <= s->opts.inline_max;
+		if (!kv_index_keep_value(e, keep ? (val ? val : "") : NULL,
+					 vlen)) {
+			if (added)
+				kv_index_remove(&s->index, e);
+			return -ENOSPC;
+		}
 		s->live_bytes = s->live_bytes - (added ? 0 : e->size) + size;
 		e->version = ++s->version;
 		e->expire_ms = expire_ms;
-		e->flags = KV_PENDING;
+		e->flags |= KV_PENDING;
 		e->vlen = (uint32_t)vlen;
 		e->where = b->gen;
 		e->off = b->len;
@@ -171,26 +178,6 @@ int kv_log_del(struct kv_log *s, const void *key, size_t klen)
 	return rc ? rc : kv_log_sync(s, t);
 }
 
-static void cache_put(struct kv_log *s, uint64_t version, const void *val,
-		      uint32_t len)
-{
-	if (!s->cache || len > KV_LOG_CACHE_VALUE)
-		return;
-	struct kv_cache_slot *c = &s->cache[version & s->cache_mask];
-	c->version = version;
-	c->len = len;
-	memcpy(c->data, val, len);
-}
-
-static const struct kv_cache_slot *cache_get(const struct kv_log *s,
-					     uint64_t version)
-{
-	if (!s->cache)
-		return NULL;
-	const struct kv_cache_slot *c = &s->cache[version & s->cache_mask];
-	return c->version == version ? c : NULL;
-}
-
 /* A segment for the next batch: the head if it has room, else a free one,
  * given a header with a new epoch. */
 static int place(struct kv_log *s, uint32_t bytes)
@@ -245,10 +232,9 @@ static int commit(struct kv_log *s, struct kv_batch *b)
 				  kv_index_hash(&s->index, key, r->klen));
 		if (e && (e->flags & KV_PENDING) && e->where == b->gen &&
 		    e->off == p) {
-			e->flags = 0;
+			e->flags &= (uint16_t)~KV_PENDING;
 			e->where = s->head;
 			e->off = s->head_off + p;
-			cache_put(s, e->version, key + r->klen, r->vlen);
 		}
 		s->st.records_written++;
 		p += kv_rec_size(r->klen, r->vlen);
@@ -291,15 +277,53 @@ static const unsigned char *pending_value(struct kv_log *s,
 	return NULL;
 }
 
+/* Copies n bytes of e's value to buf: 0, -EAGAIN if the record read
+ * from the device is no longer key's (the compactor moved it and reused
+ * its segment while this fiber waited), or an error. */
+static int read_value(struct kv_log *s, const struct kv_entry *e,
+		      const void *key, size_t klen, void *buf, size_t n)
+{
+	if (e->flags & KV_INLINE) {
+		memcpy(buf, e->key + e->klen, n);
+		s->st.reads_memory++;
+		return 0;
+	}
+	if (e->flags & KV_PENDING) {
+		const unsigned char *v = pending_value(s, e);
+		if (!v)
+			return -EIO;
+		memcpy(buf, v, n);
+		s->st.reads_memory++;
+		return 0;
+	}
+	s->st.reads_device++;
+	uint32_t seg = e->where, vlen = e->vlen;
+	uint64_t at = kv_seg_base(seg) + e->off;
+	uint64_t first = at / KV_SECTOR;
+	uint64_t end = (at + e->size + KV_SECTOR - 1) / KV_SECTOR;
+	unsigned char *io = aligned_alloc(KV_SECTOR, (end - first) * KV_SECTOR);
+	if (!io)
+		return -ENOMEM;
+	uint32_t size = e->size;
+	int rc = blk_read(s->dev, first, io, (uint32_t)(end - first));
+	const unsigned char *p = io + (at - first * KV_SECTOR);
+	const struct kv_rec *r =
+	    rc ? NULL : kv_rec_check(p, size, s->seg[seg].epoch);
+	bool same = r && r->klen == klen && r->vlen == vlen &&
+		    memcmp(p + sizeof *r, key, klen) == 0;
+	if (same)
+		memcpy(buf, p + sizeof *r + klen, n);
+	free(io);
+	return rc < 0 ? rc : same ? 0 : -EAGAIN;
+}
+
 long kv_log_get(struct kv_log *s, const void *key, size_t klen, void *buf,
 		size_t cap, int64_t *expire_ms, uint64_t *version)
 {
 	if (klen > KV_LOG_KEY_MAX)
 		return -ENOENT;
 	uint32_t hash = kv_index_hash(&s->index, key, klen);
-	/* A record read from the device is checked against the index once
-	 * more: the compactor may have moved it and reused its segment while
-	 * this fiber waited.  A few retries always see it settled. */
+	/* A few retries always see a moved record settled. */
 	for (int attempt = 0; attempt < 4; attempt++) {
 		struct kv_entry *e = lookup(s, key, klen, hash);
 		if (!e)
@@ -308,40 +332,12 @@ long kv_log_get(struct kv_log *s, const void *key, size_t klen, void *buf,
 		int64_t exp = e->expire_ms;
 		uint32_t vlen = e->vlen;
 		size_t n = vlen < cap ? vlen : cap;
-		if (e->flags & KV_PENDING) {
-			const unsigned char *v = pending_value(s, e);
-			if (!v)
-				return -EIO;
-			if (buf)
-				memcpy(buf, v, n);
-		} else if (buf && n && cache_get(s, ver)) {
-			memcpy(buf, cache_get(s, ver)->data, n);
-		} else if (buf && n) {
-			uint32_t seg = e->where, off = e->off, size = e->size;
-			uint64_t at = kv_seg_base(seg) + off;
-			uint64_t first = at / KV_SECTOR;
-			uint64_t end = (at + size + KV_SECTOR - 1) / KV_SECTOR;
-			unsigned char *io =
-			    aligned_alloc(KV_SECTOR, (end - first) * KV_SECTOR);
-			if (!io)
-				return -ENOMEM;
-			int rc = blk_read(s->dev, first, io,
-					  (uint32_t)(end - first));
-			const unsigned char *p = io + (at - first * KV_SECTOR);
-			const struct kv_rec *r =
-			    rc ? NULL
-			       : kv_rec_check(p, size, s->seg[seg].epoch);
-			bool same = r && r->klen == klen && r->vlen == vlen &&
-				    memcmp(p + sizeof *r, key, klen) == 0;
-			if (same) {
-				memcpy(buf, p + sizeof *r + klen, n);
-				cache_put(s, ver, p + sizeof *r + klen, vlen);
-			}
-			free(io);
+		if (buf && n) {
+			int rc = read_value(s, e, key, klen, buf, n);
+			if (rc == -EAGAIN)
+				continue;
 			if (rc < 0)
 				return rc;
-			if (!same)
-				continue;
 		}
 		if (expire_ms)
 			*expire_ms = exp;
@@ -398,18 +394,6 @@ int kv_log_mount(struct blk_dev *d, const struct kv_log_options *opts,
 		return -ENOMEM;
 	}
 	s->capacity = (uint64_t)(s->nsegs - 2 * KV_USER_FLOOR) * KV_SEG_DATA;
-	if (opts->cache_slots & (opts->cache_slots - 1)) {
-		snprintf(err, errlen, "cache_slots is not a power of two");
-		return -EINVAL;
-	}
-	if (opts->cache_slots) {
-		s->cache = calloc(opts->cache_slots, sizeof s->cache[0]);
-		if (!s->cache) {
-			snprintf(err, errlen, "out of memory for the cache");
-			return -ENOMEM;
-		}
-		s->cache_mask = opts->cache_slots - 1;
-	}
 	s->batch[0].gen = 1;
 	s->next_gen = 2;
 	int rc = kv_log_recover(s, err, errlen);

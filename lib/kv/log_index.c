@@ -109,3 +109,19 @@ void kv_index_remove(struct kv_index *x, struct kv_entry *e)
 		i = j;
 	}
 }
+
+bool kv_index_keep_value(struct kv_entry *e, const void *val, size_t vlen)
+{
+	size_t n = e->klen + (val ? vlen : 0);
+	char *block = realloc(e->key, n ? n : 1);
+	if (!block)
+		return false;
+	e->key = block;
+	if (val) {
+		memcpy(block + e->klen, val, vlen);
+		e->flags |= KV_INLINE;
+	} else {
+		e->flags &= (uint16_t)~KV_INLINE;
+	}
+	return true;
+}

@@ -60,6 +60,7 @@ static inline uint32_t kv_rec_size(uint32_t klen, uint32_t vlen)
  * --------------------------------------------------------------*/
 
 #define KV_PENDING 1 /* the record is in a batch buffer, not yet written */
+#define KV_INLINE  2 /* the value follows the key in key's block */
 
 struct kv_entry {
 	char *key; /* NULL: the slot is empty */
@@ -89,6 +90,9 @@ struct kv_entry *kv_index_find(struct kv_index *x, const void *key, size_t klen,
 struct kv_entry *kv_index_add(struct kv_index *x, const void *key, size_t klen,
 			      uint32_t hash, bool *added);
 void kv_index_remove(struct kv_index *x, struct kv_entry *e);
+/* Keeps val (vlen bytes) after e's key, or no value if val is NULL, and
+ * sets or clears KV_INLINE: false, e unchanged, if memory ran out. */
+bool kv_index_keep_value(struct kv_entry *e, const void *val, size_t vlen);
 
 /* --- the store
  * --------------------------------------------------------------*/
@@ -98,17 +102,6 @@ struct kv_batch {
 	uint32_t len;
 	uint32_t gen;
 };
-
-/* A small value kept in memory, found by its version (versions count up,
- * so the table holds the most recent ones). */
-struct kv_cache_slot {
-	uint64_t version; /* 0: empty */
-	uint32_t len;
-	unsigned char data[KV_LOG_CACHE_VALUE];
-};
-
-_Static_assert(sizeof(struct kv_cache_slot) == KV_LOG_CACHE_SLOT,
-	       "kv.h's KV_LOG_CACHE_SLOT is a slot's size");
 
 struct kv_seg {
 	uint64_t epoch; /* 0: free */
@@ -135,8 +128,6 @@ struct kv_log {
 	uint64_t
 	    used_bytes; /* sum of the segments' used: less live is garbage */
 	struct sched_waitq work, committed, room, freed, compact;
-	struct kv_cache_slot *cache;
-	size_t cache_mask;
 	unsigned char *scratch; /* KV_LOG_SEGMENT: recovery, compaction */
 	unsigned char *sector;  /* one sector, for headers */
 	struct kv_log_stats st;

@@ -137,11 +137,17 @@ static int apply(void *ctx, const struct kv_rec *r, uint32_t off)
 	e = kv_index_add(&s->index, key, r->klen, hash, &added);
 	if (!e)
 		return -ENOSPC;
+	bool keep = r->vlen <= s->opts.inline_max;
+	if (!kv_index_keep_value(e, keep ? key + r->klen : NULL, r->vlen)) {
+		if (added)
+			kv_index_remove(&s->index, e);
+		return -ENOSPC;
+	}
 	uint32_t size = kv_rec_size(r->klen, r->vlen);
 	s->live_bytes = s->live_bytes - (added ? 0 : e->size) + size;
 	e->version = ++s->version;
 	e->expire_ms = r->expire_ms;
-	e->flags = 0;
+	e->flags &= KV_INLINE;
 	e->vlen = r->vlen;
 	e->where = x->seg;
 	e->off = off;
@@ -205,8 +211,8 @@ int kv_log_recover(struct kv_log *s, char *err, size_t errlen)
 	free(epochs);
 	if (rc == -ENOSPC)
 		return fail(err, errlen, rc,
-			    "the store holds more keys than the index has room "
-			    "for (give the guest more memory)");
+			    "the store holds more keys (or small values) than "
+			    "memory has room for (give the guest more memory)");
 	if (rc < 0)
 		return fail(err, errlen, rc, "cannot read a segment");
 	if (n) {

@@ -14,11 +14,21 @@ network namespace:
                                their last value
   fill ADDR                    new keys of 4000 bytes until the store
                                refuses one; prints the count and the error
+  pipeline ADDR PORT SEED N    N mixed commands and QUIT sent in one write;
+                               prints the replies' bytes in hex
 """
 import random
 import socket
 import sys
 import threading
+
+
+def encode(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
 
 
 class Client:
@@ -27,11 +37,7 @@ class Client:
         self.buf = b""
 
     def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.s.sendall(out)
+        self.s.sendall(encode(*args))
 
     def _line(self):
         while b"\r\n" not in self.buf:
@@ -222,6 +228,41 @@ def fill(addr):
             return
 
 
+def mixed(rnd):
+    """One command of a pipeline: small values (kept in memory) and large
+    ones (read from the device), hits and misses, counters, errors."""
+    key = lambda: f"p{rnd.randrange(40)}"
+    val = lambda: bytes(rnd.randrange(97, 123) for _ in range(
+        rnd.choice((0, 1, 3, 64, 65, rnd.randrange(66, 700)))))
+    return rnd.choice((
+        lambda: ("SET", key(), val()),
+        lambda: ("GET", key()),
+        lambda: ("GET", key()),
+        lambda: ("SET", key(), val(), rnd.choice(("NX", "XX", "GET"))),
+        lambda: ("INCR", f"n{rnd.randrange(5)}"),
+        lambda: ("INCRBY", rnd.choice((key(), f"n{rnd.randrange(5)}")), rnd.randrange(-9, 9)),
+        lambda: ("DECR", key()),
+        lambda: ("DEL", key(), key()),
+        lambda: ("EXISTS", key(), key()),
+        lambda: ("MGET", key(), key(), key()),
+        lambda: ("MSET", key(), val(), key(), val()),
+        lambda: ("ECHO", val()),
+        lambda: ("PING",),
+        lambda: ("GET",),
+        lambda: ("NOSUCH", key()),
+    ))()
+
+
+def pipeline(addr, port, seed, n):
+    rnd = random.Random(seed)
+    s = socket.create_connection((addr, port), timeout=30)
+    s.sendall(b"".join(encode(*mixed(rnd)) for _ in range(n)) + encode("QUIT"))
+    out = b""
+    while d := s.recv(65536):
+        out += d
+    print(out.hex())
+
+
 if __name__ == "__main__":
     mode, addr = sys.argv[1], sys.argv[2]
     if mode == "write":
@@ -236,6 +277,8 @@ if __name__ == "__main__":
         churn(addr, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "fill":
         fill(addr)
+    elif mode == "pipeline":
+        pipeline(addr, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif mode == "garbage":
         garbage(addr, int(sys.argv[3]))
     else:
