@@ -380,6 +380,24 @@ $(BUILD)/gen/http_site.c: $(BUILD)/tools/dir2c $(WEBROOT_STAMP)
 		&& mv $@.tmp $@
 APP_EXTRA_http := $(BUILD)/gen/http_site.c
 
+# apps/firewall filters with the rules in RULES, compiled to C by
+# tools/rules2c; every interface a rule names must be one of the app's
+# network devices (its INGOT_DEVICE lines).
+RULES ?= apps/firewall/dmz.rules
+FW_DEVICES := $(shell sed -n \
+	's/^INGOT_DEVICE(INGOT_DEVICE_NET, *\([A-Za-z0-9_]*\));.*/\1/p' \
+	apps/firewall/*.c)
+RULES_STAMP := $(BUILD)/rules.stamp
+$(RULES_STAMP): FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(RULES) $(FW_DEVICES)" ] || \
+		echo "$(RULES) $(FW_DEVICES)" > $@
+$(BUILD)/gen/fw_rules.c: $(BUILD)/tools/rules2c $(RULES) $(RULES_STAMP)
+	@mkdir -p $(@D)
+	$(call quiet,RULES2C,$@)$< $(addprefix -i ,$(FW_DEVICES)) -o $@.tmp \
+		$(RULES) && mv $@.tmp $@
+APP_EXTRA_firewall := $(BUILD)/gen/fw_rules.c
+
 $(foreach a,$(APPS),$(eval $(call image,$(a),$(a),$(wildcard apps/$(a)/*.c) \
 	$(APP_EXTRA_$(a)),$(BUILD))))
 $(foreach t,$(wildcard tests/guest/*.c tests/unit/*.c),$(eval $(call \

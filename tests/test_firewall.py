@@ -1,0 +1,194 @@
+"""apps/firewall, with its sample rules (apps/firewall/dmz.rules), between
+two namespaces on each target:
+
+    A (10.0.1.1) --- outside 10.0.1.2 [firewall] inside 10.0.2.1 --- B
+
+B holds the DMZ's servers, 10.0.2.53 (DNS, dnsmasq) and 10.0.2.80 (HTTP),
+and an inside host's address, 10.0.2.10.  The namespaces and bridges are
+tests/test_forward.py's.
+"""
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT, TARGETS
+from netns import Guest
+from test_forward import A_IP, B_IP, LAN_IP, LAN_MAC, WAN_IP, WAN_MAC, Topology, _wait_port
+
+DNS, WWW = "10.0.2.53", "10.0.2.80"
+
+
+class Firewalled(Topology):
+    def boot_firewall(self):
+        self.a.ip("route", "add", "10.0.2.0/24", "via", WAN_IP)
+        for addr in (DNS, WWW):
+            self.b.ip("addr", "add", f"{addr}/24", "dev", "eth0")
+        self.router = Guest(self.r, self.target, "firewall",
+                            [f"outside=tw,mac={WAN_MAC}", f"inside=tl,mac={LAN_MAC}"],
+                            [f"--ipv4:outside={WAN_IP}/24", f"--ipv4:inside={LAN_IP}/24"],
+                            mon_args=["--mem", "64M"])
+        self.router.wait_for(r"^firewall: filtering")
+        return self.router
+
+
+@pytest.fixture(params=TARGETS)
+def topo(request):
+    t = Firewalled(request.param)
+    yield t
+    t.close()
+
+
+def fw_report(g, timeout=10):
+    """Asks for a report (SIGUSR1); returns {rule text or "default":
+    packets} and the verdict and flow numbers.  As Guest.counters, a
+    second report marks the end of the first."""
+    start = len(g.out)
+    g.proc.send_signal(signal.SIGUSR1)
+    first = g.wait_index(r"^fw: counters of", timeout, start)
+    g.proc.send_signal(signal.SIGUSR1)
+    g.wait_index(r"^fw: counters of", timeout, first + 1)
+    rules, numbers = {}, {}
+    for line in g.out[first + 1:]:
+        if not line.startswith(" "):
+            break
+        m = re.match(r"\s+(?:rule\d+ line=\d+|default) packets=(\d+) bytes=\d+  # (.*)", line)
+        if m:
+            rules[m.group(2)] = int(m.group(1))
+        else:
+            numbers.update({k: int(v) for k, v in re.findall(r"([\w-]+)=(\d+)", line)})
+    return rules, numbers
+
+
+PING_RULE = "block in on outside proto icmp icmp-type echo-request"
+DNS_RULE = "pass in on outside proto { tcp, udp } to $dns port 53 keep state"
+WWW_RULE = "pass in on outside proto tcp to $www port 80 keep state"
+
+
+def serve_http(ns, bind, port, root):
+    srv = ns.popen(["/usr/bin/python3", "-m", "http.server", str(port), "--bind", bind,
+                    "--directory", str(root)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_port(ns, bind, port)
+    return srv
+
+
+def test_dmz_rules(topo, tmp_path):
+    g = topo.boot_firewall()
+    (tmp_path / "index.html").write_text("the dmz's page\n")
+    serve_http(topo.b, WWW, 80, tmp_path)
+    serve_http(topo.b, B_IP, 8080, tmp_path)
+    serve_http(topo.a, A_IP, 8080, tmp_path)
+    topo.b.popen(["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv",
+                  "--no-hosts", f"--listen-address={DNS}", "--bind-interfaces",
+                  "--address=/www.example.test/" + WWW],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+
+    # Ping from outside is dropped, to the DMZ and to the firewall itself.
+    out = topo.a.run(["ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", WWW]).stdout
+    assert "3 packets transmitted, 0 received" in out, out
+    out = topo.a.run(["ping", "-n", "-c", "1", "-W", "1", WAN_IP]).stdout
+    assert "0 received" in out, out
+    # DNS over UDP and TCP, then HTTP by the name it gave.
+    for tcp in ([], ["+tcp"]):
+        r = topo.a.run(["dig", "+short", "+time=2", "+tries=2", *tcp, f"@{DNS}",
+                        "www.example.test"])
+        assert r.stdout.strip() == WWW, (tcp, r.stdout, r.stderr)
+    r = topo.a.run(["curl", "-sS", "--max-time", "10", "--resolve",
+                    f"www.example.test:80:{WWW}", "http://www.example.test/"])
+    assert r.returncode == 0 and r.stdout == "the dmz's page\n", r.stderr
+    # Nothing else comes in: a server inside, HTTP to the DNS server.
+    for url in (f"http://{B_IP}:8080/", f"http://{DNS}:80/"):
+        r = topo.a.run(["curl", "-sS", "--max-time", "2", url])
+        assert r.returncode == 28, (url, r.returncode, r.stderr)  # timed out
+    # The inside goes out, and its answers come back.
+    r = topo.b.run(["curl", "-sS", "--max-time", "10", f"http://{A_IP}:8080/"])
+    assert r.returncode == 0 and r.stdout == "the dmz's page\n", r.stderr
+    out = topo.b.run(["ping", "-n", "-c", "2", "-i", "0.2", A_IP]).stdout
+    assert "2 received" in out, out
+
+    rules, numbers = fw_report(g)
+    assert rules[PING_RULE] == 4, rules
+    assert rules[DNS_RULE] == 2, rules  # one query by UDP, one TCP connection
+    assert rules[WWW_RULE] == 1, rules
+    assert rules["block what no rule matched"] >= 2, rules  # the two SYNs at least
+    assert numbers["pass-state"] > 10 and numbers["drop-rule"] == 4, numbers
+    assert numbers["flows"] >= 1 and numbers["created"] == 2 + 1 + 1 + 1, numbers
+    # lib/net counted each drop the filter asked for, on the interface it
+    # came in on.
+    drops = sum(v for k, v in numbers.items() if k.startswith("drop-"))
+    filtered = sum(g.counters(i).get("ip_drop_filtered", 0) for i in ("outside", "inside"))
+    assert filtered == drops, (filtered, numbers)
+
+
+def lossy(ns, percent):
+    """Drops percent of the frames that reach ns's eth0, at random: netem's
+    loss (netem is not in every kernel; nftables' numgen is), one frame at
+    a time as they come off the wire."""
+    r = ns.run(["nft", f"add table netdev loss; add chain netdev loss in {{ type filter "
+                f"hook ingress device eth0 priority 0; }}; add rule netdev loss in "
+                f"numgen random mod 100 < {percent} counter drop"])
+    assert r.returncode == 0, r.stderr
+
+
+def test_tcp_under_loss_and_a_syn_flood(topo, tmp_path):
+    """8 MiB each way through the firewall with 2% of the packets lost on
+    each side, arriving intact; then a flood of SYNs from random addresses
+    and ports fills the flow table, and goes on while a new connection
+    finds room and carries 8 MiB to the end."""
+    g = topo.boot_firewall()
+    data = os.urandom(8 << 20)
+    (tmp_path / "blob").write_bytes(data)
+    serve_http(topo.b, WWW, 80, tmp_path)
+    serve_http(topo.a, A_IP, 8080, tmp_path)
+    lossy(topo.a, 2)
+    lossy(topo.b, 2)
+    want = hashlib.sha256(data).digest()
+    for ns, url in ((topo.a, f"http://{WWW}/blob"), (topo.b, f"http://{A_IP}:8080/blob")):
+        out = tmp_path / "got"
+        r = ns.run(["curl", "-sS", "--max-time", "120", "-o", str(out), url], timeout=150)
+        assert r.returncode == 0, (url, r.stderr)
+        assert hashlib.sha256(out.read_bytes()).digest() == want, url
+    for ns in (topo.a, topo.b):
+        listing = ns.run(["nft", "list table netdev loss"]).stdout
+        lost = int(re.search(r"counter packets (\d+)", listing).group(1))
+        assert lost > 20, listing  # the loss was real
+        ns.run(["nft", "delete table netdev loss"])
+
+    # The flood first, until the table is full of its flows.
+    flood = topo.a.popen(["hping3", "-q", "-S", "-p", "80", "--rand-source", "-i", "u20",
+                          WWW], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while (full := fw_report(g)[1])["flows"] < full["max"]:
+        assert time.monotonic() < deadline and flood.poll() is None, full
+        time.sleep(1)
+    # A new connection finds room (the oldest unassured flow makes it), and
+    # goes on to the end while the flood churns the table around it.
+    out = tmp_path / "slow"
+    slow = topo.a.popen(["curl", "-sS", "--max-time", "60", "--limit-rate", "2M",
+                         "-o", str(out), f"http://{WWW}/blob"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert slow.wait(90) == 0, slow.stderr.read()
+    assert flood.poll() is None  # the flood went on all along
+    _, after = fw_report(g)
+    flood.kill()
+    flood.wait()
+    assert hashlib.sha256(out.read_bytes()).digest() == want
+    assert after["evicted"] - full["evicted"] > 1000, (full, after)
+    assert after["flows"] == after["max"] and after["drop-full"] == 0, after
+
+
+def test_rules_naming_an_interface_the_image_lacks_fail_the_build(tmp_path):
+    bad = tmp_path / "bad.rules"
+    bad.write_text("pass in on inside all\n\npass in on dmz all\n")
+    r = subprocess.run(["make", "--no-print-directory", f"BUILD={tmp_path}/b", f"RULES={bad}",
+                        f"{tmp_path}/b/gen/fw_rules.c"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode != 0
+    assert f"{bad}:3: no interface 'dmz' in the image (its network devices: outside, " \
+        "inside)" in r.stderr, r.stderr
