@@ -493,7 +493,7 @@ soak-tcp: deps
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -m pytest -q tests/soak_tcp.py
 
-bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps bench-kv bench-blk
+bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps bench-kv bench-blk bench-forward
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
@@ -540,6 +540,16 @@ bench-dns: deps
 	@tools/deps test
 	@tools/deps bench
 	@bench/dns/run
+# Forwarding: apps/router on kvm against Linux forwarding between namespaces.
+.PHONY: bench-forward
+$(BUILD)/bench/%: bench/forward/%.c bench/forward/flood.h
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+bench-forward: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_flood $(BUILD)/bench/udp_sink \
+		$(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo
+	@flock /tmp/ingot-bench.lock bench/forward/run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
