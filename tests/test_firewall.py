@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import ROOT, TARGETS
-from netns import Guest
+from netns import PYTHON, Guest
 from test_forward import A_IP, B_IP, LAN_IP, LAN_MAC, WAN_IP, WAN_MAC, Topology, _wait_port
 
 DNS, WWW = "10.0.2.53", "10.0.2.80"
@@ -192,3 +192,66 @@ def test_rules_naming_an_interface_the_image_lacks_fail_the_build(tmp_path):
     assert r.returncode != 0
     assert f"{bad}:3: no interface 'dmz' in the image (its network devices: outside, " \
         "inside)" in r.stderr, r.stderr
+
+
+LISTENER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("{addr}", {port}))
+print("listening", flush=True)
+s.settimeout({seconds})
+try:
+    while True:
+        print(s.recvfrom(65535)[0].decode(errors="replace"), flush=True)
+except socket.timeout:
+    pass
+"""
+
+HOSTILE = """
+from scapy.all import IP, TCP, UDP, Raw, IPOption_NOP, IPOption_RR, fragment, send
+dns, www = "{dns}", "{www}"
+# Ports and flags out of the first fragment: 8 bytes of TCP header only.
+syn = IP(src="{a}", dst=www, id=100) / TCP(sport=45000, dport=80, flags="S", seq=1)
+send(fragment(syn / Raw(b"s" * 32), 8), verbose=0)
+# A query cut into fragments, the first 8 bytes long.
+send(fragment(IP(src="{a}", dst=dns, id=101) / UDP(sport=45001, dport=53)
+              / Raw(b"fragmented-query" * 40), 8), verbose=0)
+# Overlapping fragments: the second rewrites the first's ports (to 5353).
+def piece(frag, mf, data):
+    return IP(src="{a}", dst=dns, id=102, proto=17, frag=frag, flags="MF" if mf else 0) / Raw(data)
+send(piece(0, True, bytes(UDP(sport=45002, dport=53, len=40, chksum=0)) + b"o" * 8), verbose=0)
+send(piece(0, True, bytes(UDP(sport=45002, dport=5353, len=40, chksum=0)) + b"overlap!"), verbose=0)
+send(piece(2, False, b"x" * 16), verbose=0)
+# IP options (Linux forwards them): record route, padding.
+send(IP(src="{a}", dst=dns, options=[IPOption_RR(), IPOption_NOP()]) /
+     UDP(sport=45003, dport=53) / Raw(b"with-options"), verbose=0)
+# A TCP header that says it is longer than the datagram.
+bad = IP(src="{a}", dst=www) / TCP(sport=45004, dport=80, flags="S", dataofs=15)
+send(bad, verbose=0)
+# A port the rules do not open.
+send(IP(src="{a}", dst=dns) / UDP(sport=45005, dport=5353) / Raw(b"closed-port"), verbose=0)
+"""
+
+
+def test_hostile_datagrams(topo):
+    """Fragments that hide ports are judged whole (lib/net reassembles
+    them first); overlapping ones are dropped; IP options pass; a
+    malformed TCP header is dropped and counted."""
+    g = topo.boot_firewall()
+    rx = {}
+    for port in (53, 5353):
+        rx[port] = topo.b.popen([PYTHON, "-c", LISTENER.format(addr=DNS, port=port, seconds=6)],
+                                stdout=subprocess.PIPE, text=True)
+        assert rx[port].stdout.readline().strip() == "listening"
+    rules_before, before = fw_report(g)
+    r = topo.a.run([PYTHON, "-c", HOSTILE.format(a=A_IP, dns=DNS, www=WWW)], timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = {port: p.communicate(timeout=30)[0].split() for port, p in rx.items()}
+    assert got[53] == ["fragmented-query" * 40, "with-options"], got
+    assert got[5353] == [], got
+    rules, after = fw_report(g)
+    # The fragmented SYN came whole to the web rule, and made its flow.
+    assert rules[WWW_RULE] - rules_before[WWW_RULE] == 1, rules
+    assert rules[DNS_RULE] - rules_before[DNS_RULE] == 2, rules
+    assert after["drop-malformed"] - before["drop-malformed"] == 1, after
+    assert g.counters("outside")["ip_frag_drop_overlap"] == 1
