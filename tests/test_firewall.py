@@ -3,8 +3,9 @@ two namespaces on each target:
 
     A (10.0.1.1) --- outside 10.0.1.2 [firewall] inside 10.0.2.1 --- B
 
-B holds the DMZ's servers, 10.0.2.53 (DNS, dnsmasq) and 10.0.2.80 (HTTP),
-and an inside host's address, 10.0.2.10.  The namespaces and bridges are
+B holds the DMZ's servers, 192.0.2.53 (DNS, dnsmasq) and 192.0.2.10
+(HTTP), on the firewall's inside link, and an inside host's address,
+10.0.2.10.  The namespaces and bridges are
 tests/test_forward.py's.
 """
 import hashlib
@@ -20,17 +21,19 @@ from conftest import ROOT, TARGETS
 from netns import PYTHON, Guest
 from test_forward import A_IP, B_IP, LAN_IP, LAN_MAC, WAN_IP, WAN_MAC, Topology, _wait_port
 
-DNS, WWW = "10.0.2.53", "10.0.2.80"
+DNS, WWW = "192.0.2.53", "192.0.2.10"
 
 
 class Firewalled(Topology):
     def boot_firewall(self):
         self.a.ip("route", "add", "10.0.2.0/24", "via", WAN_IP)
+        self.a.ip("route", "add", "192.0.2.0/24", "via", WAN_IP)
         for addr in (DNS, WWW):
             self.b.ip("addr", "add", f"{addr}/24", "dev", "eth0")
         self.router = Guest(self.r, self.target, "firewall",
                             [f"outside=tw,mac={WAN_MAC}", f"inside=tl,mac={LAN_MAC}"],
-                            [f"--ipv4:outside={WAN_IP}/24", f"--ipv4:inside={LAN_IP}/24"],
+                            [f"--ipv4:outside={WAN_IP}/24", f"--ipv4:inside={LAN_IP}/24",
+                             "--route=192.0.2.0/24,dev=inside"],
                             mon_args=["--mem", "64M"])
         self.router.wait_for(r"^firewall: filtering")
         return self.router
