@@ -358,10 +358,11 @@ APP_EXTRA_dns := $(BUILD)/gen/dns_zones.c
 
 # tools/dir2c compiles a web root into C (lib/http/site.h); it links zlib
 # and libbrotli for the precompressed variants.
-$(BUILD)/tools/dir2c: $(wildcard tools/dir2c/*.c tools/dir2c/*.h) lib/http/site.h
+$(BUILD)/tools/dir2c: $(wildcard tools/dir2c/*.c tools/dir2c/*.h) lib/http/site.h \
+		lib/http/media.c lib/http/media.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ \
-		$(wildcard tools/dir2c/*.c) -lz -lbrotlienc
+		$(wildcard tools/dir2c/*.c) lib/http/media.c -lz -lbrotlienc
 
 # apps/http serves the tree WEBROOT, compiled to C by tools/dir2c.  The
 # stamp holds WEBROOT and a listing of the tree (every path, size, mode

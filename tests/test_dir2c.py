@@ -64,9 +64,10 @@ int main(int argc, char **argv)
 		for (int e = 0; e < HTTP_ENC_COUNT; e++)
 			if (b[e].data && b[e].etag_len != strlen(b[e].etag))
 				return bad(i, "etag_len");
-		printf("%s\t%s\t%s\t%s\t%lld\t%u\t%u\t%s\t%s\n", f->path,
+		printf("%s\t%s\t%s\t%s\t%lld\t%u\t%llu\t%s\t%s\n", f->path,
 		       f->type, b[0].etag, f->last_modified,
-		       (long long)f->mtime, f->flags, b[0].len,
+		       (long long)f->mtime, f->flags,
+		       (unsigned long long)b[0].len,
 		       b[1].data ? b[1].etag : "-", b[2].data ? b[2].etag : "-");
 		dump(argv[1], i, "id", b[0].data, b[0].len);
 		if (b[1].data)

@@ -3,8 +3,8 @@ ABI's tests of tests/test_block.py on QEMU microvm (virtio-mmio) and q35
 (virtio-pci), with the image's device on a QEMU drive (-drive if=none plus
 a virtio-blk device): the bytes reach the file and survive a reboot of the
 guest, a read-only drive reads and refuses writes, a hostile request stops
-the guest with the message ingot-kvm gives, and apps/kv's store survives a
-restart of QEMU."""
+the guest with the message ingot-kvm gives, apps/kv's store survives a
+restart of QEMU, and apps/http serves a tar archive from a drive."""
 import re
 import shutil
 
@@ -12,6 +12,8 @@ import pytest
 
 from netns import Guest
 from test_block import ATTACKS, disk, holds_block_io_writes  # noqa: F401
+from test_http import curl
+from test_http_tar import make_tar
 from test_virtio import (BOTH, GUEST_IP, HOST_IP, boot, net_args, ns,  # noqa: F401
                          pytestmark, qemu_argv)
 
@@ -147,3 +149,27 @@ def test_kv_store_survives_a_restart(ns, machine, tmp_path):  # noqa: F811
     assert redis(ns, "INCR", "boots") == "(integer) 2"
     g.proc.kill()
     g.proc.wait(10)
+
+
+def test_http_serves_a_tar_drive(ns, tmp_path):  # noqa: F811
+    """apps/http's files from a tar archive (tests/test_http_tar.py) on a
+    read-only virtio-blk drive."""
+    tar, files = make_tar(str(tmp_path))
+    ns.tap("tap0", f"{HOST_IP}/24")
+    argv = qemu_argv("http", [f"--ipv4={GUEST_IP}/24"],
+                     extra=net_args("microvm", ["tap0"]) + drive("microvm", tar, ro=True)) \
+        + ["-m", "256M"]
+    g = Guest(ns, "virtio", "http", [], argv=argv)
+    try:
+        g.wait_for(r"^http: 8 files \(\d+ bytes\) from the tar archive on block device site$",
+                   timeout=30)
+        g.wait_for(r"^http: serving")
+        for path in ("/big.bin", "/nested/dir/data.json", "/nested/dir/"):
+            r = curl(ns, path=path)
+            assert r.status == 200 and r.body == files[path if path[-1] != "/" else
+                                                       path + "index.html"], path
+        r = curl(ns, "-H", "Range: bytes=100000-200000", path="/big.bin")
+        assert r.status == 206 and r.body == files["/big.bin"][100000:200001]
+    finally:
+        g.proc.kill()
+        g.proc.wait(10)

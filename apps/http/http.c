@@ -1,10 +1,13 @@
 /*
  * http: a static web server (RFC 9110, RFC 9112) for a site compiled into
- * the image by tools/dir2c (make WEBROOT=dir).
+ * the image by tools/dir2c (make WEBROOT=dir), and for the files of a tar
+ * archive on the block device "site" (disk.c), which win over the image's
+ * where both have a path.  A malformed archive stops it at start, with
+ * the offset of the bad header.
  *
- *   ingot-kvm --mem 256M --net service=TAP build/kvm/http.kvm
- *       --ipv4=ADDR/PREFIX [--port=N] [--idle-ms=MS] [--header-ms=MS]
- *       [--send-ms=MS] [--linger-ms=MS]
+ *   ingot-kvm --mem 256M --net service=TAP [--block site=site.tar,ro]
+ *       build/kvm/http.kvm --ipv4=ADDR/PREFIX [--port=N] [--idle-ms=MS]
+ *       [--header-ms=MS] [--send-ms=MS] [--linger-ms=MS]
  *
  * A fiber per connection (conn.c), up to CONFIG_HTTP_CONNS; past them a
  * connection is answered 503 by one of CONFIG_HTTP_REFUSERS fibers, or
@@ -21,6 +24,7 @@
 #include "http_app.h"
 
 INGOT_DEVICE(INGOT_DEVICE_NET, service);
+INGOT_DEVICE(INGOT_DEVICE_BLOCK, site);
 
 _Static_assert(CONFIG_SCHED_FIBERS_MAX >=
 		   CONFIG_HTTP_CONNS + CONFIG_HTTP_REFUSERS + 3,
@@ -108,6 +112,8 @@ int ingot_main(int argc, char **argv)
 		if (bad || (!v && strncmp(a, "--linger-ms", 11) != 0))
 			return usage();
 	}
+	if (http_disk_mount() < 0)
+		return 1;
 	if (net_start(argc, argv) < 0)
 		return 1;
 	int err;

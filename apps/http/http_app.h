@@ -50,6 +50,24 @@ void http_respond_error(struct http_conn *c, const struct http_request *r,
 /* IMF-fixdate of now, cached for the second. */
 const char *http_date_now(void);
 
+/* disk.c: files from the tar archive on the block device "site". */
+struct kv_tar_file;
+/* Indexes the archive, if the device is attached: 0, or an error after a
+ * message (a malformed archive: its offset). */
+int http_disk_mount(void);
+/* The file at a decoded, normalised path: the disk's, else the image's;
+ * NULL if neither has it. */
+const struct http_file *http_find(const char *path, uint32_t len);
+/* The tar file behind f, or NULL for a file of the image. */
+const struct kv_tar_file *http_disk_file(const struct http_file *f);
+/* len bytes of t from off into buf (all of them, or false). */
+bool http_disk_read(const struct kv_tar_file *t, uint64_t off, void *buf,
+		    size_t len);
+/* Sends len bytes of t from off, read in chunks: false if the disk
+ * failed before all were sent. */
+bool http_disk_send(struct http_conn *c, const struct kv_tar_file *t,
+		    uint64_t off, uint64_t len);
+
 /* metrics.c */
 struct http_counters {
 	uint64_t requests[HTTP_METHOD_COUNT + 1]; /* the last: unparsable */

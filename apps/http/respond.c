@@ -150,8 +150,8 @@ void http_respond_error(struct http_conn *c, const struct http_request *r,
 
 static unsigned codings(const struct http_file *f)
 {
-	unsigned m = 0;
-	for (int e = 0; e < HTTP_ENC_COUNT; e++)
+	unsigned m = 1u << HTTP_ENC_IDENTITY; /* a disk file's has no data */
+	for (int e = HTTP_ENC_IDENTITY + 1; e < HTTP_ENC_COUNT; e++)
 		if (f->body[e].data)
 			m |= 1u << e;
 	return m;
@@ -271,15 +271,30 @@ static void metrics(struct out *o, const struct http_request *r)
 	free(text);
 }
 
-/* The body's bytes: the first into the head's write, the rest from the
- * image. */
-static void body(struct out *o, const uint8_t *p, size_t n)
+/* The body's bytes from off: the first into the head's write, the rest
+ * from the image, or from the disk in chunks.  A disk that fails midway
+ * leaves the answer short, so the connection closes. */
+static void body(struct out *o, const struct http_file *f,
+		 const struct http_body *b, uint64_t off, uint64_t n)
 {
-	size_t k = HTTP_OUT - o->n < n ? HTTP_OUT - o->n : n;
-	put(o, p, k);
+	const struct kv_tar_file *t = http_disk_file(f);
+	size_t k = HTTP_OUT - o->n < n ? HTTP_OUT - o->n : (size_t)n;
+	bool ok = true;
+	if (t) {
+		ok = http_disk_read(t, off, o->buf + o->n, k);
+		o->n += ok ? (uint32_t)k : 0;
+	} else {
+		put(o, b->data + off, k);
+	}
 	flush(o);
-	if (n > k)
-		http_send(o->c, p + k, n - k, true);
+	if (ok && n > k)
+		ok = t ? http_disk_send(o->c, t, off + k, n - k)
+		       : http_send(o->c, b->data + off + k, (size_t)(n - k),
+				   true);
+	if (!ok && !o->c->failed) {
+		fprintf(stderr, "http: %s: reading the disk failed\n", f->path);
+		o->c->failed = true;
+	}
 	o->bytes = n;
 }
 
@@ -316,8 +331,7 @@ void http_respond(struct http_conn *c, uint8_t *h, uint32_t hl,
 		access_log(&o, mname, path, (size_t)n, r->minor, 200);
 		return;
 	}
-	const struct http_file *f =
-	    http_site_find((const char *)path, (uint32_t)n);
+	const struct http_file *f = http_find((const char *)path, (uint32_t)n);
 	if (!f) {
 		/* A directory without its slash: the byte after the path
 		 * (the '?' or ' ' that ended it, or a decoded escape's)
@@ -325,7 +339,7 @@ void http_respond(struct http_conn *c, uint8_t *h, uint32_t hl,
 		status = 404;
 		if (path[n - 1] != '/' && r->path.len) {
 			h[r->path.off + n] = '/';
-			if (http_site_find((const char *)path, (uint32_t)n + 1))
+			if (http_find((const char *)path, (uint32_t)n + 1))
 				status = 301;
 		}
 		if (status == 301) {
@@ -398,7 +412,7 @@ void http_respond(struct http_conn *c, uint8_t *h, uint32_t hl,
 	validators(&o, f, b, vary);
 	end_head(&o);
 	if (!head_only && len)
-		body(&o, b->data + first, (size_t)len);
+		body(&o, f, b, first, len);
 	else
 		flush(&o);
 	access_log(&o, mname, path, (size_t)n, r->minor, status);

@@ -37,14 +37,15 @@ enum {
 
 /*
  * One coding of a file's bytes.  data is NULL when the coding is absent
- * (not a compressible type, or not smaller than the identity body).  etag
+ * (not a compressible type, or not smaller than the identity body), and
+ * for the identity body of a file apps/http reads from a tar disk.  etag
  * is a strong validator, quoted ("\"...\""), distinct per coding as RFC
  * 9110 8.8.3 asks: the identity tag is a hash of the bytes and their
  * length, the variants add "-gz" or "-br" inside the quotes.
  */
 struct http_body {
 	const uint8_t *data;
-	uint32_t len;
+	uint64_t len;
 	uint8_t etag_len;
 	const char *etag;
 };
@@ -80,14 +81,16 @@ static inline int http_path_cmp(const char *a, uint32_t alen, const char *b,
 	return alen < blen ? -1 : alen > blen;
 }
 
-/* The entry for a decoded, normalised path, or NULL. */
-static inline const struct http_file *http_site_find(const char *path,
-						     uint32_t len)
+/* The entry of files (n of them, sorted as dir2c sorts) for a decoded,
+ * normalised path, or NULL. */
+static inline const struct http_file *
+http_files_find(const struct http_file *files, uint32_t n, const char *path,
+		uint32_t len)
 {
-	uint32_t lo = 0, hi = http_nfiles;
+	uint32_t lo = 0, hi = n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		const struct http_file *f = &http_files[mid];
+		const struct http_file *f = &files[mid];
 		int c = http_path_cmp(path, len, f->path, f->path_len);
 		if (c == 0)
 			return f;
@@ -97,6 +100,13 @@ static inline const struct http_file *http_site_find(const char *path,
 			lo = mid + 1;
 	}
 	return 0;
+}
+
+/* The compiled site's entry for a decoded, normalised path, or NULL. */
+static inline const struct http_file *http_site_find(const char *path,
+						     uint32_t len)
+{
+	return http_files_find(http_files, http_nfiles, path, len);
 }
 
 #endif

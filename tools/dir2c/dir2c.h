@@ -57,9 +57,6 @@ void *xrealloc(void *p, size_t n);
  * index aliases added. */
 void walk_tree(struct site *s, const char *root);
 
-/* types.c: the media type of a file name, and whether it compresses. */
-const char *media_type(const char *name, bool *compressible);
-
 /* compress.c: sets f's variants (NULL where none is kept). */
 void compress_file(struct file *f);
 

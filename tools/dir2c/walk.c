@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../lib/http/media.h"
 #include "dir2c.h"
 
 /* Longer paths would not fit the server's request line. */
@@ -161,7 +162,7 @@ static void walk_dir(struct site *s, const char *src, const char *url)
 		read_file(s, f, fd);
 		close(fd);
 		f->id = s->n - 1;
-		f->type = media_type(u, &f->compressible);
+		f->type = http_media_type(u, &f->compressible);
 		compress_file(f);
 		errno = 0;
 	}

@@ -1,9 +1,9 @@
-/* dir2c: media types by extension (the usual web types, as nginx's
- * mime.types names them); text types say their charset. */
+/* Media types by extension (the usual web types, as nginx's mime.types
+ * names them); text types say their charset.  Shared by tools/dir2c (on
+ * the host, at build time) and apps/http (for files from a tar disk). */
 #include <string.h>
-#include <strings.h>
 
-#include "dir2c.h"
+#include "media.h"
 
 static const struct {
 	const char *ext, *type;
@@ -46,7 +46,7 @@ static const struct {
     {"webm", "video/webm", false},
 };
 
-const char *media_type(const char *name, bool *compressible)
+const char *http_media_type(const char *name, bool *compressible)
 {
 	const char *slash = strrchr(name, '/');
 	const char *dot = strrchr(slash ? slash + 1 : name, '.');
