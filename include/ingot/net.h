@@ -130,7 +130,10 @@ enum net_verdict { NET_PASS, NET_DROP };
  * one it would be forwarded out of (CONFIG_NET_FORWARD), or -1 when it is
  * for the guest itself.  Source NAT comes after the filter, its reversal
  * before: the filter sees inside addresses.  What the guest itself sends
- * is not filtered.  The filter must not change the packet.
+ * is not filtered.  The filter must not change the packet.  In an image
+ * with CONFIG_NET_TSO, a TCP segment the host coalesced comes in pieces:
+ * the filter sees the first, which holds every header (p->len is then
+ * less than the IP header's total length).
  */
 typedef enum net_verdict (*net_filter_fn)(const struct pkt *p, int in_if,
 					  int out_if);

@@ -126,8 +126,9 @@
 #endif
 
 /* IPv4 forwarding between the interfaces (a router, a firewall): packets
- * for other hosts are routed on instead of dropped.  Needs CONFIG_NET_TSO
- * 0: a forwarder passes on frames of at most the MTU. */
+ * for other hosts are routed on instead of dropped.  With CONFIG_NET_TSO
+ * (taken only where every interface offers it), TCP segments the host
+ * coalesced are forwarded whole, to be cut again by the next host. */
 #ifndef CONFIG_NET_FORWARD
 #define CONFIG_NET_FORWARD 0
 #endif
@@ -278,9 +279,6 @@
 #endif
 #if CONFIG_NET_FORWARD != 0 && CONFIG_NET_FORWARD != 1
 #error "CONFIG_NET_FORWARD must be 0 or 1"
-#endif
-#if CONFIG_NET_FORWARD && CONFIG_NET_TSO
-#error "CONFIG_NET_FORWARD needs CONFIG_NET_TSO 0 (frames of at most the MTU)"
 #endif
 #if CONFIG_NET_NAT_ENTRIES < 1 || CONFIG_NET_NAT_ENTRIES > 28232
 #error "CONFIG_NET_NAT_ENTRIES must be from 1 to 28232 (ports 32768-60999)"

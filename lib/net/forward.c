@@ -131,14 +131,21 @@ static uint8_t *partial_field(struct pkt *p, uint8_t **l4)
 	return *l4 + m->csum_off;
 }
 
-bool ipv4_csum_complete(struct pkt *p)
+/* Completes p's partial checksum; false if its offsets do not fit. */
+static bool csum_complete(struct pkt *p)
 {
-	uint8_t *l4, *c = partial_field(p, &l4);
+	uint8_t *l4, *c = partial_field(p, &l4), *data = p->data;
 	if (!c)
 		return false;
-	uint16_t sum = net_csum_fold(
-	    net_csum_add(0, l4, p->len - (uint32_t)(l4 - p->data)));
-	if (sum == 0 && p->data[9] == IPPROTO_UDP)
+	/* Summed from l4 over every piece, the field (the pseudo-header's
+	 * sum) included: the frame seen from there. */
+	uint32_t skip = (uint32_t)(l4 - data);
+	p->data = l4;
+	p->len -= skip;
+	uint16_t sum = net_csum_fold(net_csum_frame(0, p));
+	p->data = data;
+	p->len += skip;
+	if (sum == 0 && data[9] == IPPROTO_UDP)
 		sum = 0xffff; /* 0 means none (RFC 768) */
 	put16(c, sum);
 	pkt_meta(p)->csum_start = 0;
@@ -152,7 +159,7 @@ static bool partial_checksum(struct netif *out, struct pkt *p, bool as_is)
 	struct pkt_meta *m = pkt_meta(p);
 	uint8_t *l4;
 	if (!as_is || !(out->features & INGOT_NET_F_CSUM))
-		return ipv4_csum_complete(p);
+		return csum_complete(p);
 	if (!partial_field(p, &l4))
 		return false;
 	m->tx_flags = INGOT_NET_SLOT_CSUM;
@@ -162,31 +169,57 @@ static bool partial_checksum(struct netif *out, struct pkt *p, bool as_is)
 	return true;
 }
 
+/* Bytes of the IP and TCP headers of the datagram at h (its first piece
+ * of n bytes), or 0 if they are not all there. */
+static uint32_t tcp_headers(const uint8_t *h, uint32_t n)
+{
+	unsigned hlen = (h[0] & 0xf) * 4;
+	if (h[9] != IPPROTO_TCP || n < hlen + 20)
+		return 0;
+	unsigned thlen = (h[hlen + 12] >> 4) * 4;
+	return thlen >= 20 && n >= hlen + thlen ? hlen + thlen : 0;
+}
+
 void ipv4_forward(struct netif *in, struct pkt *p, struct netif *out,
 		  uint32_t nh)
 {
+	struct pkt_meta *m = pkt_meta(p);
 	uint8_t *h = p->data;
 	unsigned hlen = (h[0] & 0xf) * 4;
-	uint32_t len = p->len;
+	uint32_t len = get16(h + 2); /* the frame is cut to it */
 	if (h[8] <= 1) {
 		in->count.ip_fwd_drop_ttl++;
-		icmp_error(h, len, 11, 0, 0, 0); /* time exceeded in transit */
+		icmp_error(h, p->len, 11, 0, 0,
+			   0); /* time exceeded in transit */
 		goto drop;
 	}
-	bool fits = len <= out->mtu;
+	/* Segments the host coalesced leave whole, cut again by the host
+	 * behind out: each segment must fit out's MTU. */
+	uint32_t hdrs = m->rx_gso_size ? tcp_headers(h, p->len) : 0;
+	uint32_t seg = m->rx_gso_size ? hdrs + m->rx_gso_size : len;
+	bool fits = seg <= out->mtu;
 	if (!fits && (get16(h + 6) & IP_DF)) {
 		in->count.ip_fwd_drop_too_big++;
-		icmp_error(h, len, 3, 4, out->mtu,
-			   0); /* fragmentation needed */
+		/* fragmentation needed */
+		icmp_error(h, p->len, 3, 4, out->mtu, 0);
 		goto drop;
 	}
-	bool as_is = fits && pkt_headroom(p) >= ETH_HLEN;
-	if (pkt_meta(p)->csum_start && !partial_checksum(out, p, as_is)) {
-		in->count.ip_drop_bad_header++;
+	if (m->rx_gso_size && (!fits || !hdrs || !m->csum_start ||
+			       !(out->features & INGOT_NET_F_TSO4))) {
+		in->count.ip_fwd_drop_too_big++; /* it cannot leave whole */
 		goto drop;
 	}
 	if (nat_active() && nat_outbound(out, p) < 0)
 		goto drop;
+	bool as_is = fits && pkt_headroom(p) >= ETH_HLEN;
+	if (m->csum_start && !partial_checksum(out, p, as_is)) {
+		in->count.ip_drop_bad_header++;
+		goto drop;
+	}
+	if (m->rx_gso_size) {
+		m->tx_flags |= INGOT_NET_SLOT_TSO4;
+		m->tx_gso_size = m->rx_gso_size;
+	}
 	h[8]--;
 	put16(h + 10, 0);
 	put16(h + 10, net_csum_fold(net_csum_add(0, h, hlen)));

@@ -117,11 +117,6 @@ void ipv4_input(struct netif *ifp, struct pkt *p)
 		hlen = (h[0] & 0xf) * 4;
 	}
 	if (CONFIG_NET_FORWARD && nat_active()) {
-		/* NAT rewrites checksums by difference: complete sums first. */
-		if (pkt_meta(p)->csum_start && !ipv4_csum_complete(p)) {
-			ifp->count.ip_drop_bad_header++;
-			goto drop;
-		}
 		if (local && nat_inbound(ifp, p)) {
 			dst = get32(h + 16);
 			pkt_meta(p)->dst_ip = dst;

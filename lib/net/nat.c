@@ -225,18 +225,38 @@ static uint8_t *l4_csum(uint8_t proto, uint8_t *l4)
 	return l4 + 2;
 }
 
+/* A partial checksum (abi.h: the pseudo-header's sum, not yet
+ * complemented, that the host completes) after an address in the
+ * pseudo-header went from old to new. */
+static void partial_update32(uint8_t *c, uint32_t old, uint32_t new)
+{
+	uint32_t s = get16(c) + (uint16_t) ~(old >> 16) + (uint16_t)~old +
+		     (new >> 16) + (new & 0xffff);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	put16(c, (uint16_t)s);
+}
+
 /* Rewrites the address at a (an IP header's source or destination) and
- * the port at port of the datagram at ip whose transport header is l4. */
+ * the port at port of the datagram at ip whose transport header is l4.
+ * A partial checksum (partial) covers only the pseudo-header yet: the
+ * host sums the port where it is. */
 static void rewrite(uint8_t *ip, uint8_t *a, uint32_t addr, uint8_t *l4,
-		    uint8_t *port, uint16_t value)
+		    uint8_t *port, uint16_t value, bool partial)
 {
 	uint8_t proto = ip[9], *c = l4_csum(proto, l4);
-	if (c && proto != IPPROTO_ICMP)
-		csum_update32(c, get32(a), addr); /* the pseudo-header */
-	if (c)
-		csum_update16(c, get16(port), value);
-	if (c && proto == IPPROTO_UDP && get16(c) == 0)
-		put16(c, 0xffff); /* 0 would mean none (RFC 768) */
+	if (partial) {
+		if (proto != IPPROTO_ICMP)
+			partial_update32(l4 + (proto == IPPROTO_TCP ? 16 : 6),
+					 get32(a), addr);
+	} else {
+		if (c && proto != IPPROTO_ICMP)
+			csum_update32(c, get32(a), addr); /* pseudo-header */
+		if (c)
+			csum_update16(c, get16(port), value);
+		if (c && proto == IPPROTO_UDP && get16(c) == 0)
+			put16(c, 0xffff); /* 0 would mean none (RFC 768) */
+	}
 	csum_update32(ip + 10, get32(a), addr);
 	put32(a, addr);
 	put16(port, value);
@@ -339,7 +359,8 @@ int nat_outbound(struct netif *out, struct pkt *p)
 	touch(n, proto, proto == IPPROTO_TCP ? l4[13] : 0, false);
 	if (n->pass)
 		return 0;
-	rewrite(ip, ip + 12, out->ip, l4, echo ? l4 + 4 : l4, n->ext_port);
+	rewrite(ip, ip + 12, out->ip, l4, echo ? l4 + 4 : l4, n->ext_port,
+		pkt_meta(p)->csum_start != 0);
 	out->count.nat_out++;
 	return 0;
 }
@@ -403,7 +424,8 @@ bool nat_inbound(struct netif *ifp, struct pkt *p)
 		return false;
 	struct nat_entry *n = &table[e];
 	touch(n, proto, proto == IPPROTO_TCP ? l4[13] : 0, true);
-	rewrite(ip, ip + 16, n->in_ip, l4, echo ? l4 + 4 : l4 + 2, n->in_port);
+	rewrite(ip, ip + 16, n->in_ip, l4, echo ? l4 + 4 : l4 + 2, n->in_port,
+		pkt_meta(p)->csum_start != 0);
 	ifp->count.nat_in++;
 	return true;
 }

@@ -146,6 +146,9 @@ struct pkt_meta {
 	 * the pseudo-header's sum (abi.h): where the sum starts, from the
 	 * frame's first byte (0: none), and its field's offset from there. */
 	uint16_t csum_start, csum_off;
+	/* RX: segments the host coalesced (INGOT_NET_SLOT_TSO4): their
+	 * payload size; 0 for a frame as it was sent. */
+	uint16_t rx_gso_size;
 };
 
 static inline struct pkt_meta *pkt_meta(struct pkt *p)
@@ -299,9 +302,6 @@ enum net_verdict ipv4_filter(struct netif *in, struct pkt *p,
  * error.  Consumes p. */
 void ipv4_forward(struct netif *in, struct pkt *p, struct netif *out,
 		  uint32_t nh);
-/* Completes p's partial checksum (pkt_meta.csum_start); false if its
- * offsets do not fit the datagram. */
-bool ipv4_csum_complete(struct pkt *p);
 
 /* nat.c: masquerade (source NAT) on one interface. */
 int nat_configure(int argc, char **argv);

@@ -142,6 +142,8 @@ static struct pkt *rx_frame(struct netif *ifp, uint32_t used)
 		m->csum_start = s0->csum_start;
 		m->csum_off = s0->csum_offset;
 	}
+	if (first & INGOT_NET_SLOT_TSO4)
+		m->rx_gso_size = s0->gso_size;
 	return head;
 }
 
@@ -205,10 +207,14 @@ static int pools(unsigned nifs)
 
 /* The offloads to take of those offered: checksums always; TSO if the app
  * wants it (CONFIG_NET_TSO) and the RX ring can hold a 64 KiB frame twice
- * over (abi.h: the host waits for buffers enough for one). */
-static uint32_t offloads(uint32_t offered)
+ * over (abi.h: the host waits for buffers enough for one).  A forwarder
+ * takes TSO only where every interface offers it: a coalesced frame must
+ * leave whole by whichever interface it is routed to. */
+static uint32_t offloads(uint32_t offered, uint32_t everyone)
 {
 	uint32_t f = offered & INGOT_NET_F_CSUM;
+	if (CONFIG_NET_FORWARD)
+		offered &= everyone;
 	if (CONFIG_NET_TSO && f && (offered & INGOT_NET_F_TSO4) &&
 	    ring_slots >= INGOT_NET_CHAIN_MAX)
 		f |= INGOT_NET_F_TSO4;
@@ -220,11 +226,15 @@ int net_init(void)
 {
 	const struct ingot_boot_info *bi = ingot_boot_info();
 	unsigned nifs = 0;
+	uint32_t everyone = ~0u; /* the offloads every interface offers */
 	int rc;
 
 	for (unsigned i = 0; i < bi->ndevices; i++)
-		nifs += bi->devices[i].type == INGOT_DEVICE_NET &&
-			bi->devices[i].attached;
+		if (bi->devices[i].type == INGOT_DEVICE_NET &&
+		    bi->devices[i].attached) {
+			nifs++;
+			everyone &= bi->devices[i].u.net.features;
+		}
 	if (nifs && (rc = pools(nifs)) < 0)
 		return rc;
 	for (unsigned i = 0; i < bi->ndevices; i++) {
@@ -239,7 +249,7 @@ int net_init(void)
 		ifp->tx = ring_alloc(ring_slots);
 		ifp->rx = ring_alloc(ring_slots);
 		if (ifp->tx) {
-			ifp->features = offloads(d->u.net.features);
+			ifp->features = offloads(d->u.net.features, everyone);
 			ifp->tx->features = ifp->features;
 		}
 		ifp->tx_pkt = calloc(ring_slots, sizeof(struct pkt *));

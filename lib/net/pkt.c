@@ -63,6 +63,7 @@ struct pkt *pkt_alloc(void)
 	m->csum_ok = false;
 	m->link_broadcast = false;
 	m->csum_start = 0;
+	m->rx_gso_size = 0;
 	in_use++;
 	pkt_reserve(p, NET_PKT_HEADROOM);
 	return p;
