@@ -541,7 +541,8 @@ bench-dns: deps
 	@tools/deps test
 	@tools/deps bench
 	@bench/dns/run
-# Forwarding: apps/router on kvm against Linux forwarding between namespaces.
+# Forwarding: apps/router and apps/firewall (bench/forward/forward.rules,
+# built aside) on kvm against Linux forwarding, plain and with nftables.
 .PHONY: bench-forward
 $(BUILD)/bench/%: bench/forward/%.c bench/forward/flood.h
 	@mkdir -p $(@D)
@@ -550,6 +551,8 @@ bench-forward: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_flood $(BUILD)/bench/udp_sink \
 		$(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/bench-forward \
+		RULES=bench/forward/forward.rules $(BUILD)/bench-forward/kvm/firewall.kvm
 	@flock /tmp/ingot-bench.lock bench/forward/run
 
 format:
