@@ -130,6 +130,25 @@ def test_curl_fetches_the_page_by_name(dmz):
         assert r.stdout == f.read()
 
 
+def test_a_file_crosses_both_boxes_in_coalesced_frames(dmz):
+    path = os.path.join(ROOT, "apps", "http", "site", "words.txt")
+    with open(path, "rb") as f:
+        want = f.read()
+    fw0, r0 = dmz.fw.counters("outside"), dmz.router.counters("wan")
+    r = subprocess.run(dmz.c.argv(["curl", "-sS", "--max-time", "30",
+                                   "http://www.example.test/words.txt"]),
+                       capture_output=True, timeout=40)
+    assert r.returncode == 0 and r.stdout == want, r.stderr
+    # The web guest sends TSO frames; the router and then the firewall
+    # (filtering their headers) forward them whole: the frames they send
+    # towards the client are larger than the MTU on average.
+    for g, name, before in ((dmz.fw, "outside", fw0), (dmz.router, "wan", r0)):
+        after = g.counters(name)
+        sent = delta(after, before, "ip_bytes_out")
+        frames = delta(after, before, "ip_packets_out")
+        assert sent >= len(want) and sent / frames > 1500, (name, sent, frames)
+
+
 def test_ping_from_outside_is_dropped_at_the_firewall(dmz):
     rules0 = fw_report(dmz.fw)[0]
     before = dmz.fw.counters("outside")

@@ -62,8 +62,9 @@ const char *fw_verdict_name(enum fw_verdict v);
 /*
  * Decides on the IPv4 datagram ip[0..len) (its header first) that came in
  * on device in_if and would leave on out_if (-1: addressed to the guest
- * itself), at monotonic time now (ns).  Counts it against the rule that
- * matched, or the flow, or the drop reason.
+ * itself); of a TCP segment the host coalesced, len may cover only the
+ * headers (include/ingot/net.h), at monotonic time now (ns).  Counts it against
+ * the rule that matched, or the flow, or the drop reason.
  */
 enum fw_verdict fw_filter(const uint8_t *ip, size_t len, int in_if, int out_if,
 			  uint64_t now);

@@ -83,18 +83,26 @@ static bool quoted_key(const uint8_t *q, size_t qlen, struct fw_key *k)
 	return l4_key(q[9], q, q + hl, qlen - hl, k);
 }
 
+/* A TCP segment the host coalesced, of which only the first piece, with
+ * every header, is at ip (include/ingot/net.h): len bytes of it. */
+static bool coalesced(const uint8_t *ip, size_t hl, size_t len)
+{
+	return ip[9] == FW_PROTO_TCP && !(be16(ip + 6) & 0x3fff) &&
+	       len >= hl + 20 && hl + (size_t)(ip[hl + 12] >> 4) * 4 <= len;
+}
+
 enum fw_verdict fw_parse(const uint8_t *ip, size_t len, struct fw_view *v)
 {
 	if (len < 20 || ip[0] >> 4 != 4)
 		return FW_DROP_MALFORMED;
 	size_t hl = (size_t)(ip[0] & 15) * 4, total = be16(ip + 2);
-	if (hl < 20 || total < hl || total > len)
+	if (hl < 20 || total < hl || (total > len && !coalesced(ip, hl, len)))
 		return FW_DROP_MALFORMED;
 	v->bytes = (uint32_t)total;
 	if (be16(ip + 6) & 0x3fff) /* more fragments, or an offset */
 		return FW_DROP_FRAGMENT;
 	const uint8_t *l4 = ip + hl;
-	size_t l4len = total - hl;
+	size_t l4len = (total < len ? total : len) - hl;
 	uint8_t proto = ip[9];
 	v->sport = v->dport = 0;
 	v->tcp_flags = 0;
