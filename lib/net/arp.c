@@ -1,7 +1,10 @@
 /*
  * ARP (RFC 826) for IPv4 over Ethernet: a cache with expiry, a short queue
  * of packets per address being resolved, replies for our own addresses and
- * a gratuitous announcement when an address is configured.
+ * a gratuitous announcement when an address is configured.  An address in
+ * use when it grows stale goes on being used while it is asked again (as
+ * Linux's neighbour states STALE, PROBE): a busy flow is never held up,
+ * and only a neighbour that stops answering is forgotten.
  *
  * Against spoofing floods the cache is stricter than RFC 826's merge rule:
  * a packet creates an entry only when it is a request for our own address
@@ -26,8 +29,11 @@ struct arp_entry {
 	uint32_t ip; /* 0: free */
 	uint8_t mac[6];
 	bool resolved;
+	bool used;    /* resolved: sent to since it was last confirmed */
+	bool probing; /* resolved, stale and in use: being asked again */
 	uint8_t tries;
-	uint64_t expires;       /* resolved: stale after; else: next retry */
+	uint64_t expires; /* resolved: stale (probing: next retry); else: next
+			     retry */
 	struct pkt_queue queue; /* waiting for the address */
 };
 
@@ -115,6 +121,8 @@ static void resolved(struct arp_entry *e, const uint8_t *mac)
 {
 	memcpy(e->mac, mac, 6);
 	e->resolved = true;
+	e->used = e->probing = false;
+	e->tries = 0;
 	e->expires = sched_now() + ARP_REACHABLE_NS;
 	timer_due(e->expires);
 	struct pkt *p;
@@ -165,16 +173,13 @@ void arp_output(struct netif *ifp, struct pkt *p, uint32_t nh)
 		return;
 	}
 	struct arp_entry *e = lookup(ifp, nh);
-	if (e && e->resolved && e->expires > sched_now()) {
+	if (e && e->resolved) {
+		e->used = true; /* stale ones too, while they are asked again */
 		eth_output(ifp, p, e->mac, ETH_P_IP);
 		return;
 	}
-	if (!e) {
+	if (!e)
 		e = new_entry(ifp, nh);
-	} else if (e->resolved) {
-		e->resolved = false; /* stale: ask again, keep the packet */
-		e->tries = 0;
-	}
 	if (e->queue.len >= ARP_QUEUE_MAX) {
 		ifp->count.arp_drop_queue_full++;
 		pkt_free(p);
@@ -203,15 +208,26 @@ static void tick(struct sched_timer *t)
 		if (!e->ip)
 			continue;
 		if (e->expires <= now) {
-			if (e->resolved || e->tries >= ARP_TRIES) {
+			if (e->resolved && e->used && !e->probing) {
+				/* Stale and in use: asked at the address it
+				 * had first (RFC 1122 2.3.2.1's unicast poll),
+				 * then by broadcast. */
+				e->probing = true;
+				e->tries = 1;
+				e->expires = now + ARP_RETRY_NS;
+				send_arp(e->ifp, ARP_REQUEST, zero_mac, e->ip,
+					 e->mac);
+			} else if ((e->resolved && !e->probing) ||
+				   e->tries >= ARP_TRIES) {
 				drop_queue(e, !e->resolved);
 				e->ip = 0;
 				continue;
+			} else {
+				e->tries++;
+				e->expires = now + ARP_RETRY_NS;
+				send_arp(e->ifp, ARP_REQUEST, zero_mac, e->ip,
+					 eth_broadcast);
 			}
-			e->tries++;
-			e->expires = now + ARP_RETRY_NS;
-			send_arp(e->ifp, ARP_REQUEST, zero_mac, e->ip,
-				 eth_broadcast);
 		}
 		if (e->expires < next)
 			next = e->expires;
