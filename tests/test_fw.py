@@ -403,6 +403,10 @@ def test_udp_reply_only_after_request(fw):
     assert fw.verdict(IN, icmp(H, C, 8, id=300)) == "pass-rule"
     assert fw.verdict(OUT, icmp(C, H, 0, id=301)) == "drop-default"
     assert fw.verdict(OUT, icmp(C, H, 0, id=300)) == "pass-state"
+    # A request the other way is not a reply, even where its identifier
+    # and the request's type look like a reply's (8, 8).
+    assert fw.verdict(IN, icmp(H, C, 8, id=8)) == "pass-rule"
+    assert fw.verdict(OUT, icmp(C, H, 8, id=8)) == "drop-rule"
     fw.advance(31)
     assert fw.verdict(OUT, icmp(C, H, 0, id=300)) == "drop-default"
 

@@ -47,8 +47,8 @@ static uint64_t mix(uint64_t h)
 static uint32_t bucket_of(const struct fw_key *k)
 {
 	uint64_t h = mix(((uint64_t)k->src << 32 | k->dst) ^ hash_key);
-	h = mix(h ^ ((uint64_t)k->sport << 24 | (uint64_t)k->dport << 8 |
-		     k->proto));
+	h = mix(h ^ ((uint64_t)k->query << 40 | (uint64_t)k->sport << 24 |
+		     (uint64_t)k->dport << 8 | k->proto));
 	/* The high 32 bits scaled to the table (no division). */
 	return (uint32_t)(((h >> 32) * BUCKETS) >> 32);
 }
@@ -58,14 +58,17 @@ static struct fw_key dir_key(const struct fw_flow *f, int dir)
 {
 	if (!dir)
 		return f->key;
-	return (struct fw_key){f->key.dst, f->key.src, f->key.dport,
-			       f->key.sport, f->key.proto};
+	return (struct fw_key){
+	    f->key.dst,   f->key.src,
+	    f->key.dport, f->key.sport,
+	    f->key.proto, (uint8_t)(f->key.query ? 3 - f->key.query : 0)};
 }
 
 static bool key_equal(const struct fw_key *a, const struct fw_key *b)
 {
 	return a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
-	       a->dport == b->dport && a->proto == b->proto;
+	       a->dport == b->dport && a->proto == b->proto &&
+	       a->query == b->query;
 }
 
 static void unlist(struct fw_flow *f)

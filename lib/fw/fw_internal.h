@@ -15,11 +15,13 @@
 
 /* A flow's identity as one of its packets carries it.  ICMP queries put
  * their identifier and request type where the ports go, so that a reply's
- * key is its request's reversed (packet.c). */
+ * key is its request's reversed (packet.c); query tells a request (1) from
+ * a reply (2), so that a request the other way is not taken for one. */
 struct fw_key {
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	uint8_t proto;
+	uint8_t query;
 };
 
 /* What the filter reads from a datagram. */

@@ -51,6 +51,7 @@ static bool l4_key(uint8_t proto, const uint8_t *ip, const uint8_t *l4,
 	k->dst = be32(ip + 16);
 	k->proto = proto;
 	k->sport = k->dport = 0;
+	k->query = 0;
 	if (proto == FW_PROTO_TCP || proto == FW_PROTO_UDP) {
 		if (l4len < 4)
 			return false;
@@ -63,9 +64,11 @@ static bool l4_key(uint8_t proto, const uint8_t *ip, const uint8_t *l4,
 		if (req == l4[0]) {
 			k->sport = be16(l4 + 4);
 			k->dport = (uint16_t)req;
+			k->query = 1;
 		} else if (req >= 0) {
 			k->sport = (uint16_t)req;
 			k->dport = be16(l4 + 4);
+			k->query = 2;
 		}
 	}
 	return true;
