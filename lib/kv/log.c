@@ -297,14 +297,13 @@ static int read_value(struct kv_log *s, const struct kv_entry *e,
 		return 0;
 	}
 	s->st.reads_device++;
-	uint32_t seg = e->where, vlen = e->vlen;
+	uint32_t seg = e->where, vlen = e->vlen, size = e->size;
 	uint64_t at = kv_seg_base(seg) + e->off;
 	uint64_t first = at / KV_SECTOR;
-	uint64_t end = (at + e->size + KV_SECTOR - 1) / KV_SECTOR;
+	uint64_t end = (at + size + KV_SECTOR - 1) / KV_SECTOR;
 	unsigned char *io = aligned_alloc(KV_SECTOR, (end - first) * KV_SECTOR);
 	if (!io)
 		return -ENOMEM;
-	uint32_t size = e->size;
 	int rc = blk_read(s->dev, first, io, (uint32_t)(end - first));
 	const unsigned char *p = io + (at - first * KV_SECTOR);
 	const struct kv_rec *r =
