@@ -93,8 +93,14 @@ static void map_range(uint64_t start, uint64_t end, uint64_t flags, bool large)
 			    p | flags | PTE_PS;
 			p += BIG;
 		} else {
-			*pte_of(p + virtio.offset, true) = p | flags;
-			p += PAGE;
+			/* One walk per page table, up to the next 2 MiB
+			 * (the offset is 1 GiB-aligned): each instruction
+			 * here is emulated on kvm-pvm. */
+			uint64_t *e = pte_of(p + virtio.offset, true);
+			do {
+				*e++ = p | flags;
+				p += PAGE;
+			} while (p % BIG && p < end);
 		}
 	}
 }
