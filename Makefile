@@ -494,7 +494,7 @@ soak-tcp: deps
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -m pytest -q tests/soak_tcp.py
 
-bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps bench-kv bench-blk bench-forward
+bench: bench-boot bench-net bench-dns bench-tcp bench-http bench-http-steps bench-kv bench-blk bench-forward bench-virtio
 bench-boot: deps
 	@$(MAKE) --no-print-directory all
 	@bench/boot/run
@@ -554,6 +554,21 @@ bench-forward: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/bench-forward \
 		RULES=bench/forward/forward.rules $(BUILD)/bench-forward/kvm/firewall.kvm
 	@flock /tmp/ingot-bench.lock bench/forward/run
+# The virtio target on QEMU: launch to exit against QEMU's own floor, DNS
+# against ingot-kvm and NSD, UDP echo and TCP against ingot-kvm.
+.PHONY: bench-virtio
+bench-virtio: deps
+	@tools/deps test
+	@tools/deps bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/virtio-floor $(BUILD)/bench/udp_rr
+	@flock /tmp/ingot-bench.lock bench/virtio/boot
+	@flock /tmp/ingot-bench.lock bench/virtio/dns
+	@flock /tmp/ingot-bench.lock bench/virtio/run
+# QEMU's floor: a PVH guest that exits at its first instruction.
+$(BUILD)/bench/virtio-floor: bench/virtio/floor.S bench/virtio/floor.ld
+	@mkdir -p $(@D)
+	$(call quiet,LD,$@)$(CC) -c -o $@.o $< && \
+		$(LD) -nostdlib -static --build-id=none -T bench/virtio/floor.ld -o $@ $@.o
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
