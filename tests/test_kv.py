@@ -190,7 +190,9 @@ def test_acknowledged_writes_survive_kill_9(ns, data, tmp_path):
         st = store_line(g)
         assert st["corrupt"] == 0, (round_, st)
         if round_:
-            out = peer(ns, "verify", GUEST_IP, acks)
+            # Every write so far is read back: the time grows with the
+            # rounds (make soak-kv's hundredth reads some 50,000 values).
+            out = peer(ns, "verify", GUEST_IP, acks, timeout=120 + 4 * round_)
             assert "verified" in out
         writer = ns.popen([PYTHON, PEER, "write", GUEST_IP, str(acks), str(round_), "4"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -203,7 +205,7 @@ def test_acknowledged_writes_survive_kill_9(ns, data, tmp_path):
         writer.wait()
     g = boot_kv(ns, "kvm", data)
     assert store_line(g)["corrupt"] == 0
-    out = peer(ns, "verify", GUEST_IP, acks)
+    out = peer(ns, "verify", GUEST_IP, acks, timeout=120 + 4 * CRASH_ROUNDS)
     n = int(re.search(r"verified (\d+)", out).group(1))
     assert n > 50 * CRASH_ROUNDS, out
     assert g.stop() == 0
