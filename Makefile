@@ -175,6 +175,11 @@ $(BUILD)/test/host/fw_verdict: tests/host/fw_verdict.c \
 		-include ingot/options.h -o $@ $< $(BUILD)/test/host/fw_rules.c \
 		$(FW_SRCS)
 HOST_TESTS += $(BUILD)/tools/rules2c $(BUILD)/test/host/fw_verdict
+# Runs a command where io_uring_setup fails (tests/test_uring.py).
+$(BUILD)/test/host/no_uring: tests/host/no_uring.c
+	@mkdir -p $(@D)
+	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
+HOST_TESTS += $(BUILD)/test/host/no_uring
 host-tests: $(HOST_TESTS)
 
 # libFuzzer harnesses (tests/fuzz), built for the host with clang.

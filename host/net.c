@@ -91,6 +91,7 @@ void host_net_fds(void (*fn)(void *ctx, int fd), void *ctx)
 
 void host_net_report(void)
 {
+	host_net_uring_report();
 	for (unsigned i = 0; i < host_net_ndevs; i++) {
 		const struct host_net_dev *d = &host_net_devs[i];
 		const struct host_ring_counters *c = &d->ring.count;

@@ -58,6 +58,17 @@ unsigned host_net_pollfds(struct kernel_pollfd *fds);
 /* Calls fn with each device's file descriptor. */
 void host_net_fds(void (*fn)(void *ctx, int fd), void *ctx);
 
+/* Moves the tap devices' frames through one io_uring (net_uring.c), unless
+ * off or the kernel has none (io_uring_setup refused: a message says so),
+ * and then with one writev or readv per frame.  After host_net_setup,
+ * before any confinement: it needs io_uring_setup and io_uring_register,
+ * which a filter should then refuse. */
+void host_net_uring_start(bool off);
+
+/* The io_uring's descriptor (only io_uring_enter on it is needed), or -1
+ * if there is none. */
+int host_net_uring_fd(void);
+
 /* Each device's counters, on standard error. */
 void host_net_report(void);
 

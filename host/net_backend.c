@@ -5,6 +5,8 @@
  * carries a virtio-net header with every frame (IFF_VNET_HDR), which is
  * how the guest's checksum and segmentation offloads reach the kernel:
  * with TSO a 64 KiB TCP segment crosses in one system call each way.
+ * On ingot-kvm the taps' frames go in batches through io_uring instead
+ * (net_uring.c), with the same headers.
  */
 #include <errno.h>
 #include <string.h>
@@ -110,21 +112,52 @@ uint32_t host_net_offers(const struct host_net_dev *d)
 				       : INGOT_NET_F_CSUM | INGOT_NET_F_TSO4;
 }
 
+void host_net_put_header(void *hdr, const struct host_frame *f)
+{
+	struct kernel_virtio_net_hdr *h = hdr;
+	*h = (struct kernel_virtio_net_hdr){0};
+	if (f->flags & INGOT_NET_SLOT_CSUM) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = f->csum_start;
+		h->csum_offset = f->csum_offset;
+		h->hdr_len = (uint16_t)(f->csum_start + f->csum_offset + 2);
+	}
+	if (f->flags & INGOT_NET_SLOT_TSO4) {
+		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = f->gso_size;
+	}
+}
+
+int host_net_take_header(const void *hdr, long rc, struct host_frame *f)
+{
+	const struct kernel_virtio_net_hdr *h = hdr;
+	if (rc < 0)
+		return (int)rc;
+	if (rc < (long)sizeof *h)
+		return -EPROTO; /* shorter than its header */
+	*f = (struct host_frame){0};
+	if (h->flags &
+	    (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) {
+		f->flags |= INGOT_NET_SLOT_CSUM_OK;
+		f->csum_start = h->csum_start;
+		f->csum_offset = h->csum_offset;
+	}
+	uint8_t gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
+		f->flags |= INGOT_NET_SLOT_TSO4;
+		f->gso_size = h->gso_size;
+	} else if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		return -EPROTO; /* a kind never turned on */
+	}
+	return (int)(rc - (long)sizeof *h);
+}
+
 static int send_frame(void *ctx, struct kernel_iovec *iov, unsigned n,
 		      const struct host_frame *f)
 {
 	const struct host_net_dev *d = ctx;
-	struct kernel_virtio_net_hdr h = {0};
-	if (f->flags & INGOT_NET_SLOT_CSUM) {
-		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		h.csum_start = f->csum_start;
-		h.csum_offset = f->csum_offset;
-		h.hdr_len = (uint16_t)(f->csum_start + f->csum_offset + 2);
-	}
-	if (f->flags & INGOT_NET_SLOT_TSO4) {
-		h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-		h.gso_size = f->gso_size;
-	}
+	struct kernel_virtio_net_hdr h;
+	host_net_put_header(&h, f);
 	iov[0] = (struct kernel_iovec){&h, sizeof h};
 	/* A UDP backend takes no header (and no offloads: none offered). */
 	if (d->udp) {
@@ -145,32 +178,20 @@ static int recv_frame(void *ctx, struct kernel_iovec *iov, unsigned n,
 {
 	const struct host_net_dev *d = ctx;
 	struct kernel_virtio_net_hdr h;
-	long hlen = d->udp ? 0 : (long)sizeof h;
 	iov[0] = (struct kernel_iovec){&h, sizeof h};
 	for (;;) {
-		long rc = d->udp ? syscall3(SYS_readv, d->fd, iov + 1, n - 1)
-				 : syscall3(SYS_readv, d->fd, iov, n);
-		if (rc >= hlen) {
-			*f = (struct host_frame){0};
-			if (hlen && (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-						VIRTIO_NET_HDR_F_DATA_VALID))) {
-				f->flags |= INGOT_NET_SLOT_CSUM_OK;
-				f->csum_start = h.csum_start;
-				f->csum_offset = h.csum_offset;
+		long rc;
+		if (d->udp) {
+			rc = syscall3(SYS_readv, d->fd, iov + 1, n - 1);
+			if (rc >= 0) {
+				*f = (struct host_frame){0};
+				return (int)rc;
 			}
-			uint8_t gso = hlen
-					  ? h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN
-					  : VIRTIO_NET_HDR_GSO_NONE;
-			if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
-				f->flags |= INGOT_NET_SLOT_TSO4;
-				f->gso_size = h.gso_size;
-			} else if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-				return -EPROTO; /* a kind never turned on */
-			}
-			return (int)(rc - hlen);
+		} else {
+			rc = syscall3(SYS_readv, d->fd, iov, n);
+			if (rc >= 0)
+				return host_net_take_header(&h, rc, f);
 		}
-		if (rc >= 0)
-			return -EPROTO; /* shorter than its header */
 		/* A UDP peer that is not up yet answers with ICMP, reported
 		 * on the next receive: not an error of this device. */
 		if (rc != -EINTR && rc != -ECONNREFUSED)

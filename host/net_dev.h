@@ -33,4 +33,13 @@ int host_net_open(struct host_net_dev *d);
 uint32_t host_net_offers(const struct host_net_dev *d);
 extern const struct host_ring_ops host_net_backend_ops;
 
+/* A tap's virtio-net header (16 bytes of room, 8-aligned) for a frame to
+ * send; and a received one's: the frame's length after a read of rc bytes
+ * (or rc's error, or -EPROTO), its offloads in *f. */
+void host_net_put_header(void *hdr, const struct host_frame *f);
+int host_net_take_header(const void *hdr, long rc, struct host_frame *f);
+
+/* net_uring.c: how many reads and writes went in how many system calls. */
+void host_net_uring_report(void);
+
 #endif

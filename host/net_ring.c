@@ -1,5 +1,6 @@
 /* The host side of the network rings: see net_ring.h. */
 #include <errno.h>
+#include <string.h>
 
 #include "msg.h"
 #include "net_ring.h"
@@ -48,6 +49,7 @@ int host_ring_attach(struct host_ring_dev *d, uint64_t tx_va, uint64_t rx_va)
 		return rc;
 	d->features = f;
 	d->rx_checked.upto = d->rx.used;
+	d->rx_burst = 1;
 	d->attached = true;
 	return 0;
 }
@@ -74,16 +76,16 @@ static struct ingot_net_slot slot_at(const struct host_ring *hr, uint32_t i)
 }
 
 /*
- * The TX frame at hr->used, of at most n slots, checked and gathered into
- * iov[1..]: returns its slot count, its length in *len and its offloads in
- * *f.
+ * The TX frame at ring index at, of at most n slots, checked and gathered
+ * into iov[1..]: returns its slot count, its length in *len and its
+ * offloads in *f.
  */
-static unsigned tx_frame(struct host_ring_dev *d, uint32_t n,
+static unsigned tx_frame(struct host_ring_dev *d, uint32_t at, uint32_t n,
 			 struct kernel_iovec *iov, uint32_t *len,
 			 struct host_frame *f)
 {
 	const struct host_ring *hr = &d->tx;
-	struct ingot_net_slot s = slot_at(hr, hr->used);
+	struct ingot_net_slot s = slot_at(hr, at);
 	uint32_t total = 0, max = INGOT_NET_FRAME_MAX;
 	unsigned k = 0;
 	uint16_t allowed = 0;
@@ -120,7 +122,7 @@ static unsigned tx_frame(struct host_ring_dev *d, uint32_t n,
 		total += s.len;
 		if (!(s.flags & INGOT_NET_SLOT_MORE))
 			break;
-		s = slot_at(hr, hr->used + k);
+		s = slot_at(hr, at + k);
 	}
 	if (total < 14)
 		violation(d, "network frame length out of range");
@@ -129,6 +131,19 @@ static unsigned tx_frame(struct host_ring_dev *d, uint32_t n,
 		violation(d, "network checksum offload outside its frame");
 	*len = total;
 	return k;
+}
+
+static void count_sent(struct host_ring_dev *d, int rc, uint32_t len,
+		       const struct host_frame *f)
+{
+	if (rc < 0) {
+		d->count.dropped_out_error++;
+	} else {
+		d->count.frames_out++;
+		d->count.bytes_out += len;
+		d->count.frames_out_tso +=
+		    (f->flags & INGOT_NET_SLOT_TSO4) != 0;
+	}
 }
 
 static bool service_tx(struct host_ring_dev *d)
@@ -142,20 +157,13 @@ static bool service_tx(struct host_ring_dev *d)
 	while (done < n) {
 		uint32_t len;
 		struct host_frame f;
-		unsigned k = tx_frame(d, n - done, iov, &len, &f);
+		unsigned k = tx_frame(d, hr->used, n - done, iov, &len, &f);
 		int rc = d->ops->send(d->ctx, iov, k + 1, &f);
 		if (rc == -EAGAIN) {
 			d->tx_blocked = true;
 			break;
 		}
-		if (rc < 0) {
-			d->count.dropped_out_error++;
-		} else {
-			d->count.frames_out++;
-			d->count.bytes_out += len;
-			d->count.frames_out_tso +=
-			    (f.flags & INGOT_NET_SLOT_TSO4) != 0;
-		}
+		count_sent(d, rc, len, &f);
 		hr->used += k;
 		done += k;
 	}
@@ -186,10 +194,10 @@ static void rx_check(struct host_ring_dev *d, uint32_t n)
 	}
 }
 
-/* The RX buffers from hr->used a frame may fill, in iov[1..] with the
- * spill byte after them; 0 while they could not hold the largest frame the
- * guest takes. */
-static unsigned rx_buffers(struct host_ring_dev *d, uint32_t n,
+/* The RX buffers from ring index at a frame may fill (of n handed over),
+ * in iov[1..] with the spill byte after them; 0 while they could not hold
+ * the largest frame the guest takes. */
+static unsigned rx_buffers(struct host_ring_dev *d, uint32_t at, uint32_t n,
 			   struct kernel_iovec *iov, uint8_t *spill)
 {
 	const struct host_ring *hr = &d->rx;
@@ -200,7 +208,7 @@ static unsigned rx_buffers(struct host_ring_dev *d, uint32_t n,
 	while (room < want) {
 		if (k == n || k == INGOT_NET_CHAIN_MAX)
 			return 0;
-		uint32_t i = (hr->used + k) & (hr->size - 1);
+		uint32_t i = (at + k) & (hr->size - 1);
 		k++;
 		iov[k] = (struct kernel_iovec){d->rx_checked.buf[i].base,
 					       d->rx_checked.buf[i].len};
@@ -226,16 +234,16 @@ static bool rx_room_for_frame(const struct host_ring_dev *d)
 	return n <= hr->size && room >= want;
 }
 
-/* Hands a received frame of len bytes in the buffers at iov[1..] to the
- * guest; returns the slots it took. */
-static uint32_t rx_complete(struct host_ring *hr,
+/* Hands a received frame of len bytes in the buffers at iov[1..], from
+ * ring index at, to the guest; returns the slots it took. */
+static uint32_t rx_complete(struct host_ring *hr, uint32_t at,
 			    const struct kernel_iovec *iov, uint32_t len,
 			    const struct host_frame *f)
 {
 	uint32_t k = 0;
 	for (;;) {
 		struct ingot_net_slot *slot =
-		    &hr->ring->slot[(hr->used + k) & (hr->size - 1)];
+		    &hr->ring->slot[(at + k) & (hr->size - 1)];
 		uint32_t part =
 		    len < iov[k + 1].len ? len : (uint32_t)iov[k + 1].len;
 		len -= part;
@@ -254,6 +262,14 @@ static uint32_t rx_complete(struct host_ring *hr,
 	}
 }
 
+static void count_received(struct host_ring_dev *d, uint32_t len,
+			   const struct host_frame *f)
+{
+	d->count.frames_in++;
+	d->count.bytes_in += len;
+	d->count.frames_in_tso += (f->flags & INGOT_NET_SLOT_TSO4) != 0;
+}
+
 static bool service_rx(struct host_ring_dev *d)
 {
 	struct host_ring *hr = &d->rx;
@@ -263,7 +279,7 @@ static bool service_rx(struct host_ring_dev *d)
 
 	rx_check(d, n);
 	for (;;) {
-		unsigned k = rx_buffers(d, n - done, iov, &spill);
+		unsigned k = rx_buffers(d, hr->used, n - done, iov, &spill);
 		if (!k)
 			break;
 		uint32_t cap = 0;
@@ -280,10 +296,9 @@ static bool service_rx(struct host_ring_dev *d)
 				d->count.errors_in++;
 			break;
 		}
-		uint32_t used = rx_complete(hr, iov, (uint32_t)rc, &f);
-		d->count.frames_in++;
-		d->count.bytes_in += (uint32_t)rc;
-		d->count.frames_in_tso += (f.flags & INGOT_NET_SLOT_TSO4) != 0;
+		uint32_t used =
+		    rx_complete(hr, hr->used, iov, (uint32_t)rc, &f);
+		count_received(d, (uint32_t)rc, &f);
 		hr->used += used;
 		done += used;
 	}
@@ -292,10 +307,189 @@ static bool service_rx(struct host_ring_dev *d)
 	return done != 0;
 }
 
+/*
+ * Batched service: the frames to send and the reads to try go to the
+ * backend together, one system call for all.  A read's buffers are chosen
+ * before its frame's length is known.  With TSO a read offers up to
+ * INGOT_NET_CHAIN_MAX buffers, of which a small frame fills one, so one
+ * read goes per batch.  Without it a frame fills exactly one buffer and
+ * rx_burst reads go at once (as many as found frames last time, and one
+ * more).  A read that found nothing can precede one that found a frame (it
+ * arrived in between): that frame moves into the empty buffer, so the
+ * guest always gets its frames in consecutive slots.
+ */
+#define BATCH_IOV_MAX 2048
+
+static struct {
+	struct host_ring_io io[HOST_RING_BATCH_MAX];
+	struct kernel_iovec iov[BATCH_IOV_MAX];
+	uint32_t len[HOST_RING_BATCH_MAX];   /* a send's frame bytes */
+	uint32_t slots[HOST_RING_BATCH_MAX]; /* ring slots of each */
+	uint8_t spill[HOST_RING_BATCH_MAX];
+	unsigned nio, niov;
+} batch;
+
+/* The next read or write of the batch, taking iovs entries; NULL when
+ * the batch is full. */
+static struct host_ring_io *batch_add(unsigned iovs)
+{
+	if (batch.nio == HOST_RING_BATCH_MAX ||
+	    batch.niov + iovs > BATCH_IOV_MAX)
+		return NULL;
+	struct host_ring_io *io = &batch.io[batch.nio];
+	*io = (struct host_ring_io){.iov = &batch.iov[batch.niov]};
+	return io;
+}
+
+static void batch_took(struct host_ring_io *io, unsigned n, uint32_t slots)
+{
+	io->n = n;
+	batch.slots[batch.nio++] = slots;
+	batch.niov += n;
+}
+
+/* Queues the TX frames from ring index at (n slots pending there on). */
+static void queue_sends(struct host_ring_dev *d, uint32_t at, uint32_t n)
+{
+	struct host_ring_io *io;
+	for (uint32_t q = 0;
+	     q < n && (io = batch_add(INGOT_NET_CHAIN_MAX + 1));) {
+		unsigned k = tx_frame(d, at + q, n - q, io->iov,
+				      &batch.len[batch.nio], &io->f);
+		io->send = true;
+		batch_took(io, k + 1, k);
+		q += k;
+	}
+}
+
+/* Queues up to reads receives into the RX buffers from ring index at (n
+ * handed over there on); returns how many. */
+static unsigned queue_receives(struct host_ring_dev *d, uint32_t at, uint32_t n,
+			       unsigned reads)
+{
+	struct host_ring_io *io;
+	unsigned r = 0;
+	for (uint32_t q = 0;
+	     r < reads && (io = batch_add(INGOT_NET_CHAIN_MAX + 2)); r++) {
+		unsigned k = rx_buffers(d, at + q, n - q, io->iov,
+					&batch.spill[batch.nio]);
+		if (!k)
+			break;
+		batch_took(io, k + 2, k);
+		q += k;
+	}
+	return r;
+}
+
+/* The sends' results: returns the slots done with (sent or dropped). */
+static uint32_t sends_done(struct host_ring_dev *d, unsigned nsend)
+{
+	uint32_t done = 0;
+	for (unsigned i = 0; i < nsend; i++) {
+		const struct host_ring_io *io = &batch.io[i];
+		if (io->res == -ECANCELED && i) /* after a dropped one */
+			break;
+		if (io->res == -EAGAIN) {
+			d->tx_blocked = true;
+			break;
+		}
+		count_sent(d, io->res, batch.len[i], &io->f);
+		done += batch.slots[i];
+	}
+	return done;
+}
+
+/* The receives' results, io[first..first + n): hands their frames to the
+ * guest in consecutive slots from rx.used on.  Returns the frames; *dry
+ * when a read found none. */
+static unsigned receives_done(struct host_ring_dev *d, unsigned first,
+			      unsigned n, bool *dry)
+{
+	struct host_ring *hr = &d->rx;
+	uint32_t dst = hr->used, src = hr->used;
+	unsigned frames = 0;
+
+	*dry = false;
+	for (unsigned i = first; i < first + n; src += batch.slots[i++]) {
+		struct host_ring_io *io = &batch.io[i];
+		const struct kernel_iovec *iov = io->iov;
+		struct kernel_iovec moved[2];
+		uint32_t cap = 0;
+		for (uint32_t j = 1; j <= batch.slots[i]; j++)
+			cap += (uint32_t)iov[j].len;
+		if (io->res < 0) {
+			*dry = true;
+			d->count.errors_in += io->res != -EAGAIN;
+			continue;
+		}
+		if ((uint32_t)io->res > cap) {
+			d->count.dropped_in_too_big++;
+			continue;
+		}
+		if (src != dst) { /* one buffer each: without TSO */
+			uint32_t slot = dst & (hr->size - 1);
+			moved[1] =
+			    (struct kernel_iovec){d->rx_checked.buf[slot].base,
+						  d->rx_checked.buf[slot].len};
+			if ((uint32_t)io->res > moved[1].len) {
+				d->count.dropped_in_too_big++;
+				continue;
+			}
+			memcpy(moved[1].base, iov[1].base, (size_t)io->res);
+			iov = moved;
+		}
+		dst += rx_complete(hr, dst, iov, (uint32_t)io->res, &io->f);
+		count_received(d, (uint32_t)io->res, &io->f);
+		frames++;
+	}
+	hr->used = dst;
+	return frames;
+}
+
+static bool service_batched(struct host_ring_dev *d)
+{
+	struct host_ring *tx = &d->tx, *rx = &d->rx;
+	uint32_t tx_n = pending(d, tx), rx_n = pending(d, rx);
+	uint32_t tx_start = tx->used, rx_start = rx->used;
+	bool was_full = tx_n == tx->size, more_rx = true;
+	bool tso = d->features & INGOT_NET_F_TSO4;
+
+	rx_check(d, rx_n);
+	d->tx_blocked = false;
+	for (;;) {
+		batch.nio = batch.niov = 0;
+		if (!d->tx_blocked)
+			queue_sends(d, tx->used, tx_n - (tx->used - tx_start));
+		unsigned nsend = batch.nio, nread = 0;
+		if (more_rx)
+			nread = queue_receives(d, rx->used,
+					       rx_n - (rx->used - rx_start),
+					       tso ? 1 : d->rx_burst);
+		if (!batch.nio)
+			break;
+		d->ops->batch(d->ctx, batch.io, batch.nio);
+		tx->used += sends_done(d, nsend);
+		bool dry;
+		unsigned frames = receives_done(d, nsend, nread, &dry);
+		more_rx = nread && !dry;
+		uint32_t burst = more_rx ? 2 * nread : frames + 1;
+		d->rx_burst =
+		    burst < HOST_RING_BATCH_MAX ? burst : HOST_RING_BATCH_MAX;
+	}
+	if (tx->used != tx_start)
+		complete(tx);
+	if (rx->used != rx_start)
+		complete(rx);
+	/* As service_tx: completions are news only to a full ring. */
+	return (tx->used != tx_start && was_full) || rx->used != rx_start;
+}
+
 bool host_ring_service(struct host_ring_dev *d)
 {
 	if (!d->attached)
 		return false;
+	if (d->ops->batch)
+		return service_batched(d);
 	bool tx = service_tx(d);
 	bool rx = service_rx(d);
 	return tx || rx;

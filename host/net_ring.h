@@ -23,6 +23,19 @@ struct host_frame {
 	uint16_t gso_size, csum_start, csum_offset;
 };
 
+/* Reads and writes per batch (host_ring_ops.batch). */
+#define HOST_RING_BATCH_MAX 64
+
+/* One read or write of a batch. */
+struct host_ring_io {
+	struct kernel_iovec *iov; /* as send and recv take them */
+	unsigned n;
+	bool send;
+	int res;             /* what send or recv would return */
+	struct host_frame f; /* send: the frame's offloads; recv: set */
+	uint64_t scratch[2]; /* the backend's: its header for iov[0] */
+};
+
 /*
  * A backend.  A frame travels as iov[1..n-1], its pieces in guest memory
  * (on receive the last is a spill byte: a read that reaches it was longer
@@ -41,6 +54,11 @@ struct host_ring_ops {
 	/* Turns on the offloads the guest took (a subset of those offered):
 	 * 0 or a negative error. */
 	int (*set_offloads)(void *ctx, uint32_t features);
+	/* Optional: carries out io[0..n), its sends first, as send and recv
+	 * would each, at the cost of one system call.  A send after one
+	 * that failed is not tried (-ECANCELED: it stays on the ring);
+	 * receives are independent of each other. */
+	void (*batch)(void *ctx, struct host_ring_io *io, unsigned n);
 };
 
 struct host_ring_counters {
@@ -76,8 +94,9 @@ struct host_ring_dev {
 	uint32_t features; /* what the guest took */
 	struct host_ring tx, rx;
 	struct host_rx_checked rx_checked;
-	bool attached;   /* rings given */
-	bool tx_blocked; /* the backend said EAGAIN with frames pending */
+	bool attached;     /* rings given */
+	bool tx_blocked;   /* the backend said EAGAIN with frames pending */
+	uint32_t rx_burst; /* batch: reads to try at once (1 with TSO) */
 	struct host_ring_counters count;
 };
 

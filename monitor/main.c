@@ -56,6 +56,10 @@ static void usage(FILE *f)
 	    "                      a block device; its size in 512-byte "
 	    "sectors), read-only\n"
 	    "                      with ,ro\n"
+	    "  --no-io-uring       move the tap devices' frames with a "
+	    "system call each\n"
+	    "                      (default: a poll's frames in one "
+	    "io_uring_enter)\n"
 	    "  --help              print this and exit\n"
 	    "SIGTERM or SIGINT asks the guest to stop (twice: stop it at "
 	    "once); SIGUSR1\n"
@@ -138,11 +142,13 @@ int main(int argc, char **argv)
 	    {"watchdog", required_argument, NULL, 'w'},
 	    {"net", required_argument, NULL, 'n'},
 	    {"block", required_argument, NULL, 'b'},
+	    {"no-io-uring", no_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	uint64_t mem = MON_MEM_DEFAULT;
 	unsigned watchdog = 0;
+	bool no_uring = false;
 	int c;
 
 	host_msg_init("ingot-kvm");
@@ -171,6 +177,9 @@ int main(int argc, char **argv)
 				bad_usage("%s", err);
 			break;
 		}
+		case 'u':
+			no_uring = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -184,6 +193,8 @@ int main(int argc, char **argv)
 
 	image_load(&guest.img, argv[optind]);
 	devices_setup(&guest);
+	host_net_uring_start(no_uring);
+
 	host_requests_init();
 	vm_create(&guest, mem, argc - optind, argv + optind);
 	if (watchdog)

@@ -160,6 +160,13 @@ void seccomp_confine(struct guest *g)
 
 	host_net_fds(allow_tap, ctx);
 	host_block_fds(allow_block, ctx);
+	/* The taps' io_uring, set up and confined to reads and writes before
+	 * this filter (host/net_uring.c): only entering it. */
+	int uring = host_net_uring_fd();
+	if (uring >= 0) {
+		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)uring);
+		allow(ctx, SCMP_SYS(io_uring_enter), 1, &a);
+	}
 
 	static const int plain[] = {
 	    SCMP_SYS(ppoll),

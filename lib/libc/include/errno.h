@@ -49,5 +49,6 @@ extern int errno;
 #define EHOSTUNREACH  113
 #define EALREADY      114
 #define EINPROGRESS   115
+#define ECANCELED     125
 
 #endif
