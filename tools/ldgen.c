@@ -243,7 +243,10 @@ static void emit_script(FILE *out, const char *target, uint64_t seed,
 		"}\n"
 		"SECTIONS {\n"
 		"\t__ingot_offset = 0x%" PRIx64 ";\n",
-		target, seed, virtio ? "\tpvh PT_LOAD FLAGS(5);\n" : "",
+		target, seed,
+		virtio
+		    ? "\tpvh PT_LOAD FLAGS(5);\n\tpvhdata PT_LOAD FLAGS(6);\n"
+		    : "",
 		hosted ? "\tstack PT_GNU_STACK FLAGS(6);\n" : "", offset);
 	if (virtio)
 		fprintf(
@@ -252,9 +255,13 @@ static void emit_script(FILE *out, const char *target, uint64_t seed,
 		    "\t.pvh 0x%llx : AT(0x%llx) {\n"
 		    "\t\tKEEP(*(.pvh.text))\n"
 		    "\t} :pvh\n"
-		    "\tASSERT(SIZEOF(.pvh) <= 0x%llx, \"PVH entry too "
-		    "large\")\n",
-		    VIRTIO_PVH_BASE, VIRTIO_PVH_BASE, VIRTIO_PVH_MAX);
+		    "\t/* Its early page tables, initialised by the link. */\n"
+		    "\t.pvh.data ALIGN(4096) : {\n"
+		    "\t\tKEEP(*(.pvh.data))\n"
+		    "\t} :pvhdata\n"
+		    "\tASSERT(. <= 0x%llx, \"PVH entry too large\")\n",
+		    VIRTIO_PVH_BASE, VIRTIO_PVH_BASE,
+		    VIRTIO_PVH_BASE + VIRTIO_PVH_MAX);
 	fprintf(out,
 		"\t. = 0x%" PRIx64 ";\n"
 		"\t.text : AT(ADDR(.text) - __ingot_offset) {\n",

@@ -28,7 +28,6 @@ struct hvm_memmap_entry {
 };
 
 struct virtio virtio;
-uint64_t virtio_early_tables[4 * 512] __attribute__((aligned(4096)));
 char virtio_early_stack[VIRTIO_EARLY_STACK] __attribute__((aligned(16)));
 
 static char cmdline[CMDLINE_MAX];
