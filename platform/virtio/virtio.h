@@ -73,7 +73,7 @@ void serial_puts(const char *s);
 uint64_t paging_init(uint64_t image_end_phys, uint64_t ram_end,
 		     uintptr_t *boot_stack_top, uintptr_t *ist_top);
 void paging_protect(uintptr_t va, size_t len, enum ingot_prot prot);
-void paging_seal(const void *gdt_page, const void *idt_page);
+void paging_seal(const void *desc_page);
 bool paging_mapped(uintptr_t va, size_t len);
 /* One uncached page; user: reachable after the seal (a device's
  * registers), else the CPU's alone (APIC, IOAPIC). */

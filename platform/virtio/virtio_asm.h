@@ -23,11 +23,13 @@
 #define VIRTIO_PVH_IMAGE_BASE 0x110000
 
 /* Interrupt vectors: the CPU's 32 exceptions, the timer's, then one per
- * virtio device (virtio_dev.h's VIRTIO_DEVS_MAX). */
+ * virtio device (virtio_dev.h's VIRTIO_DEVS_MAX), and the APIC's spurious
+ * one, the highest (the IDT ends there); its low four bits are ones, as
+ * older APICs require. */
 #define VIRTIO_VECTORS         32
 #define VIRTIO_TIMER_VECTOR    32
 #define VIRTIO_DEVICE_VECTOR   33
 #define VIRTIO_DEVICE_VECTORS  16
-#define VIRTIO_SPURIOUS_VECTOR 0xff
+#define VIRTIO_SPURIOUS_VECTOR 0x3f
 
 #endif

@@ -219,15 +219,14 @@ static void make_read_only(uintptr_t va)
  * Some of those entries live in the pages being changed, so CR0.WP is off
  * for the loop; the CR3 reload then drops every cached translation.
  */
-void paging_seal(const void *gdt_page, const void *idt_page)
+void paging_seal(const void *desc_page)
 {
 	uint64_t cr0;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(1ULL << 16)));
 	for (uint64_t p = tables_start; p < tables_next; p += PAGE)
 		make_read_only((uintptr_t)phys_to_virt(p));
-	make_read_only((uintptr_t)gdt_page);
-	make_read_only((uintptr_t)idt_page);
+	make_read_only((uintptr_t)desc_page);
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | (1ULL << 16)));
 	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4_phys) : "memory");
 }

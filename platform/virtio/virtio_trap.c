@@ -4,6 +4,7 @@
  * (host/fault.c), with symbol names from the table the build embeds
  * (.ingot.symtab; addresses only if it is empty), on the console.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../host/fault.h"
@@ -31,25 +32,39 @@ struct gate {
 };
 
 /*
- * Each table alone in its page, so the seal can make exactly it
- * read-only.  The TSS's I/O bitmap lets code at CPL 3 reach only the
- * ports it needs after the seal: the console, the exit device, fw_cfg's
- * selector and data (not its DMA: that writes memory), the i8042's reset.
+ * The IDT covers the vectors in use and no more (each gate written here
+ * costs microseconds at CPL 0 on kvm-pvm): a vector past its limit is a
+ * #GP, one on an absent gate below it a #NP, and virtio_trap names the
+ * vector either way.
+ */
+#define IDT_GATES (VIRTIO_SPURIOUS_VECTOR + 1)
+
+/*
+ * The descriptor tables share a page of their own, so the seal can make
+ * exactly it read-only.  The TSS's I/O bitmap lets code at CPL 3 reach
+ * only the ports it needs after the seal: the console, the exit device,
+ * fw_cfg's selector and data (not its DMA: that writes memory), the
+ * i8042's reset.
  */
 #define IOMAP_PORTS 0x520
 static struct {
+	struct gate idt[IDT_GATES];
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t iomap[IOMAP_PORTS / 8 + 1]; /* then a byte of ones */
-	char pad[4096 - 7 * 8 - sizeof(struct tss) - IOMAP_PORTS / 8 - 1];
+	char pad[4096 - IDT_GATES * sizeof(struct gate) - 7 * 8 -
+		 sizeof(struct tss) - IOMAP_PORTS / 8 - 1];
 } desc __attribute__((aligned(4096)));
+_Static_assert(sizeof desc == 4096, "descriptor tables: one page");
+_Static_assert(VIRTIO_DEVICE_VECTOR + VIRTIO_DEVICE_VECTORS <=
+		   VIRTIO_SPURIOUS_VECTOR,
+	       "device vectors overlap the spurious one");
 
 static void allow_ports(unsigned from, unsigned n)
 {
 	for (unsigned p = from; p < from + n; p++)
 		desc.iomap[p / 8] &= (uint8_t) ~(1u << (p % 8));
 }
-static struct gate idt[256] __attribute__((aligned(4096)));
 
 extern const char virtio_trap_stubs[], virtio_timer_isr[],
     virtio_spurious_isr[], virtio_device_isrs[], virtio_ud_isr[];
@@ -59,7 +74,7 @@ _Noreturn void virtio_trap(const struct virtio_frame *f);
 static void set_gate(unsigned v, const void *handler, unsigned ist)
 {
 	uint64_t a = (uintptr_t)handler;
-	idt[v] = (struct gate){
+	desc.idt[v] = (struct gate){
 	    .offset_lo = (uint16_t)a,
 	    .selector = PVH_SEL_CODE,
 	    .ist = (uint8_t)ist,
@@ -77,7 +92,7 @@ void trap_init(uintptr_t ist_top)
 		uint64_t base;
 	} __attribute__((packed))
 	gdtr = {sizeof desc.gdt - 1, (uintptr_t)desc.gdt},
-	idtr = {sizeof idt - 1, (uintptr_t)idt};
+	idtr = {sizeof desc.idt - 1, (uintptr_t)desc.idt};
 
 	desc.gdt[1] = 0x00af9b000000ffffULL; /* 64-bit code */
 	desc.gdt[2] = 0x00cf93000000ffffULL; /* data */
@@ -102,12 +117,11 @@ void trap_init(uintptr_t ist_top)
 	allow_ports(0x64, 1);  /* i8042 */
 	for (unsigned v = 0; v < VIRTIO_VECTORS; v++)
 		set_gate(v, virtio_trap_stubs + 16 * v, 1);
-	for (unsigned v = VIRTIO_VECTORS; v < 256; v++)
-		set_gate(v, virtio_spurious_isr, 0);
 	set_gate(VIRTIO_TIMER_VECTOR, virtio_timer_isr, 0);
 	for (unsigned i = 0; i < VIRTIO_DEVICE_VECTORS; i++)
 		set_gate(VIRTIO_DEVICE_VECTOR + i, virtio_device_isrs + 16 * i,
 			 0);
+	set_gate(VIRTIO_SPURIOUS_VECTOR, virtio_spurious_isr, 0);
 	set_gate(6, virtio_ud_isr, 1); /* also the sleep call's (trap.S) */
 	__asm__ volatile("lgdt %0\n\t"
 			 "lidt %1\n\t"
@@ -119,7 +133,7 @@ void trap_init(uintptr_t ist_top)
 
 void trap_seal(void)
 {
-	paging_seal(&desc, idt);
+	paging_seal(&desc);
 }
 
 static void write_line(void *ctx, const char *line)
@@ -160,6 +174,23 @@ void virtio_trap(const struct virtio_frame *f)
 		virtio_exit_raw(INGOT_EXIT_ABORT);
 	}
 	reporting = true;
+	/* A #GP or #NP whose error code points into the IDT (bit 1): an
+	 * interrupt on a vector with no gate, or an int n (whose gates are
+	 * all out of reach at CPL 3). */
+	if ((f->vector == 13 || f->vector == 11) && (f->error & 2)) {
+		char msg[80];
+		unsigned v = (unsigned)(f->error >> 3) & 0xff;
+		if (f->error & 1)
+			snprintf(msg, sizeof msg,
+				 "ingot: interrupt on vector %u, which has no "
+				 "handler\n",
+				 v);
+		else
+			snprintf(msg, sizeof msg,
+				 "ingot: int %u: no gate this code may use\n",
+				 v);
+		serial_puts(msg);
+	}
 	fault = (struct ingot_fault){
 	    .vector = f->vector,
 	    .error_code = f->error,
