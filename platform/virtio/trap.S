@@ -8,7 +8,7 @@
 #include "virtio_asm.h"
 
 	.section .text.virtio_trap_stubs, "ax"
-	.balign 16
+	.balign 16 * VIRTIO_VECTORS	/* no carry past 16 bits (set_gates) */
 	.globl virtio_trap_stubs
 virtio_trap_stubs:
 	.set vec, 0
@@ -73,7 +73,7 @@ virtio_spurious_isr:
 /* A virtio device's interrupt: its bit in virtio_irq_pending, so that the
  * poll loop acknowledges exactly the devices that raised one, then the
  * timer's end-of-interrupt path.  One 16-byte stub per device. */
-	.balign 16
+	.balign 16 * VIRTIO_DEVICE_VECTORS	/* as the trap stubs */
 	.globl virtio_device_isrs
 virtio_device_isrs:
 	.set dev, 0

@@ -24,11 +24,10 @@ struct tss {
 	uint16_t reserved3, iomap_base;
 } __attribute__((packed));
 
+/* An interrupt gate: offset 0..15, selector, IST, type, offset 16..31,
+ * then offset 32..63. */
 struct gate {
-	uint16_t offset_lo, selector;
-	uint8_t ist, type;
-	uint16_t offset_mid;
-	uint32_t offset_hi, reserved;
+	uint64_t lo, hi;
 };
 
 /*
@@ -71,17 +70,27 @@ extern const char virtio_trap_stubs[], virtio_timer_isr[],
 extern const char __ingot_symtab_start[], __ingot_symtab_end[];
 _Noreturn void virtio_trap(const struct virtio_frame *f);
 
-static void set_gate(unsigned v, const void *handler, unsigned ist)
+/*
+ * Gates for n handlers 16 bytes apart from vector v on, present, DPL 0.
+ * From one gate to the next only the offset's low 16 bits change (trap.S
+ * aligns each block of stubs to its size), so each costs two stores:
+ * every instruction here is emulated on kvm-pvm.
+ */
+static void set_gates(unsigned v, const void *first, unsigned n, unsigned ist)
 {
-	uint64_t a = (uintptr_t)handler;
-	desc.idt[v] = (struct gate){
-	    .offset_lo = (uint16_t)a,
-	    .selector = PVH_SEL_CODE,
-	    .ist = (uint8_t)ist,
-	    .type = 0x8e, /* present, DPL 0, interrupt gate */
-	    .offset_mid = (uint16_t)(a >> 16),
-	    .offset_hi = (uint32_t)(a >> 32),
-	};
+	uint64_t a = (uintptr_t)first;
+	if ((a & 0xffff) + 16 * (n - 1) > 0xffff) {
+		static const char msg[] = "interrupt stubs cross 64 KiB";
+		ingot_abort(msg, sizeof msg - 1);
+	}
+	uint64_t lo = (a & 0xffff) | (uint64_t)PVH_SEL_CODE << 16 |
+		      (uint64_t)ist << 32 | 0x8eULL << 40 |
+		      (a >> 16 & 0xffff) << 48;
+	for (struct gate *g = &desc.idt[v]; g < &desc.idt[v + n]; g++) {
+		g->lo = lo;
+		g->hi = a >> 32;
+		lo += 16;
+	}
 }
 
 void trap_init(uintptr_t ist_top)
@@ -115,14 +124,12 @@ void trap_init(uintptr_t ist_top)
 	allow_ports(0x501, 1); /* its default port */
 	allow_ports(0x510, 2); /* fw_cfg: selector, data */
 	allow_ports(0x64, 1);  /* i8042 */
-	for (unsigned v = 0; v < VIRTIO_VECTORS; v++)
-		set_gate(v, virtio_trap_stubs + 16 * v, 1);
-	set_gate(VIRTIO_TIMER_VECTOR, virtio_timer_isr, 0);
-	for (unsigned i = 0; i < VIRTIO_DEVICE_VECTORS; i++)
-		set_gate(VIRTIO_DEVICE_VECTOR + i, virtio_device_isrs + 16 * i,
-			 0);
-	set_gate(VIRTIO_SPURIOUS_VECTOR, virtio_spurious_isr, 0);
-	set_gate(6, virtio_ud_isr, 1); /* also the sleep call's (trap.S) */
+	set_gates(0, virtio_trap_stubs, VIRTIO_VECTORS, 1);
+	set_gates(VIRTIO_TIMER_VECTOR, virtio_timer_isr, 1, 0);
+	set_gates(VIRTIO_DEVICE_VECTOR, virtio_device_isrs,
+		  VIRTIO_DEVICE_VECTORS, 0);
+	set_gates(VIRTIO_SPURIOUS_VECTOR, virtio_spurious_isr, 1, 0);
+	set_gates(6, virtio_ud_isr, 1, 1); /* also the sleep call's (trap.S) */
 	__asm__ volatile("lgdt %0\n\t"
 			 "lidt %1\n\t"
 			 "ltr %w2"
