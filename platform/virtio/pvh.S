@@ -31,7 +31,8 @@ pvh_start32:
 	movl %eax, %es
 	movl %eax, %ss
 
-	/* Long mode is required; NX is used if present (C checks again). */
+	/* Long mode is required; NX is used if present (C checks its
+	 * absence, from the same cpuid, passed on). */
 	movl $0x80000001, %eax
 	cpuid
 	testl $(1 << 29), %edx
@@ -90,6 +91,7 @@ pvh_start64:
 	movl %eax, %gs
 	movq pvh_boot_stack_va, %rsp
 	movl %esi, %edi			/* zero-extends: the start info */
+	movl %ebp, %esi			/* cpuid 0x80000001's edx */
 	xorl %ebp, %ebp			/* the outermost frame, for backtraces */
 	movq pvh_boot_va, %rax
 	call *%rax

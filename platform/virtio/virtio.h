@@ -17,6 +17,8 @@ struct virtio {
 	struct ingot_boot_info info;
 	uint64_t offset;  /* virtual - physical */
 	uint64_t ram_end; /* physical end of the RAM the guest uses */
+	/* CPUID leaf 1, read once: each cpuid is an exit (tens of us). */
+	uint32_t cpuid1[4];
 	bool sealed;
 };
 extern struct virtio virtio;
@@ -83,8 +85,11 @@ void *paging_map_device(uint64_t phys, bool user);
 void trap_init(uintptr_t ist_top);
 void trap_seal(void);
 
-/* virtio_clock.c: kvmclock or a calibrated TSC, and the LAPIC timer. */
+/* virtio_clock.c: kvmclock or a calibrated TSC, and the LAPIC timer.
+ * clock_init leaves the APIC alone until apic_start, which the first
+ * sleep calls, or the devices' setup before they may interrupt. */
 void clock_init(void);
+void apic_start(void);
 /* One hlt, until the deadline or an interrupt; false (at once) if the
  * deadline has passed. */
 bool clock_sleep_once(uint64_t deadline_ns);

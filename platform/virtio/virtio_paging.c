@@ -190,9 +190,8 @@ uint64_t paging_init(uint64_t image_end_phys, uint64_t ram_end,
 	 * memory uncached wherever the hypervisor honours them: RAM is
 	 * write-back; device pages stay uncached by their page attributes
 	 * (paging_map_device). */
-	uint32_t r[4];
-	cpuid(1, r);
-	if ((r[3] & (1u << 12)) && !(rdmsr(MSR_MTRR_DEF_TYPE) & MTRR_ENABLE))
+	if ((virtio.cpuid1[3] & (1u << 12)) &&
+	    !(rdmsr(MSR_MTRR_DEF_TYPE) & MTRR_ENABLE))
 		wrmsr(MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WB);
 	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4_phys) : "memory");
 	*boot_stack_top = (uintptr_t)phys_to_virt(stack + BOOT_STACK_SIZE);

@@ -37,7 +37,7 @@ static uint64_t heap_phys;
 
 extern uintptr_t __stack_chk_guard;
 
-_Noreturn void virtio_boot(uint64_t start_info_phys);
+_Noreturn void virtio_boot(uint64_t start_info_phys, uint32_t ext_features);
 
 static _Noreturn void fail(const char *msg)
 {
@@ -105,10 +105,8 @@ static int split_args(char *s)
 
 static uint64_t random_seed(void)
 {
-	uint32_t r[4];
 	uint64_t v;
-	cpuid(1, r);
-	if (r[2] & (1u << 30))
+	if (virtio.cpuid1[2] & (1u << 30))
 		for (int i = 0; i < 10; i++) {
 			unsigned char ok;
 			__asm__ volatile("rdrand %0; setc %1"
@@ -137,6 +135,7 @@ static void setup_devices(void)
 	virtio.info.ndevices = (uint32_t)n;
 	/* Probing costs exits: only for an image that wants devices. */
 	if (n) {
+		apic_start();
 		virtio_pci_probe();
 		virtio_mmio_probe();
 	}
@@ -161,15 +160,15 @@ static __attribute__((no_stack_protector)) _Noreturn void boot_main(void)
 	boot_run(virtio.info.argc, argv);
 }
 
-/* On the entry's stack and tables. */
+/* On the entry's stack and tables; ext_features is the entry's cpuid
+ * 0x80000001 (edx). */
 __attribute__((no_stack_protector)) _Noreturn void
-virtio_boot(uint64_t start_info_phys)
+virtio_boot(uint64_t start_info_phys, uint32_t ext_features)
 {
 	virtio.offset = (uintptr_t)__ingot_offset;
 	serial_init();
-	uint32_t r[4];
-	cpuid(0x80000001, r);
-	if (!(r[3] & (1u << 20)))
+	cpuid(1, virtio.cpuid1);
+	if (!(ext_features & (1u << 20)))
 		fail("this CPU has no NX bit: W^X cannot hold");
 
 	const struct hvm_start_info *si = low(start_info_phys, sizeof *si);
