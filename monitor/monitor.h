@@ -55,7 +55,7 @@ struct guest {
 	uint64_t heap_start, heap_end;
 	uint64_t tables_start, tables_next, tables_end;
 	uint64_t ist_top;     /* the exception stack's top */
-	uint64_t stack_start; /* the boot stack, up to mem_size */
+	uint64_t stack_start; /* the boot stack, up to tables_start */
 	uint64_t cr3;         /* the PML4 */
 	unsigned watchdog_s;  /* 0: no watchdog */
 	struct {

@@ -74,13 +74,13 @@ static enum kind page_kind(const struct guest *g, uint64_t pa)
 	}
 	if (pa < g->heap_end)
 		return WRITE;
-	if (pa < g->tables_end)
-		return NONE; /* the tables themselves, never mapped */
 	if (pa == g->ist_top - PAGE)
 		return CPU_WRITE;
-	if (pa >= g->stack_start)
+	if (pa < g->stack_start)
+		return NONE; /* the guard page below the boot stack */
+	if (pa < g->tables_start)
 		return WRITE;
-	return NONE; /* the guard page below the boot stack */
+	return NONE; /* the tables themselves, never mapped */
 }
 
 static uint64_t *table(struct guest *g, uint64_t pa)

@@ -88,9 +88,15 @@ static void drop_capabilities(void)
 						 _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct none[2] = {{0}};
 
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap) < 0 && errno != EPERM)
-			mon_fail("cannot drop capability %d: %m", cap);
+	/* One call per capability, until EINVAL past the kernel's last;
+	 * EPERM: without CAP_SETPCAP none can be (capset empties the rest). */
+	for (int cap = 0;; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap) == 0)
+			continue;
+		if (errno == EINVAL || errno == EPERM)
+			break;
+		mon_fail("cannot drop capability %d: %m", cap);
+	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		mon_fail("cannot clear ambient capabilities: %m");

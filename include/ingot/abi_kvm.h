@@ -43,9 +43,9 @@
  * read-only to the guest); the descriptor page (GDT, TSS, IDT) and the
  * exception stubs (supervisor-only); then, at INGOT_KVM_IMAGE_BASE, the
  * image: read-only segments in a read-only slot, writable ones in ordinary
- * memory, and after them the heap.  At the top: the page tables (a
- * read-only slot, not mapped), the exception stack (supervisor-only), a
- * guard page, the boot stack.  The table area holds the tables the monitor
+ * memory, and after them the heap.  At the top: the exception stack
+ * (supervisor-only), a guard page, the boot stack, the page tables (a
+ * read-only slot, not mapped).  The table area holds the tables the monitor
  * built and room to split every 2 MiB heap page, so a protection request
  * never fails for lack of tables.
  *

@@ -32,11 +32,12 @@ static void protect(uintptr_t addr, uint64_t len, uint64_t prot)
 	hypercall(INGOT_KVM_HC_PROTECT, &b);
 }
 
-/* The first page of the monitor's page tables, just above the heap. */
+/* The first page of the monitor's page tables, just above the boot stack
+ * (the monitor's layout today, not the ABI's promise). */
 static uintptr_t tables(void)
 {
-	const struct ingot_boot_info *bi = ingot_boot_info();
-	return bi->heap_start + bi->heap_size;
+	return ((const struct ingot_kvm_boot *)VA(INGOT_KVM_BOOT_BASE))
+	    ->stack_top;
 }
 
 static uintptr_t heap_page(void)
