@@ -54,10 +54,12 @@ struct guest {
 	/* The layout of the top of memory (abi_kvm.h), physical. */
 	uint64_t heap_start, heap_end;
 	uint64_t tables_start, tables_next, tables_end;
-	uint64_t ist_top;     /* the exception stack's top */
-	uint64_t stack_start; /* the boot stack, up to tables_start */
-	uint64_t cr3;         /* the PML4 */
-	unsigned watchdog_s;  /* 0: no watchdog */
+	uint64_t ist_top;      /* the exception stack's top */
+	uint64_t stack_start;  /* the boot stack, up to tables_start */
+	uint64_t cr3;          /* the PML4 in use */
+	uint64_t next_cr3;     /* the one the seal loads, if any was asked */
+	uint64_t tables_built; /* tables below it the guest may have walked */
+	unsigned watchdog_s;   /* 0: no watchdog */
 	struct {
 		uint64_t exits; /* KVM_RUN returns */
 	} stats;

@@ -3,8 +3,15 @@
  * monitor writes them: they live in a read-only slot the guest cannot see,
  * every page is mapped by the flags of what it holds, and nothing is both
  * writable and executable.  Whole 2 MiB stretches of heap use large pages,
- * split on demand when the guest asks to protect a page in one; the table
- * area has room to split every one of them.
+ * split on demand when the guest asks to protect a page in one.
+ *
+ * A table the guest may have walked (one built before it ran) is never
+ * changed: KVM may hold translations derived from it (shadow pages on
+ * kvm-pvm) that a write from here would not invalidate.  Protection
+ * requests change copies instead, reached from a new root that the seal
+ * loads into CR3: KVM has derived nothing from them, and the CR3 change
+ * flushes the guest's TLB.  The table area has room to split every large
+ * page and to copy every table once.
  */
 #include <string.h>
 
@@ -123,9 +130,9 @@ static uint64_t spans(const struct guest *g, unsigned shift)
 
 uint64_t paging_tables_needed(const struct guest *g)
 {
-	/* The PML4 and its copy for the seal, the PDPTs and PDs, and a page
-	 * table for every 2 MiB chunk: either built now or kept for a split. */
-	return 2 + spans(g, 39) + spans(g, 30) + spans(g, 21);
+	/* The PML4, the PDPTs and PDs, and a page table for every 2 MiB
+	 * chunk (built now or kept for a split); each of them copied. */
+	return 2 * (1 + spans(g, 39) + spans(g, 30) + spans(g, 21));
 }
 
 /* Maps the 2 MiB chunk at physical pa: one large page if it is all heap,
@@ -153,31 +160,58 @@ void paging_build(struct guest *g)
 {
 	g->tables_next = g->tables_start;
 	g->cr3 = alloc_table(g);
-	alloc_table(g); /* the PML4's copy, loaded at the seal */
 	for (uint64_t pa = 0; pa < g->mem_size; pa += LARGE)
 		map_chunk(g, pa);
+	g->tables_built = g->tables_next;
+	g->next_cr3 = 0;
 }
 
-/* The page directory entry for va; every chunk of guest memory has one. */
-static uint64_t *pde_of(struct guest *g, uint64_t va)
+/* The page directory entry for va in the tree at root; every chunk of
+ * guest memory has one. */
+static uint64_t *pde_of(struct guest *g, uint64_t root, uint64_t va)
 {
-	uint64_t e = table(g, g->cr3)[va >> 39 & 511];
+	uint64_t e = table(g, root)[va >> 39 & 511];
 	e = table(g, e & PTE_ADDR)[va >> 30 & 511];
 	return &table(g, e & PTE_ADDR)[va >> 21 & 511];
 }
 
-/* The leaf entry for va, splitting a large page into 512 small ones. */
+static uint64_t copy_table(struct guest *g, uint64_t pa)
+{
+	uint64_t c = alloc_table(g);
+	memcpy(table(g, c), table(g, pa), PAGE);
+	return c;
+}
+
+/* In a copied table pa: the table behind entry idx, copied if built. */
+static uint64_t copied_child(struct guest *g, uint64_t pa, unsigned idx)
+{
+	uint64_t *e = &table(g, pa)[idx];
+	uint64_t child = *e & PTE_ADDR;
+	if (child < g->tables_built) {
+		child = copy_table(g, child);
+		*e = (*e & ~PTE_ADDR) | child;
+	}
+	return child;
+}
+
+/* The leaf entry for va in the copies loaded at the seal, splitting a
+ * large page into 512 small ones. */
 static uint64_t *pte_of(struct guest *g, uint64_t va)
 {
-	uint64_t *pde = pde_of(g, va);
+	if (!g->next_cr3)
+		g->next_cr3 = copy_table(g, g->cr3);
+	uint64_t pdpt = copied_child(g, g->next_cr3, va >> 39 & 511);
+	uint64_t pd = copied_child(g, pdpt, va >> 30 & 511);
+	uint64_t *pde = &table(g, pd)[va >> 21 & 511];
 	if (*pde & PTE_PS) {
 		uint64_t base = *pde & PTE_ADDR;
 		uint64_t pt = alloc_table(g);
 		for (unsigned i = 0; i < 512; i++)
 			table(g, pt)[i] = (base + i * PAGE) | leaf_flags(WRITE);
 		*pde = pt | PTE_P | PTE_W | PTE_U | PTE_A;
+		return &table(g, pt)[va >> 12 & 511];
 	}
-	return &table(g, *pde & PTE_ADDR)[va >> 12 & 511];
+	return &table(g, copied_child(g, pd, va >> 21 & 511))[va >> 12 & 511];
 }
 
 const char *paging_protect(struct guest *g, uint64_t gva, uint64_t len,
@@ -214,7 +248,7 @@ bool paging_user_readable(struct guest *g, uint64_t va)
 {
 	if (va < g->img.offset || va - g->img.offset >= g->mem_size)
 		return false;
-	uint64_t *e = pde_of(g, va);
+	uint64_t *e = pde_of(g, g->cr3, va);
 	if (!(*e & PTE_PS))
 		e = &table(g, *e & PTE_ADDR)[va >> 12 & 511];
 	return (*e & (PTE_P | PTE_U)) == (PTE_P | PTE_U);

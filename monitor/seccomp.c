@@ -109,7 +109,6 @@ static void compile_sealed_filter(struct guest *g)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		mon_fail("seccomp_init failed");
-	take_ioctl(ctx, g->vm_fd, KVM_SET_USER_MEMORY_REGION);
 	take_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);
 	host_net_fds(take_tap, ctx);
 	/* libseccomp 2.5 exports BPF only to a file descriptor. */
@@ -150,7 +149,6 @@ void seccomp_confine(struct guest *g)
 	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_REGS);
 	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS); /* faults; seal */
 	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS); /* seal: new CR3 */
-	allow_ioctl(ctx, g->vm_fd, KVM_SET_USER_MEMORY_REGION); /* seal */
 	struct scmp_arg_cmp filter =
 	    SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER);
 	allow(ctx, SCMP_SYS(seccomp), 1, &filter); /* the seal's filter */

@@ -130,26 +130,23 @@ static void create_memory(struct guest *g)
 }
 
 /*
- * The protection requests the monitor carried out changed the tables behind
- * KVM's back (the guest never writes them, so KVM does not track them):
- * re-adding their slot drops every translation KVM derived from them, and
- * loading CR3 with a copy of the PML4 is a CR3 change, which flushes the
- * guest's TLB (no page is global) on any KVM.
+ * The protection requests changed copies of the tables (paging.c): loading
+ * CR3 with their root puts them in force, and as a CR3 change it flushes
+ * the guest's TLB (no page is global) on any KVM.  Nothing to do when the
+ * guest asked for none.
  */
 void vm_seal(struct guest *g)
 {
-	struct kvm_userspace_memory_region r = {.slot = SLOT_TABLES};
 	struct kvm_sregs sr;
 
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		mon_stop(g, "cannot seal the guest: %m");
-	set_slot(g, SLOT_TABLES, g->tables_start, g->tables_end, true);
-	memcpy(g->mem + g->cr3 + PAGE, g->mem + g->cr3, PAGE);
-	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
-		mon_stop(g, "cannot seal the guest: KVM_GET_SREGS: %m");
-	sr.cr3 = g->cr3 + PAGE;
-	if (ioctl(g->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
-		mon_stop(g, "cannot seal the guest: KVM_SET_SREGS: %m");
+	if (g->next_cr3) {
+		if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+			mon_stop(g, "cannot seal the guest: KVM_GET_SREGS: %m");
+		sr.cr3 = g->next_cr3;
+		if (ioctl(g->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+			mon_stop(g, "cannot seal the guest: KVM_SET_SREGS: %m");
+		g->cr3 = g->next_cr3;
+	}
 	g->sealed = true;
 	seccomp_seal(g);
 }

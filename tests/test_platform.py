@@ -47,6 +47,19 @@ def test_protections_are_fixed_after_the_seal(target):
     assert "ingot_mem_protect after seal: -1\n" in r.out  # -EPERM
 
 
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("where", ["small", "large"])
+def test_a_protection_holds_on_a_page_touched_before_the_seal(target, where):
+    # The monitor changes copies of the tables, put in force at the seal:
+    # a translation the host derived from the page's first write must not
+    # outlive it.
+    r = boot(target, "protect_touched", [where], test=True)
+    assert r.rc == EXIT_ABORT, r
+    assert "read 1 before writing\n" in r.out, r
+    assert "took a write" not in r.out, r
+    assert "page fault (vector 14)" in r.err or "SIGSEGV" in r.err, r
+
+
 # A sleeping guest wakes at its deadline or after it, never before; how
 # late is up to the host's scheduler (two shared cores here), but a timer
 # late by this much is broken, not slow.

@@ -67,8 +67,8 @@ def test_software_interrupts_reach_only_the_monitor(variant):
 
 def test_the_running_monitor_has_no_privileges_and_two_filters():
     # Once the guest runs, the monitor keeps no capability and is confined
-    # by its filter plus the seal's (which takes away the memory-slot and
-    # special-register calls).
+    # by its filter plus the seal's (which takes away the special-register
+    # calls).
     p = subprocess.Popen([MONITOR, image("kvm", "sleep", test=True), "3000"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
