@@ -96,6 +96,21 @@ static uint64_t *pte_of(uintptr_t va, bool create)
 	return entry_of(va, 12, create);
 }
 
+/* The page table entry of va, through the table of the last 2 MiB asked
+ * about: start of day maps several ranges in one table, and a walk is
+ * some 50 instructions.  A table, once there, stays (a split adds one
+ * where a 2 MiB page was, never replaces one). */
+static uint64_t *pte_in_table_of(uintptr_t va)
+{
+	static uintptr_t last = 1; /* never va >> 21: the offset is 4 GiB up */
+	static uint64_t *pt;
+	if (va >> 21 != last) {
+		pt = pte_of(va & ~(BIG - 1), true);
+		last = va >> 21;
+	}
+	return pt + (va >> 12 & 511);
+}
+
 /* n entries: v, v + step, ...; unrolled by hand (gcc rolls a loop back),
  * since each instruction at CPL 0 is emulated on kvm-pvm. */
 static void fill_entries(uint64_t *e, uint64_t v, uint64_t step, uint64_t n)
@@ -135,8 +150,8 @@ static void map_range(uint64_t start, uint64_t end, uint64_t flags, bool large)
 			n = (BIG - p % BIG) / PAGE;
 			if (n > (end - p + PAGE - 1) / PAGE)
 				n = (end - p + PAGE - 1) / PAGE;
-			fill_entries(pte_of(p + virtio.offset, true), p | flags,
-				     PAGE, n);
+			fill_entries(pte_in_table_of(p + virtio.offset),
+				     p | flags, PAGE, n);
 			p += n * PAGE;
 		}
 	}
