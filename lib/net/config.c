@@ -182,10 +182,22 @@ static void print_counters(const char *name, const struct net_counters *c)
 	printf("%s\n", col ? "" : " all zero");
 }
 
+/* Where an interface holds packets of the pool: buffers on the RX ring
+ * (empty or filled and not yet taken), frames on the TX ring the host has
+ * not finished, and those waiting for room there. */
+static void print_held(const struct netif *ifp)
+{
+	printf(" rx_ring_pkts=%u tx_ring_slots=%u txq_pkts=%u\n",
+	       ifp->rx->avail - ifp->rx_done, ifp->tx->avail - ifp->tx_done,
+	       ifp->txq.len);
+}
+
 void net_print_counters(void)
 {
-	for (unsigned i = 0; i < net_nifs; i++)
+	for (unsigned i = 0; i < net_nifs; i++) {
 		print_counters(net_ifs[i].dev->name, &net_ifs[i].count);
+		print_held(&net_ifs[i]);
+	}
 	static const struct net_counters zero;
 	if (memcmp(&net_global, &zero, sizeof zero) != 0)
 		print_counters("(no interface)", &net_global);

@@ -381,6 +381,16 @@ void tcp_unlisten(struct tcp_listener *l)
 	l->port = 0;
 }
 
+/* Packets on a queue linked through next, each a frame of pieces. */
+static unsigned chain_pkts(struct pkt *p)
+{
+	unsigned n = 0;
+	for (; p; p = pkt_meta(p)->next)
+		for (struct pkt *q = p; q; q = pkt_meta(q)->frag)
+			n++;
+	return n;
+}
+
 void tcp_print_counters(void)
 {
 	static const struct {
@@ -391,12 +401,21 @@ void tcp_print_counters(void)
 	    TCP_COUNTERS(TCP_COUNTER_ENTRY)
 #undef TCP_COUNTER_ENTRY
 	};
-	unsigned used = 0;
-	for (unsigned i = 0; i < CONFIG_NET_TCP_CONNS; i++)
-		used += tcp_conns[i].in_use;
-	printf("tcp: counters:\n established=%u conns_in_use=%u pkts_in_use=%u",
-	       established, used, pkt_pool_in_use());
-	int col = 3;
+	unsigned used = 0, sndq = 0, rcvq = 0, ooq = 0;
+	for (unsigned i = 0; i < CONFIG_NET_TCP_CONNS; i++) {
+		const struct tcp_conn *c = &tcp_conns[i];
+		if (!c->in_use)
+			continue;
+		used++;
+		sndq += c->sndq.len;
+		rcvq += chain_pkts(c->rcvq.head);
+		ooq += chain_pkts(c->ooq.head);
+	}
+	/* Where the pool is: gauges, not counters. */
+	printf("tcp: counters:\n established=%u conns_in_use=%u pkts_in_use=%u"
+	       " pkts_sndq=%u\n pkts_rcvq=%u pkts_ooq=%u",
+	       established, used, pkt_pool_in_use(), sndq, rcvq, ooq);
+	int col = 6;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		uint64_t v = *(const uint64_t *)((const char *)&tcp_count +
 						 fields[i].offset);
