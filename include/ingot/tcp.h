@@ -40,10 +40,17 @@
  * Linux's cookies carry them (without timestamps: none of these); a flood
  * of SYNs thus costs no memory and leaves room for real clients (counted
  * as listen_overflow, syn_cookies_sent and _accepted).  The reserve keeps
- * established connections moving: below it, tcp_write waits instead of taking
- * packets and out-of-order segments are dropped; below half of it, in-order
- * data is dropped too (counted; the peer sends it again), so that the RX ring
- * always has buffers and the ACKs that free packets still arrive.
+ * established connections moving: below it, received data is no longer held
+ * (out-of-order segments are dropped, a connection's out-of-order queue is
+ * pruned when in-order data finds the pool so, and in-order data that still
+ * finds no room is dropped; counted as drop_ooo_full, ooo_pruned and
+ * drop_no_memory; the peer sends it again), while tcp_write goes on taking
+ * packets down to half the reserve and waits below that.  Writes get the
+ * deeper share because an application reads on only after it answered (a
+ * pipelined request waits behind the previous answer): were received data
+ * allowed to take the pool, the writers that would drain it would wait for
+ * it for ever.  The last half keeps the RX ring's buffers and our ACKs
+ * coming, so that the ACKs that free sent packets still arrive.
  *
  * Choices beyond the RFCs (lib/net/tcp_internal.h has the constants):
  * RTO from 1 s, floor 200 ms and ceiling 60 s as Linux has them; 6 SYN

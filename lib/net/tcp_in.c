@@ -364,6 +364,39 @@ static bool ack_input(struct tcp_conn *c, const struct seg *s)
 	return true;
 }
 
+/* Copies the small in-order payload p into the spare room of the last
+ * packet on c's receive queue, so that a peer sending a few bytes at a
+ * time cannot hold a packet each; false (nothing done) if it does not
+ * fit. */
+static bool merge(struct tcp_conn *c, struct pkt *p)
+{
+	struct pkt *tail = c->rcvq.tail;
+	if (!tail || p->len > 512 ||
+	    pkt_tailroom(tail) < (size_t)tail->len + p->len)
+		return false;
+	memcpy(tail->data + tail->len, p->data, p->len);
+	tail->len += p->len;
+	return true;
+}
+
+/* Whether in-order data may take a packet of the pool: only above the
+ * reserve, the share below it being for writes and the RX ring.  Under
+ * that, data waiting on c's out-of-order queue goes first, as Linux
+ * prunes it under memory pressure (RFC 2018 8 allows the reneging): the
+ * peer sends it again once the hole is filled. */
+static bool rcv_may_hold(struct tcp_conn *c)
+{
+	if (!tcp_pool_low())
+		return true;
+	struct pkt *p;
+	while ((p = pkt_queue_pop(&c->ooq))) {
+		c->rcv_queued -= p->len;
+		tcp_count.ooo_pruned++;
+		pkt_free(p);
+	}
+	return !tcp_pool_low();
+}
+
 /* Payload p (at p->data, already trimmed to the window) at sequence
  * number seq: queued in order, or out of order. */
 static void data_input(struct tcp_conn *c, struct pkt *p, uint32_t seq)
@@ -396,28 +429,21 @@ static void data_input(struct tcp_conn *c, struct pkt *p, uint32_t seq)
 		c->ack_now = true; /* a duplicate ACK, with SACK blocks */
 		return;
 	}
-	struct pkt *tail = c->rcvq.tail;
-	/* Small segments are copied into the last one's spare room, so a
-	 * peer sending bytes one by one cannot hold a packet each. */
-	if (tail && p->len <= 512 &&
-	    pkt_tailroom(tail) >= (size_t)tail->len + p->len) {
-		memcpy(tail->data + tail->len, p->data, p->len);
-		tail->len += p->len;
-		c->rcv_nxt += p->len;
-		c->rcv_queued += p->len;
+	uint32_t len = p->len;
+	if (merge(c, p)) {
 		pkt_free(p);
-	} else if (pkt_pool_free() < CONFIG_NET_TCP_RESERVE_PKTS / 2) {
-		/* Holding it could leave the RX ring with no buffer, and then
-		 * no ACK would ever free one: the peer sends it again. */
+	} else if (!rcv_may_hold(c)) {
+		/* Holding it would eat the share that lets the application
+		 * write, and so read on (tcp.h): the peer sends it again. */
 		tcp_count.drop_no_memory++;
 		c->ack_now = true;
 		pkt_free(p);
 		return;
 	} else {
-		c->rcv_nxt += p->len;
-		c->rcv_queued += p->len;
 		pkt_queue_push(&c->rcvq, p);
 	}
+	c->rcv_nxt += len;
+	c->rcv_queued += len;
 	bool filled = false;
 	while ((p = c->ooq.head) && tcp_le(tcp_pkt_seq(p), c->rcv_nxt)) {
 		pkt_queue_pop(&c->ooq);
@@ -431,7 +457,10 @@ static void data_input(struct tcp_conn *c, struct pkt *p, uint32_t seq)
 		uint32_t cut = c->rcv_nxt - s0;
 		pkt_pull(p, cut);
 		c->rcv_queued -= cut;
-		pkt_queue_push(&c->rcvq, p);
+		if (merge(c, p))
+			pkt_free(p);
+		else
+			pkt_queue_push(&c->rcvq, p);
 		c->rcv_nxt = end;
 	}
 	/* RFC 5681 4.2: every second full segment, and at once when a hole

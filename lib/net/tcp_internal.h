@@ -71,6 +71,7 @@ enum tcp_state {
 	X(syn_cookies_accepted)                                                \
 	X(resets_sent)                                                         \
 	X(ooo_queued)                                                          \
+	X(ooo_pruned)                                                          \
 	X(drop_malformed)                                                      \
 	X(drop_bad_checksum)                                                   \
 	X(drop_bad_options)                                                    \
@@ -284,6 +285,9 @@ void tcp_set_state(struct tcp_conn *c, uint8_t state);
  * unless the application still holds it. */
 void tcp_conn_drop(struct tcp_conn *c, int err);
 bool tcp_pool_low(void);
+/* Free packets below which tcp_write waits for the pool: half the reserve
+ * (tcp.h), under what receiving may hold. */
+#define TCP_WRITE_FLOOR (CONFIG_NET_TCP_RESERVE_PKTS / 2)
 uint8_t tcp_our_wscale(void);
 extern struct tcp_conn tcp_conns[CONFIG_NET_TCP_CONNS];
 

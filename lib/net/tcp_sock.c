@@ -197,21 +197,21 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 			  !tcp_le(c->snd_nxt, tcp_pkt_seq(p)) ||
 			  pkt_meta(p)->tcp_len >= c->mss))
 			p = NULL;
-		/* The pool's reserve is for receiving (tcp.h). */
-		if (room && !p && pkt_pool_free() > CONFIG_NET_TCP_RESERVE_PKTS)
+		/* Writes may go deeper into the pool than receiving
+		 * (tcp.h). */
+		if (room && !p && pkt_pool_free() > TCP_WRITE_FLOOR)
 			p = new_segment(c);
 		if (!room || !p) {
 			/* Full: wait for ACKs to free some; no packet: wait
-			 * in line for the pool (the reserve is for receiving),
-			 * or for an error or shutdown, checked each 100 ms. */
+			 * in line for the pool, or for an error or shutdown,
+			 * checked each 100 ms. */
 			tcp_output(c);
 			int rc;
 			if (room) {
 				uint64_t until = deadline_ns;
 				if (sched_now() + 100 * TCP_MS < until)
 					until = sched_now() + 100 * TCP_MS;
-				rc = pkt_pool_wait(CONFIG_NET_TCP_RESERVE_PKTS,
-						   until);
+				rc = pkt_pool_wait(TCP_WRITE_FLOOR, until);
 				if (rc == -ETIMEDOUT && until != deadline_ns)
 					rc = 0;
 			} else {
