@@ -74,11 +74,19 @@ static const char *net_name, *ready = "serving";
 static unsigned idle_ms = 60000, ttl = 5;
 static int sock = -1;
 static volatile sig_atomic_t quit;
+static sigset_t unblocked; /* the mask ppoll waits with, and children get */
 
 static void on_quit(int sig)
 {
 	(void)sig;
 	quit = 1;
+}
+
+/* Only to end ppoll: a finished ingot run is reaped, and its queries
+ * answered, at once rather than at the next timeout. */
+static void on_child(int sig)
+{
+	(void)sig;
 }
 
 static int parse_svc(const char *spec)
@@ -116,6 +124,7 @@ static pid_t spawn(char **args)
 	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
 		execv("/proc/self/exe", argv);
@@ -385,6 +394,15 @@ int cmd_summon(int argc, char **argv)
 		    "summon", "--listen: '%s' is not ADDR[:PORT]", listen);
 	if (sock < 0)
 		return 1;
+	/* Blocked but while in ppoll, so none comes between a check and the
+	 * wait. */
+	sigset_t handled;
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGCHLD);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGINT);
+	sigprocmask(SIG_BLOCK, &handled, &unblocked);
+	signal(SIGCHLD, on_child);
 	signal(SIGTERM, on_quit);
 	signal(SIGINT, on_quit);
 	fprintf(stderr, "ingot summon: answering for %d names on %s\n", nsvcs,
@@ -392,7 +410,11 @@ int cmd_summon(int argc, char **argv)
 	uint64_t next_idle = cli_mono_ms() + 1000;
 	while (!quit) {
 		struct pollfd pfd = {.fd = sock, .events = POLLIN};
-		if (poll(&pfd, 1, 20) > 0) {
+		uint64_t left = next_idle - cli_mono_ms(); /* past it: huge */
+		struct timespec ts = {0, 0};
+		if (left < 1000)
+			ts.tv_nsec = (long)left * 1000000;
+		if (ppoll(&pfd, 1, &ts, &unblocked) > 0) {
 			uint8_t msg[512];
 			struct sockaddr_in from;
 			socklen_t flen = sizeof from;
