@@ -509,6 +509,12 @@ bench-fleet: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all
 	@bench/fleet/run --live 1000
+# What ingot summon adds to a cold name's first answer, against a warm one's.
+.PHONY: bench-summon
+bench-summon: deps
+	@tools/deps test
+	@$(MAKE) --no-print-directory all
+	@flock /tmp/ingot-bench.lock bench/fleet/summon
 # Launch to the DNS appliance's first answer, against the KVM floor.
 .PHONY: bench-first-answer
 bench-first-answer: deps
