@@ -204,6 +204,10 @@ def zero_window_probes(h):
     times = [shut.t]
     for _ in range(3):
         p = c.expect(". *:*(*) ack 6", within=5)
+        # A copy of data we already have is a retransmission that crossed
+        # our ACK (a loaded machine delays it), not a probe.
+        while p.len and p.end <= 2001:
+            p = c.expect(". *:*(*) ack 6", within=5)
         if p.len == 0:
             # Linux probes with SEG.SEQ=SND.UNA-1 and no data, a segment
             # outside our window that we must answer with an ACK.
