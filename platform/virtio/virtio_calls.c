@@ -19,7 +19,7 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
 	uint64_t ready;
 	for (;;) {
-		ready = vnet_service() | vblk_service();
+		ready = vnet_service() | vblk_service() | operator_take();
 		if (ready)
 			break;
 		if (!vnet_arm() || !vblk_arm())
@@ -30,6 +30,7 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 						       __ATOMIC_ACQ_REL);
 		vnet_woken(pending);
 		vblk_woken(pending);
+		operator_woken(pending);
 	}
 	if (ready_set)
 		*ready_set = ready;
@@ -54,6 +55,8 @@ int ingot_seal(void)
 {
 	if (virtio.sealed)
 		return -EPERM;
+	if (virtio.info.ndevices)
+		operator_setup();
 	trap_seal();
 	virtio.sealed = true;
 	virtio_enter_user();

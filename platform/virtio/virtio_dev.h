@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "virtio_asm.h"
 #include "virtio_queue.h"
 
 #define VIRTIO_ID_NET   1
@@ -23,7 +24,10 @@
 #define VIRTIO_F_EVENT_IDX (1ULL << 29)
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 
-#define VIRTIO_DEVS_MAX 16
+/* One device vector each (virtio_asm.h), the last the console's input
+ * (virtio_operator.c). */
+#define VIRTIO_DEVS_MAX    (VIRTIO_DEVICE_VECTORS - 1)
+#define VIRTIO_CONSOLE_IRQ VIRTIO_DEVS_MAX
 
 struct vdev;
 
@@ -62,6 +66,9 @@ extern volatile uint32_t virtio_irq_pending;
 
 /* This CPU's APIC id, for interrupts routed to it (boot only: CPL 0). */
 uint32_t virtio_lapic_id(void);
+/* Routes GSI gsi to vector, edge-triggered, active high, to this CPU;
+ * false for a GSI past both IOAPICs (boot only: CPL 0). */
+bool virtio_ioapic_route(unsigned gsi, unsigned vector);
 
 /* Resets d, and negotiates: returns the features both sides take, or 0
  * after a message if the device refuses them (FEATURES_OK not kept). */
@@ -115,5 +122,11 @@ int vblk_attach(uint32_t handle, struct ingot_block_ring *ring);
 uint64_t vblk_service(void);
 bool vblk_arm(void);
 void vblk_woken(uint32_t pending);
+
+/* virtio_operator.c: requests on the console's input (QEMU's stdin). */
+void operator_setup(void);
+void operator_woken(uint32_t pending);
+/* The INGOT_READY_STOP and _REPORT bits asked since the last call. */
+uint64_t operator_take(void);
 
 #endif

@@ -126,8 +126,7 @@ static const struct vdev_ops mmio_ops = {
     .irq_ack = mmio_irq_ack,
 };
 
-/* Routes GSI gsi to vector, edge-triggered, active high, to this CPU. */
-static bool ioapic_route(unsigned gsi, unsigned vector)
+bool virtio_ioapic_route(unsigned gsi, unsigned vector)
 {
 	uint64_t base = gsi < IOAPIC_PINS ? IOAPIC_BASE : IOAPIC2_BASE;
 	unsigned pin = gsi % IOAPIC_PINS;
@@ -182,7 +181,7 @@ static void add(uint64_t phys, unsigned gsi, bool probing)
 		serial_puts(msg);
 		return;
 	}
-	if (!ioapic_route(gsi, VIRTIO_DEVICE_VECTOR + virtio_ndevs)) {
+	if (!virtio_ioapic_route(gsi, VIRTIO_DEVICE_VECTOR + virtio_ndevs)) {
 		snprintf(msg, sizeof msg,
 			 "virtio: %s: interrupt %u out of reach: ignored\n",
 			 d->where, gsi);
