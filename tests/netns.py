@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 
+import qemu
 from conftest import BUILD, MONITOR, image
 
 PYTHON = "/usr/bin/python3"
@@ -82,22 +83,29 @@ class NoNetns:
 
 
 class Guest:
-    """An image booted in a namespace, its output collected as it comes."""
+    """An image booted in a namespace, its output collected as it comes.
+
+    target "kvm" and "hosted" run the image as the suites always have;
+    "virtio" and "virtio-q35" boot the virtio image on QEMU (tests/qemu.py)
+    with the same nets, args and monitor options, operator requests going
+    to the guest's console input instead of signals."""
 
     def __init__(self, ns, target, name, nets, args=(), test=False, mon_args=(),
                  path=None, argv=None):
         """path: an image built elsewhere (another BUILD) instead of name's;
         argv: a command of its own (QEMU's, tests/test_virtio.py) instead."""
-        path = path or (None if argv else image(target, name, test))
+        self.qemu = target in qemu.MACHINE_OF
         net_opts = [a for n in nets for a in ("--net", n)]
         if argv:
             pass
+        elif self.qemu:
+            argv = qemu.guest_argv(target, name, nets, args, test, mon_args, path)
         elif target == "kvm":
-            argv = [MONITOR, *net_opts, *mon_args, path, *args]
+            argv = [MONITOR, *net_opts, *mon_args, path or image(target, name, test), *args]
         else:
-            argv = [path, *net_opts, *mon_args, "--", *args]
-        self.proc = ns.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+            argv = [path or image(target, name, test), *net_opts, *mon_args, "--", *args]
+        self.proc = ns.popen(argv, stdin=subprocess.PIPE if self.qemu else None,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.out, self.err = [], []
         self.cond = threading.Condition()
         self.readers = [threading.Thread(target=self._read, args=(f, buf), daemon=True)
@@ -105,6 +113,22 @@ class Guest:
                                        (self.proc.stderr, self.err))]
         for t in self.readers:
             t.start()
+
+    def _ask(self, sig, byte):
+        """An operator request: a signal to the monitor or hosted process,
+        a byte on a QEMU guest's console."""
+        if not self.qemu:
+            self.proc.send_signal(sig)
+            return
+        try:
+            self.proc.stdin.write(byte.decode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # QEMU has ended: wait() says how
+
+    def report(self):
+        """Asks the guest to print its counters (SIGUSR1)."""
+        self._ask(signal.SIGUSR1, qemu.REQUEST_REPORT)
 
     def _read(self, f, buf):
         for line in f:
@@ -147,9 +171,9 @@ class Guest:
         answered only once the first report has been written out in full."""
         header = rf"^net: counters of {re.escape(name)}:"
         start = len(self.out)
-        self.proc.send_signal(signal.SIGUSR1)
+        self.report()
         first = self.wait_index(header, timeout, start)
-        self.proc.send_signal(signal.SIGUSR1)
+        self.report()
         self.wait_index(header, timeout, first + 1)
         return self._parse_counters(name, first)
 
@@ -168,11 +192,12 @@ class Guest:
     def stop(self, timeout=15):
         """Asks the guest to stop (SIGTERM); returns its exit status."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self._ask(signal.SIGTERM, qemu.REQUEST_STOP)
         return self.wait(timeout)
 
     def wait(self, timeout=60):
-        """Waits for the guest to end; returns its exit status."""
+        """Waits for the guest to end; returns its exit status (a QEMU
+        guest's, decoded from QEMU's)."""
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -180,7 +205,7 @@ class Guest:
             raise AssertionError(f"the guest did not stop; stderr: {self.err!r}")
         for t in self.readers:
             t.join(5)
-        return rc
+        return qemu.guest_status(rc) if self.qemu else rc
 
     def final_counters(self, name="service"):
         """The counters the guest printed at exit."""

@@ -7,7 +7,7 @@ directory redirects and 404; the disk's file winning over the image's of
 the same path; a file larger than the guest's memory streamed; a
 malformed archive refused at start with the offset of its bad header.
 Each test's guest runs in a namespace of its own (tests/netns.py) on each
-target that has block devices (conftest.TARGETS)."""
+target that has block devices (conftest.TARGETS, and QEMU: tests/qemu.py)."""
 import email.utils
 import hashlib
 import os
@@ -17,8 +17,9 @@ import subprocess
 
 import pytest
 
-from conftest import TARGETS
 from netns import Guest, Netns
+from qemu import ALL_TARGETS as ALL
+from qemu import VIRTIO_Q35
 from test_http import ARGS, GUEST, SITE, curl
 
 MTIME = 1_700_000_000  # Tue, 14 Nov 2023 22:13:20 GMT
@@ -62,7 +63,9 @@ def boot(ns, target, tar, mem="256M"):
                  mon_args=["--mem", mem, "--block", f"site={tar},ro"])
 
 
-@pytest.fixture(scope="module", params=TARGETS)
+# On QEMU the drive is a virtio-blk device: virtio-mmio on microvm,
+# virtio-pci on q35.
+@pytest.fixture(scope="module", params=[*ALL, VIRTIO_Q35])
 def server(request, tmp_path_factory):
     tar, files = make_tar(str(tmp_path_factory.mktemp("tar")))
     ns = Netns()
@@ -158,7 +161,7 @@ def test_head_redirect_and_404(server):
     assert r.status == 200 and r.body == files["/notes.txt"]
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_a_file_larger_than_memory_streams(target, tmp_path):
     """A file larger than the guest's memory (192 MiB: about the smallest
     that holds the default build's 10,251 fiber stacks on both targets) is
@@ -193,7 +196,7 @@ def test_a_file_larger_than_memory_streams(target, tmp_path):
         ns.close()
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_a_malformed_tar_is_refused_with_its_offset(target, tmp_path):
     tar, _ = make_tar(str(tmp_path))
     with open(tar, "r+b") as f:

@@ -3,7 +3,8 @@ discard on 9, a sender on 19): payloads echoed byte for byte, 100 MiB each
 way by sha256, 200 concurrent and 2000 sequential connections with the
 guest's connection counters back to zero, transfers through netem loss and
 reordering, refused ports, and the guest connecting out to a Linux
-listener.  Each test makes its own network namespace (tests/netns.py)."""
+listener.  Each test makes its own network namespace (tests/netns.py), on
+each target (conftest.TARGETS, and QEMU: tests/qemu.py)."""
 import hashlib
 import re
 import subprocess
@@ -11,8 +12,12 @@ import time
 
 import pytest
 
-from conftest import ROOT, TARGETS
+from conftest import ROOT
 from netns import PYTHON, Guest, Netns
+from qemu import ALL_TARGETS as ALL
+from qemu import VIRTIO, VIRTIO_Q35
+
+# q35, whose SeaBIOS adds seconds to each boot: for a test each way.
 
 GUEST_IP = "10.0.0.2"
 HOST_IP = "10.0.0.1"
@@ -218,7 +223,7 @@ def all_ok(out, n):
 SIZES = [0, 1, 7, 536, 1448, 1460, 1461, 4096, 65535, 65536, 100000, 1 << 20]
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", [*ALL, VIRTIO_Q35])
 def test_echo_0_to_1mib_byte_for_byte(ns, target):
     g = tcpecho(ns, target)
     all_ok(peer(ns, "echo", *SIZES), len(SIZES))
@@ -228,7 +233,7 @@ def test_echo_0_to_1mib_byte_for_byte(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_100mib_each_way_by_sha256(ns, target):
     g = tcpecho(ns, target)
     all_ok(peer(ns, "echo", 100 << 20, timeout=60), 1)
@@ -236,7 +241,7 @@ def test_100mib_each_way_by_sha256(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_windows_shut_and_reopen(ns, target):
     """Both ways a window closes: the guest's, while its echo waits for a
     Linux client that does not read yet (the guest must announce the
@@ -250,7 +255,7 @@ def test_windows_shut_and_reopen(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_200_concurrent_connections(ns, target):
     g = tcpecho(ns, target)
     start = tcp_counters(g)["pkts_in_use"]
@@ -263,7 +268,7 @@ def test_200_concurrent_connections(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_2000_sequential_connections_leave_nothing_behind(ns, target):
     g = tcpecho(ns, target)
     start = tcp_counters(g)["pkts_in_use"]
@@ -344,6 +349,7 @@ def newreno(tmp_path_factory):
 @pytest.mark.parametrize("target,cc", [
     pytest.param("hosted", "cubic", id="hosted-cubic"),
     pytest.param("kvm", "cubic", id="kvm-cubic", marks=pytest.mark.kvm),
+    pytest.param("virtio", "cubic", id="virtio-cubic", marks=VIRTIO.marks),
     pytest.param("hosted", "newreno", id="hosted-newreno"),
 ])
 def test_transfers_through_5_percent_loss(ns, target, cc, request):
@@ -356,7 +362,7 @@ def test_transfers_through_5_percent_loss(ns, target, cc, request):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_transfers_through_delay_and_reordering(ns, target):
     g = tcpecho_on_wire(ns, target, delay_ms=50, reorder=0.25)
     all_ok(peer(ns, "echo", 256 << 10, timeout=60), 1)
@@ -366,7 +372,7 @@ def test_transfers_through_delay_and_reordering(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_keepalive_gives_up_on_a_silent_peer(ns, target):
     """tcp_set_keepalive (tcpecho --keepalive): a connection whose peer
     falls silent (the tap goes down under it) is probed and then reset;
@@ -386,7 +392,7 @@ def test_keepalive_gives_up_on_a_silent_peer(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_closed_port_is_refused(ns, target):
     g = tcpecho(ns, target)
     assert peer(ns, "refused", 8).strip() == "refused"
@@ -395,7 +401,7 @@ def test_closed_port_is_refused(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_close_with_unread_data_resets(ns, target):
     """As Linux does: closing with received bytes unread sends an RST, so
     the peer learns they were not taken."""
@@ -406,7 +412,7 @@ def test_close_with_unread_data_resets(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", [*ALL, VIRTIO_Q35])
 def test_guest_connects_out_to_linux(ns, target):
     ns.tap("tap0", f"{HOST_IP}/24")
     lst = ns.popen([PYTHON, "-c", LISTENER, HOST_IP, "7000"], stdout=subprocess.PIPE,
@@ -424,7 +430,7 @@ def test_guest_connects_out_to_linux(ns, target):
     assert g.stop() == 0
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL)
 def test_guest_connecting_to_a_closed_port_is_refused(ns, target):
     ns.tap("tap0", f"{HOST_IP}/24")
     g = Guest(ns, target, "tcpecho", [f"service=tap0,mac={GUEST_MAC}"],

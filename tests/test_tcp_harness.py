@@ -1,9 +1,9 @@
 """The packet-level TCP harness (tests/tcp) against each target: Linux's
 TCP always, as the reference the guest is judged against; apps/tcpecho on
-the hosted target (over the no-root UDP backend) and on kvm (over a tap)
-once it is built, SKIPPED until then.  Each script runs in a namespace of
-its own, with the target inside, deleted afterwards; the harness is the
-only peer on the wire and nothing leaves the namespace.  The harness is
+the hosted target (over the no-root UDP backend), on kvm and QEMU microvm
+(over a tap) once it is built, SKIPPED until then.  Each script runs in a
+namespace of its own, with the target inside, deleted afterwards; the
+harness is the only peer on the wire and nothing leaves the namespace.  The harness is
 itself tested: its notation, the two links the ingot targets use (tried
 on Linux), and negative controls it must fail."""
 import os
@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from conftest import BUILD, TARGETS
+from conftest import BUILD
 from netns import PYTHON, Guest, Netns
+from qemu import ALL_TARGETS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.path.join(HERE, "tcp", "run.py")
@@ -103,22 +104,25 @@ def test_negative_controls_fail_and_say_why(ns):
 def tcpecho_image(target):
     if target == "kvm":
         return os.path.join(BUILD, "kvm", "tcpecho.kvm")
+    if target == "virtio":
+        return os.path.join(BUILD, "virtio", "tcpecho.virtio")
     return os.path.join(BUILD, "hosted", "tcpecho")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL_TARGETS)
 @pytest.mark.parametrize("name", NAMES)
 def test_ingot(ns, target, name):
     path = tcpecho_image(target)
     if not os.path.exists(path):
         pytest.skip(f"SKIPPED: apps/tcpecho not built yet ({path} is missing)")
-    if target == "kvm":
+    if target in ("kvm", "virtio"):
         # No IPv6 chatter from the kernel onto the guest's wire.
         ns.run(["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
                 "net.ipv6.conf.default.disable_ipv6=1"])
         ns.tap("tcp0")
         # The harness reads the wire: frames as they leave the guest,
-        # whole and with their checksums (no TSO, no checksum offload).
+        # whole and with their checksums (no TSO, no checksum offload;
+        # on QEMU, a tap without the virtio-net header).
         nets, link = [f"service=tcp0,mac={GUEST_MAC},offload=off"], "packet:tcp0"
     else:
         nets = [f"service=udp:{GUEST_UDP}:{HARNESS_UDP},mac={GUEST_MAC}"]

@@ -1,81 +1,23 @@
 """The virtio target: the same images booted by stock QEMU (-kernel, PVH),
-on microvm and q35.
-
-The guest's console is QEMU's serial port, so everything it prints, fault
-reports included, is on QEMU's standard output; QEMU's own warnings are on
-its standard error.  QEMU's exit status carries the guest's in the mapping
-of platform/virtio/virtio_exit.c, which guest_status() undoes.
-"""
+on microvm and q35 (tests/qemu.py builds QEMU's command)."""
 import os
 import re
-import shutil
 import socket
 import subprocess
 import tempfile
-import time
 
 import pytest
 
-from conftest import BUILD, EXIT_ABORT, HAVE_KVM, run, run_measured
+from conftest import EXIT_ABORT, run, run_measured
 from netns import PYTHON, Guest, Netns, peer_script
+from qemu import (ACCEL, BOTH, MACHINES, NET_DEVICE, QEMU, guest_status, image,  # noqa: F401
+                  qemu_argv, skip_unless_qemu)
 from test_dns import QUERIES, ZONE, compare, corpus_size, explain, start_nsd
 from test_platform import slept_ns
 from test_ring import BROKEN as BROKEN_RING
 from test_tcp import PEER as TCP_PEER
 
-QEMU = shutil.which("qemu-system-x86_64")
-# INGOT_VIRTIO_ACCEL=tcg runs them without /dev/kvm, in QEMU's emulator
-# (slower, still real: no kvmclock there, so the PIT-calibrated TSC).
-ACCEL = os.environ.get("INGOT_VIRTIO_ACCEL", "kvm")
-
-pytestmark = pytest.mark.skipif(
-    not QEMU or (ACCEL == "kvm" and not HAVE_KVM),
-    reason="SKIPPED: the virtio tests need qemu-system-x86_64 and /dev/kvm "
-    f"(qemu: {QEMU or 'missing'}, /dev/kvm: {'present' if HAVE_KVM else 'missing'}; "
-    "INGOT_VIRTIO_ACCEL=tcg runs them without KVM)")
-
-# -nodefaults leaves only what each machine needs: microvm keeps its
-# isa-serial; on q35 SeaBIOS would print its banner on the serial port
-# unless told not to (sercon-port 0).  -no-reboot turns a triple fault
-# into QEMU's exit 0 instead of a boot loop.
-MACHINES = {
-    # QEMU 7.2's virtio-mmio is legacy unless told; the guest drives only
-    # the modern interface.
-    "microvm": ["-M", "microvm,rtc=off", "-global", "virtio-mmio.force-legacy=false"],
-    "q35": ["-M", "q35", "-fw_cfg", "name=etc/sercon-port,string=0"],
-}
-BOTH = ["microvm", "q35"]
-# Without ACPI, microvm lists its virtio-mmio devices on the kernel
-# command line (virtio_mmio.device=...), as Firecracker does.
-MACHINES["microvm-noacpi"] = ["-M", "microvm,rtc=off,acpi=off",
-                              *MACHINES["microvm"][2:]]
-
-
-def guest_status(rc):
-    """The guest's exit status from QEMU's (virtio_exit.c)."""
-    if rc == 255:
-        return EXIT_ABORT
-    if rc == 253:
-        return 250
-    assert rc % 2 == 1 and 3 <= rc <= 251, f"QEMU exited {rc}: not the guest's status"
-    return (rc - 3) // 2
-
-
-def image(name, test):
-    base = os.path.join(BUILD, "test") if test else BUILD
-    path = os.path.join(base, "virtio", name + ".virtio")
-    assert os.path.exists(path), f"{path} was not built (run make)"
-    return path
-
-
-def qemu_argv(name, args=(), test=False, machine="microvm", extra=()):
-    argv = [QEMU, *MACHINES[machine], "-accel", ACCEL, "-m", "64M",
-            "-kernel", image(name, test), "-nodefaults", "-no-user-config",
-            "-nographic", "-serial", "stdio", "-no-reboot",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
-    if args:
-        argv += ["-append", " ".join(quote(a) for a in args)]
-    return argv
+pytestmark = skip_unless_qemu
 
 
 def boot(name, args=(), test=False, machine="microvm", timeout=60, measured=False,
@@ -85,13 +27,6 @@ def boot(name, args=(), test=False, machine="microvm", timeout=60, measured=Fals
     r.qemu_rc = r.rc
     r.rc = guest_status(r.rc)
     return r
-
-
-def quote(arg):
-    """An argument as the guest splits its command line (virtio_start.c)."""
-    if arg and not any(c in arg for c in ' \t"\\'):
-        return arg
-    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @pytest.mark.parametrize("machine", BOTH)
@@ -304,8 +239,6 @@ def test_sealed_guest_memory_map_as_qemu_sees_it():
 GUEST_IP = "10.0.0.2"
 HOST_IP = "10.0.0.1"
 GUEST_MAC = "02:00:00:00:00:02"
-NET_DEVICE = {"microvm": "virtio-net-device", "microvm-noacpi": "virtio-net-device",
-              "q35": "virtio-net-pci"}
 NET_MACHINES = BOTH
 
 
@@ -405,3 +338,21 @@ def test_a_broken_ring_rule_stops_the_guest(ns, mode, why):
     assert rc == 255, (rc, g.out, g.err)
     assert any(line.startswith("ingot: stopped: ") and why in line for line in g.out), g.out
     assert not any("still running" in line for line in g.out), g.out
+
+
+@pytest.mark.parametrize("machine", NET_MACHINES)
+def test_operator_requests_on_the_console(ns, machine):
+    """QEMU passes the guest no signal: a byte on the console's input asks
+    what SIGUSR1 and SIGTERM ask of ingot-kvm (`r` a report, `q` a clean
+    stop: platform/virtio/virtio_operator.c); any other byte is ignored.
+    The suites' Guest sends these (tests/netns.py)."""
+    g = net_guest(ns, "echo", machine, r"^echo: serving UDP port 7")
+    g.proc.stdin.write("abc, xyz 123\n" * 20)  # neither q nor r
+    g.proc.stdin.flush()
+    r = ns.run(["ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", GUEST_IP])
+    assert " 3 received" in r.stdout, r.stdout
+    assert g.proc.poll() is None and not any("counters" in l for l in g.out), g.out
+    c = g.counters()
+    assert c["icmp_echo_replies"] == 3, c
+    assert g.stop() == 0, (g.out, g.err)
+    assert g.final_counters()["icmp_echo_replies"] == 3
