@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from conftest import TARGETS
+from qemu import ALL_TARGETS
 from netns import PYTHON, Guest, Netns
 from test_tcp import tcp_counters, wait_counters
 
@@ -71,7 +71,7 @@ for s in state:
     s.close()
 """
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL_TARGETS)
 def test_pool_pressure_sheds_and_recovers(target):
     ns = Netns()
     try:
