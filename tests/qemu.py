@@ -18,15 +18,16 @@ import pytest
 from conftest import BUILD, EXIT_ABORT, HAVE_KVM, TARGETS
 
 QEMU = shutil.which("qemu-system-x86_64")
-# INGOT_VIRTIO_ACCEL=tcg runs them without /dev/kvm, in QEMU's emulator
-# (slower, still real: no kvmclock there, so the PIT-calibrated TSC).
-ACCEL = os.environ.get("INGOT_VIRTIO_ACCEL", "kvm")
+# Without /dev/kvm the same tests run in QEMU's emulator (still real: no
+# kvmclock there, so the PIT-calibrated TSC); INGOT_VIRTIO_ACCEL=tcg
+# chooses it where KVM is present too.
+ACCEL = os.environ.get("INGOT_VIRTIO_ACCEL", "kvm" if HAVE_KVM else "tcg")
 
 skip_unless_qemu = pytest.mark.skipif(
     not QEMU or (ACCEL == "kvm" and not HAVE_KVM),
-    reason="SKIPPED: the virtio tests need qemu-system-x86_64 and /dev/kvm "
-    f"(qemu: {QEMU or 'missing'}, /dev/kvm: {'present' if HAVE_KVM else 'missing'}; "
-    "INGOT_VIRTIO_ACCEL=tcg runs them without KVM)")
+    reason="SKIPPED: the virtio tests need qemu-system-x86_64 "
+    f"(qemu: {QEMU or 'missing'}, accel: {ACCEL}, "
+    f"/dev/kvm: {'present' if HAVE_KVM else 'missing'})")
 
 # -nodefaults leaves only what each machine needs: microvm keeps its
 # isa-serial; on q35 SeaBIOS would print its banner on the serial port
