@@ -37,6 +37,24 @@ static long open_file(const struct host_block_dev *d, bool direct)
 			flags | (direct ? O_DIRECT : 0), 0);
 }
 
+/* The file's lock, waiting up to a second for one that a host killed
+ * just now still holds: its io_uring's requests in flight keep the file
+ * open until they completed, after the process ended. */
+static long lock(long fd, bool ro)
+{
+	enum { SYS_clock_nanosleep = 230 };
+	const struct kernel_timespec pause = {0, 10 * 1000 * 1000};
+	long rc;
+	for (int tries = 0; tries < 100; tries++) {
+		rc = syscall3(SYS_flock, fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB,
+			      0);
+		if (rc != -EAGAIN)
+			break;
+		syscall4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &pause, 0);
+	}
+	return rc;
+}
+
 static int open_device(struct host_block_dev *d)
 {
 	long fd = open_file(d, true);
@@ -56,7 +74,7 @@ static int open_device(struct host_block_dev *d)
 	if (type != S_IFREG && type != S_IFBLK)
 		host_fail("--block %s=%s: not a regular file or a block device",
 			  d->name, d->path);
-	rc = syscall3(SYS_flock, fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB, 0);
+	rc = lock(fd, d->ro);
 	if (rc == -EAGAIN)
 		host_fail("--block %s=%s: another process is using it", d->name,
 			  d->path);
@@ -117,6 +135,8 @@ int host_block_attach(unsigned handle, uint64_t ring_va)
 
 uint64_t host_block_service(void)
 {
+	if (host_block_uring_on())
+		return host_block_uring_service();
 	uint64_t ready = 0;
 	for (unsigned i = 0; i < host_block_ndevs; i++)
 		if (host_block_ring_service(&host_block_devs[i]))
@@ -143,4 +163,5 @@ void host_block_report(void)
 			 (unsigned long)c->bytes_written,
 			 (unsigned long)c->flushes, (unsigned long)c->errors);
 	}
+	host_block_uring_report();
 }

@@ -12,6 +12,18 @@ struct host_block_counters {
 	uint64_t reads, writes, flushes, bytes_read, bytes_written, errors;
 };
 
+/* A request taken from the ring: checked, its buffer a host pointer. */
+struct host_block_io {
+	uint32_t op; /* enum ingot_block_op */
+	bool done;   /* completed, used not yet past it (io_uring) */
+	unsigned char *buf;
+	uint64_t len, off; /* bytes, from the file's start */
+};
+
+/* Requests of one device in flight through io_uring at most: they lie in
+ * [used, used + HOST_BLOCK_WINDOW), so their index picks their entry. */
+#define HOST_BLOCK_WINDOW 64
+
 struct host_block_dev {
 	char name[INGOT_DEVICE_NAME_MAX + 1];
 	const char *path;
@@ -25,14 +37,37 @@ struct host_block_dev {
 	uint32_t size;                 /* as checked at attach */
 	uint32_t used;                 /* the host's copy: never read back */
 	struct host_block_counters count;
+	/* io_uring (block_uring.c): requests before next were started;
+	 * in_flight of them have not completed, one a FLUSH if flushing. */
+	uint32_t next, in_flight;
+	bool flushing;
+	struct host_block_io io[HOST_BLOCK_WINDOW];
 };
 
 extern struct host_block_dev host_block_devs[INGOT_DEVICES_MAX];
 extern unsigned host_block_ndevs;
 
-/* block_ring.c: checks and records d's ring; serves it (true if any
- * request completed). */
+/* block_ring.c: checks and records d's ring; serves it one request at a
+ * time (true if any completed). */
 int host_block_ring_attach(struct host_block_dev *d, uint64_t va);
 bool host_block_ring_service(struct host_block_dev *d);
+
+/* The ring's avail, checked against used (a bad one stops the guest). */
+uint32_t host_block_ring_avail(struct host_block_dev *d);
+
+/* Copies the request at ring index i out of guest memory into *io,
+ * checked (a broken one stops the guest), and counts it if it is a READ
+ * or a WRITE (a FLUSH is counted when it starts). */
+void host_block_ring_take(struct host_block_dev *d, uint32_t i,
+			  struct host_block_io *io);
+
+/* Gives request i its status (counting an error). */
+void host_block_ring_complete(struct host_block_dev *d, uint32_t i,
+			      int status);
+
+/* block_uring.c: serves every device's ring through io_uring, if on;
+ * the handles that completed requests, one bit each. */
+bool host_block_uring_on(void);
+uint64_t host_block_uring_service(void);
 
 #endif

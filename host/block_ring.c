@@ -45,21 +45,21 @@ int host_block_ring_attach(struct host_block_dev *d, uint64_t va)
 
 /* All of [off, off + len) through pread or pwrite: 0 or a negative error
  * (a file that shrank under the device reads as an I/O error). */
-static int transfer(const struct host_block_dev *d, bool write,
-		    unsigned char *buf, uint64_t len, uint64_t off)
+static int transfer(const struct host_block_dev *d, struct host_block_io *io)
 {
-	while (len) {
+	bool write = io->op == INGOT_BLOCK_WRITE;
+	while (io->len) {
 		long rc = syscall4(write ? SYS_pwrite64 : SYS_pread64, d->fd,
-				   buf, len, off);
+				   io->buf, io->len, io->off);
 		if (rc == -EINTR)
 			continue;
 		if (rc < 0)
 			return (int)rc;
 		if (rc == 0)
 			return -EIO;
-		buf += rc;
-		len -= (uint64_t)rc;
-		off += (uint64_t)rc;
+		io->buf += rc;
+		io->len -= (uint64_t)rc;
+		io->off += (uint64_t)rc;
 	}
 	return 0;
 }
@@ -67,61 +67,75 @@ static int transfer(const struct host_block_dev *d, bool write,
 static int flush(struct host_block_dev *d)
 {
 	long rc;
+	d->count.flushes++;
 	do
 		rc = syscall3(SYS_fdatasync, d->fd, 0, 0);
 	while (rc == -EINTR);
-	d->count.flushes++;
 	return (int)rc;
 }
 
-/* Checks r against the rules and carries it out: its status. */
-static int serve(struct host_block_dev *d, const struct ingot_block_req *r)
+uint32_t host_block_ring_avail(struct host_block_dev *d)
 {
+	uint32_t avail = __atomic_load_n(&d->ring->avail, __ATOMIC_ACQUIRE);
+	if (avail - d->used > d->size)
+		host_stop("block ring index out of range (device %s)", d->name);
+	return avail;
+}
+
+void host_block_ring_take(struct host_block_dev *d, uint32_t i,
+			  struct host_block_io *io)
+{
+	const struct ingot_block_req r = d->ring->req[i & (d->size - 1)];
 	const struct host_block_geometry g = {d->sectors, HOST_BLOCK_SECTOR,
 					      d->ro};
-	const char *broken = host_block_rule_broken(r, &g);
+	const char *broken = host_block_rule_broken(&r, &g);
 	if (broken)
-		violation(d, broken, r);
-	if (r->op == INGOT_BLOCK_FLUSH)
-		return flush(d);
-	bool write = r->op == INGOT_BLOCK_WRITE;
-	uint64_t len = (uint64_t)r->count * HOST_BLOCK_SECTOR;
-	unsigned char *buf = d->guest_ptr(r->addr, len, !write);
-	if (!buf)
+		violation(d, broken, &r);
+	*io = (struct host_block_io){.op = r.op};
+	if (r.op == INGOT_BLOCK_FLUSH)
+		return;
+	bool write = r.op == INGOT_BLOCK_WRITE;
+	io->len = (uint64_t)r.count * HOST_BLOCK_SECTOR;
+	io->off = r.sector * HOST_BLOCK_SECTOR;
+	io->buf = d->guest_ptr(r.addr, io->len, !write);
+	if (!io->buf)
 		violation(d,
 			  write ? "with a buffer outside guest memory"
 				: "with a buffer outside guest-writable memory",
-			  r);
-	int rc = transfer(d, write, buf, len, r->sector * HOST_BLOCK_SECTOR);
+			  &r);
 	if (write) {
 		d->count.writes++;
-		d->count.bytes_written += len;
+		d->count.bytes_written += io->len;
 	} else {
 		d->count.reads++;
-		d->count.bytes_read += len;
+		d->count.bytes_read += io->len;
 	}
-	return rc;
+}
+
+void host_block_ring_complete(struct host_block_dev *d, uint32_t i,
+			      int status)
+{
+	if (status < 0)
+		d->count.errors++;
+	__atomic_store_n(&d->ring->req[i & (d->size - 1)].status, status,
+			 __ATOMIC_RELEASE);
 }
 
 bool host_block_ring_service(struct host_block_dev *d)
 {
 	if (!d->ring)
 		return false;
-	uint32_t avail = __atomic_load_n(&d->ring->avail, __ATOMIC_ACQUIRE);
-	uint32_t n = avail - d->used;
-	if (n > d->size)
-		host_stop("block ring index out of range (device %s)", d->name);
-	for (uint32_t i = 0; i < n; i++) {
-		struct ingot_block_req *slot =
-		    &d->ring->req[d->used & (d->size - 1)];
-		struct ingot_block_req r = *slot;
-		int rc = serve(d, &r);
-		if (rc < 0)
-			d->count.errors++;
-		slot->status = rc;
-		d->used++;
+	uint32_t avail = host_block_ring_avail(d);
+	if (avail == d->used)
+		return false;
+	for (; d->used != avail; d->used++) {
+		struct host_block_io io;
+		host_block_ring_take(d, d->used, &io);
+		host_block_ring_complete(d, d->used,
+					 io.op == INGOT_BLOCK_FLUSH
+					     ? flush(d)
+					     : transfer(d, &io));
 	}
-	if (n)
-		__atomic_store_n(&d->ring->used, d->used, __ATOMIC_RELEASE);
-	return n != 0;
+	__atomic_store_n(&d->ring->used, d->used, __ATOMIC_RELEASE);
+	return true;
 }

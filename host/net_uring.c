@@ -9,9 +9,9 @@
  *
  * io_uring's operations pass no seccomp filter: the ring takes readv and
  * writev only (uring.h), and on the monitor's other descriptors those do
- * no more than the filter allows there already (the block files' pread
- * and pwrite, the console's write; KVM's descriptors have neither), but
- * for reading standard input.
+ * no more than the filter allows there already (the block files' reads
+ * and writes, by pread and pwrite or their own ring; the console's write;
+ * KVM's descriptors have neither), but for reading standard input.
  */
 #include <errno.h>
 
@@ -78,7 +78,7 @@ void host_net_uring_start(bool off)
 	if (!taps)
 		return;
 	int rc =
-	    host_uring_open(&ring, 2 * HOST_RING_BATCH_MAX, ops, sizeof ops);
+	    host_uring_open(&ring, 2 * HOST_RING_BATCH_MAX, ops, sizeof ops, -1);
 	if (rc < 0) {
 		off_why = rc == -ENOSYS || rc == -EPERM
 			      ? "not available (kernel.io_uring_disabled?)"

@@ -15,16 +15,20 @@ enum {
 
 #define SETUP_R_DISABLED           (1u << 6)
 #define SETUP_SUBMIT_ALL           (1u << 7)
+#define SETUP_TASKRUN_FLAG         (1u << 9)
 #define SETUP_SINGLE_ISSUER        (1u << 12)
 #define SETUP_DEFER_TASKRUN        (1u << 13)
 #define ENTER_GETEVENTS            1u
 #define OFF_SQ_RING                0ULL
 #define OFF_SQES                   0x10000000ULL
+#define REGISTER_EVENTFD           4
 #define REGISTER_RESTRICTIONS      11
 #define REGISTER_ENABLE_RINGS      12
 #define RESTRICT_SQE_OP            1
 #define RESTRICT_SQE_FLAGS_ALLOWED 2
 #define FEAT_SINGLE_MMAP           1u
+#define SQ_TASKRUN                 (1u << 2)
+#define CQ_EVENTFD_DISABLED        1u
 #define PROT_RW                    3
 #define MAP_SHARED                 1
 #define MAP_POPULATE               0x8000
@@ -61,13 +65,18 @@ static long uring_register(int fd, unsigned op, const void *arg, unsigned n)
 	return syscall4(SYS_io_uring_register, fd, op, arg, n);
 }
 
-/* Registers the restrictions, then starts the ring. */
-static long confine(int fd, const uint8_t *ops, unsigned nops)
+/* Registers the eventfd and the restrictions, then starts the ring. */
+static long confine(int fd, const uint8_t *ops, unsigned nops, int efd)
 {
 	struct restriction r[7] = {0};
 	unsigned n = 0;
 	if (nops > 6)
 		return -EINVAL;
+	if (efd >= 0) {
+		long rc = uring_register(fd, REGISTER_EVENTFD, &efd, 1);
+		if (rc < 0)
+			return rc;
+	}
 	for (unsigned i = 0; i < nops; i++)
 		r[n++] = (struct restriction){.opcode = RESTRICT_SQE_OP,
 					      .value = ops[i]};
@@ -80,11 +89,14 @@ static long confine(int fd, const uint8_t *ops, unsigned nops)
 }
 
 int host_uring_open(struct host_uring *u, uint32_t entries, const uint8_t *ops,
-		    unsigned nops)
+		    unsigned nops, int efd)
 {
+	/* Completions wait for this thread's next io_uring_enter (no signal
+	 * to it, which would end KVM_RUN), and say so in the SQ's flags. */
 	struct uring_params p = {.flags = SETUP_R_DISABLED | SETUP_SUBMIT_ALL |
 					  SETUP_SINGLE_ISSUER |
-					  SETUP_DEFER_TASKRUN};
+					  SETUP_DEFER_TASKRUN |
+					  SETUP_TASKRUN_FLAG};
 	long fd = syscall3(SYS_io_uring_setup, entries, &p, 0);
 	if (fd < 0)
 		return (int)fd;
@@ -95,7 +107,8 @@ int host_uring_open(struct host_uring *u, uint32_t entries, const uint8_t *ops,
 	size_t ring_size = sq_size > cq_size ? sq_size : cq_size;
 	size_t sqes_size = entries * sizeof(struct kernel_io_uring_sqe);
 	long ring = -EOPNOTSUPP, sqes = -EOPNOTSUPP, rc = -EOPNOTSUPP;
-	if (!(p.features & FEAT_SINGLE_MMAP) || p.sq_entries != entries)
+	if (!(p.features & FEAT_SINGLE_MMAP) || p.sq_entries != entries ||
+	    !p.cq_off.flags)
 		goto close;
 	ring = syscall6(SYS_mmap, 0, ring_size, PROT_RW,
 			MAP_SHARED | MAP_POPULATE, fd, OFF_SQ_RING);
@@ -105,9 +118,11 @@ int host_uring_open(struct host_uring *u, uint32_t entries, const uint8_t *ops,
 			MAP_SHARED | MAP_POPULATE, fd, OFF_SQES);
 	if ((rc = sqes) < 0)
 		goto unmap_ring;
-	if ((rc = confine((int)fd, ops, nops)) < 0)
-		goto unmap_sqes;
 	char *r = (char *)ring;
+	/* Disarmed until a sleep needs the eventfd. */
+	*(uint32_t *)(r + p.cq_off.flags) |= CQ_EVENTFD_DISABLED;
+	if ((rc = confine((int)fd, ops, nops, efd)) < 0)
+		goto unmap_sqes;
 	*u = (struct host_uring){
 	    .fd = (int)fd,
 	    .sq_mask = *(uint32_t *)(r + p.sq_off.ring_mask),
@@ -117,6 +132,8 @@ int host_uring_open(struct host_uring *u, uint32_t entries, const uint8_t *ops,
 	    .sq_array = (uint32_t *)(r + p.sq_off.array),
 	    .cq_head = (uint32_t *)(r + p.cq_off.head),
 	    .cq_tail = (uint32_t *)(r + p.cq_off.tail),
+	    .sq_flags = (uint32_t *)(r + p.sq_off.flags),
+	    .cq_flags = (uint32_t *)(r + p.cq_off.flags),
 	    .sqes = (struct kernel_io_uring_sqe *)sqes,
 	    .cqes = (struct kernel_io_uring_cqe *)(r + p.cq_off.cqes),
 	};
@@ -173,4 +190,63 @@ void host_uring_run(struct host_uring *u, int32_t *res)
 		}
 		__atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
 	}
+}
+
+static void collect(struct host_uring *u,
+		    void (*done)(void *ctx, uint64_t user_data, int32_t res),
+		    void *ctx)
+{
+	uint32_t head = *u->cq_head;
+	uint32_t tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+	/* Each one's slot goes back to the kernel before done runs. */
+	for (; head != tail; head++) {
+		struct kernel_io_uring_cqe c = u->cqes[head & u->cq_mask];
+		__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
+		done(ctx, c.user_data, c.res);
+	}
+}
+
+void host_uring_submit(struct host_uring *u,
+		       void (*done)(void *ctx, uint64_t user_data, int32_t res),
+		       void *ctx)
+{
+	uint32_t n = u->queued;
+	__atomic_store_n(u->sq_tail, *u->sq_tail + n, __ATOMIC_RELEASE);
+	u->queued = 0;
+	u->ops += n;
+	/* Entering runs the completions' deferred work, which posts them. */
+	if (n || __atomic_load_n(u->sq_flags, __ATOMIC_ACQUIRE) & SQ_TASKRUN) {
+		u->enters++;
+		for (;;) {
+			long rc = syscall6(SYS_io_uring_enter, u->fd, n, 0,
+					   ENTER_GETEVENTS, 0, 0);
+			if (rc >= 0 && (uint32_t)rc >= n)
+				break;
+			if (rc < 0 && rc != -EINTR && rc != -EAGAIN &&
+			    rc != -EBUSY)
+				host_stop("io_uring_enter: error %ld", -rc);
+			if (rc > 0)
+				n -= (uint32_t)rc;
+		}
+	}
+	collect(u, done, ctx);
+}
+
+bool host_uring_completed(const struct host_uring *u)
+{
+	return __atomic_load_n(u->sq_flags, __ATOMIC_ACQUIRE) & SQ_TASKRUN ||
+	       *u->cq_head != __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+}
+
+bool host_uring_arm(struct host_uring *u)
+{
+	__atomic_and_fetch(u->cq_flags, ~CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
+	/* A completion queued while disarmed set the flag that this reads;
+	 * one queued from now on reaches the eventfd. */
+	return !host_uring_completed(u);
+}
+
+void host_uring_disarm(struct host_uring *u)
+{
+	__atomic_or_fetch(u->cq_flags, CQ_EVENTFD_DISABLED, __ATOMIC_RELAXED);
 }

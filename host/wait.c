@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "block.h"
+#include "block_dev.h"
 #include "msg.h"
 #include "net.h"
 #include "requests.h"
@@ -23,18 +24,22 @@ static struct {
 
 static void sleep_until(uint64_t deadline, uint64_t now, uint64_t unblocked)
 {
-	struct kernel_pollfd fds[INGOT_DEVICES_MAX];
+	struct kernel_pollfd fds[INGOT_DEVICES_MAX + 1];
 	uint64_t wait = deadline - now;
 	struct kernel_timespec ts = {(int64_t)(wait / 1000000000ULL),
 				     (int64_t)(wait % 1000000000ULL)};
 	unsigned n = host_net_pollfds(fds);
+	int nblock = host_block_sleep_fds(fds + n);
+	if (nblock < 0)
+		return;
 
 	stats.sleeps++;
-	long rc = syscall6(SYS_ppoll, (long)fds, n,
+	long rc = syscall6(SYS_ppoll, (long)fds, n + (unsigned)nblock,
 			   (long)(deadline == UINT64_MAX ? NULL : &ts),
 			   (long)&unblocked, 8, 0);
 	if (rc < 0 && rc != -EINTR)
 		host_stop("ppoll: error %ld", -rc);
+	host_block_woke(fds + n, nblock);
 }
 
 uint64_t host_poll(uint64_t deadline_ns, uint64_t boot_ns, uint64_t *now_ns)
@@ -73,7 +78,7 @@ uint64_t host_poll(uint64_t deadline_ns, uint64_t boot_ns, uint64_t *now_ns)
 
 void host_wait_report(void)
 {
-	if (host_net_count())
+	if (host_net_count() || host_block_ndevs)
 		host_msg("poll: %lu calls, %lu of them slept",
 			 (unsigned long)stats.polls,
 			 (unsigned long)stats.sleeps);

@@ -57,9 +57,12 @@ static void usage(FILE *f)
 	    "sectors), read-only\n"
 	    "                      with ,ro\n"
 	    "  --no-io-uring       move the tap devices' frames with a "
-	    "system call each\n"
-	    "                      (default: a poll's frames in one "
-	    "io_uring_enter)\n"
+	    "system call each,\n"
+	    "                      and carry out block requests one at a "
+	    "time (default:\n"
+	    "                      a poll's frames in one io_uring_enter, "
+	    "block requests\n"
+	    "                      in flight together)\n"
 	    "  --help              print this and exit\n"
 	    "SIGTERM or SIGINT asks the guest to stop (twice: stop it at "
 	    "once); SIGUSR1\n"
@@ -194,6 +197,7 @@ int main(int argc, char **argv)
 	image_load(&guest.img, argv[optind]);
 	devices_setup(&guest);
 	host_net_uring_start(no_uring);
+	host_block_uring_start(no_uring);
 
 	host_requests_init();
 	vm_create(&guest, mem, argc - optind, argv + optind);

@@ -71,9 +71,12 @@ static void take_tap(void *ctx, int fd)
 }
 
 /* A block device's file: sectors in (and out, unless read-only) at an
- * offset, and flushes. */
+ * offset, and flushes; none of them when its requests go through
+ * io_uring. */
 static void allow_block(void *ctx, int fd, bool ro)
 {
+	if (host_block_uring_fd() >= 0)
+		return;
 	struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)fd);
 	allow(ctx, SCMP_SYS(pread64), 1, &a);
 	if (!ro)
@@ -170,6 +173,16 @@ void seccomp_confine(struct guest *g)
 	if (uring >= 0) {
 		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)uring);
 		allow(ctx, SCMP_SYS(io_uring_enter), 1, &a);
+	}
+	/* The block files' io_uring likewise (host/block_uring.c), and
+	 * reading its eventfd after a sleep that it ended. */
+	uring = host_block_uring_fd();
+	if (uring >= 0) {
+		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)uring);
+		allow(ctx, SCMP_SYS(io_uring_enter), 1, &a);
+		struct scmp_arg_cmp e = SCMP_A0(
+		    SCMP_CMP_EQ, (unsigned)host_block_uring_eventfd());
+		allow(ctx, SCMP_SYS(read), 1, &e);
 	}
 
 	static const int plain[] = {

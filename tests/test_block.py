@@ -4,11 +4,12 @@ host, on both targets; the host's checks against a hostile guest; the
 import fcntl
 import mmap
 import os
+import re
 import subprocess
 
 import pytest
 
-from conftest import EXIT_SETUP, EXIT_STOPPED, TARGETS, boot, image
+from conftest import BUILD, EXIT_SETUP, EXIT_STOPPED, MONITOR, TARGETS, boot, image, run
 
 SECTORS = 8192
 
@@ -190,3 +191,95 @@ def test_hosted_allowlist_gives_block_descriptors_only_their_calls(disk, tmp_pat
     assert "fd 116: pread64 512, pwrite64 -9" in p.stdout
     assert "1 of 32 calls went through" in p.stdout
     assert decoy.read_bytes() == b"d" * 4096
+
+
+def round_byte(o, rnd):
+    return ((o >> 9) * 7 + (o & 0xFF) + rnd * 13 + 1) & 0xFF
+
+
+def order_disk(tmp_path):
+    """block_order's disk: host bytes, then a hole (read as zeros at once)."""
+    path = tmp_path / "order.img"
+    path.write_bytes(pattern(host_byte, 0, 6144 * 512))
+    os.truncate(path, SECTORS * 512)
+    return path
+
+
+def holds_block_order_writes(data):
+    """Asserts that data is the disk after block_order: its last batch
+    round's bytes, its writers' 0xc3, the host's bytes, the hole."""
+    assert len(data) == SECTORS * 512
+    assert data[:1024 * 512] == bytes(round_byte(o, 39) for o in range(1024 * 512))
+    assert data[1024 * 512:2048 * 512] == pattern(host_byte, 1024 * 512, 2048 * 512)
+    assert data[2048 * 512:2560 * 512] == b"\xc3" * (512 * 512)
+    assert data[2560 * 512:6144 * 512] == pattern(host_byte, 2560 * 512, 6144 * 512)
+    assert data[6144 * 512:] == bytes(2048 * 512)
+
+
+def rounds_ahead(out):
+    m = re.search(r"block_order: ok, (\d+) of 40 rounds ahead", out)
+    assert m, out
+    return int(m.group(1))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_requests_in_flight_complete_in_any_order(target, tmp_path):
+    """Requests in flight together: reads of a hole complete before a 1 MiB
+    read ahead of them and their fibers wake first (kvm, io_uring; the
+    hosted target carries requests out one at a time, in ring order); a
+    flush returns after the writes in flight ahead of it, and reads behind
+    a flush see the writes ahead of it, round after round."""
+    disk = order_disk(tmp_path)
+    r = boot(target, "block_order", test=True, mon_args=["--block", f"disk={disk}"])
+    assert r.rc == 0, r
+    ahead = rounds_ahead(r.out)
+    if target == "kvm":
+        assert ahead >= 20, r
+        m = re.search(r"block: io_uring: (\d+) requests in (\d+) system calls, "
+                      r"(\d+) completed ahead of an earlier one", r.err)
+        assert m, r.err
+        assert int(m.group(1)) == 1000 + 648 + 41 and int(m.group(3)) > 0, r.err
+        assert int(m.group(2)) < int(m.group(1)), r.err
+    else:
+        assert ahead == 0, r
+    assert "41 flushes, 0 errors" in r.err, r.err
+    holds_block_order_writes(disk.read_bytes())
+
+
+@pytest.mark.kvm
+def test_requests_one_at_a_time_without_io_uring(tmp_path):
+    """--no-io-uring, or a kernel without io_uring: the same guest, every
+    request carried out in ring order."""
+    no_uring = os.path.join(BUILD, "test", "host", "no_uring")
+    path = image("kvm", "block_order", test=True)
+    for wrapper, why in (((), "turned off"),
+                         ((no_uring,), "not available (kernel.io_uring_disabled?) (error 38)")):
+        disk = order_disk(tmp_path)
+        flags = ["--no-io-uring"] if not wrapper else []
+        r = run([*wrapper, MONITOR, *flags, "--block", f"disk={disk}", path], timeout=60)
+        assert r.rc == 0, r
+        assert rounds_ahead(r.out) == 0, r
+        assert f"block: io_uring {why}" in r.err, r.err
+        holds_block_order_writes(disk.read_bytes())
+
+
+@pytest.mark.kvm
+def test_restart_at_once_after_kill_9_with_writes_in_flight(tmp_path):
+    """A monitor killed with writes in flight lets go of its file's lock
+    when the kernel finished them, after the process ended: the next one
+    waits for that instead of refusing the file."""
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"")
+    os.truncate(disk, 16 << 20)
+    bench = image("kvm", "blkbench")
+    for _ in range(5):
+        p = subprocess.Popen([MONITOR, "--block", f"disk={disk}", bench, "randwrite", "5"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            p.wait(timeout=0.5)
+            raise AssertionError("blkbench ended before the kill")
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        r = run([MONITOR, "--block", f"disk={disk}", bench, "randread", "1"], timeout=30)
+        assert r.rc == 0 and " iops" in r.out, r

@@ -309,13 +309,20 @@ int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 /*
  * Block devices.  A device is an array of sectors (ingot_block_info) that
  * the guest reads and writes through one ring of requests in guest memory,
- * handed to the host once before the seal.  The host serves the ring in
- * every ingot_poll(), in ring order, and sets the device's ready bit when
- * it completed any request: under load one exit carries a whole batch.
+ * handed to the host once before the seal.  The host takes new requests
+ * from the ring in every ingot_poll() and sets the device's ready bit when
+ * it completed any: under load one exit carries a whole batch.
  *
- * The guest fills req[avail & (size - 1)] and advances avail; the host
- * carries out each request in [used, avail), writes its status and
- * advances used past it.  A request's buffer is addr, count * sector_size
+ * The guest fills req[avail & (size - 1)], with status
+ * INGOT_BLOCK_PENDING, and advances avail.  The host carries out the
+ * requests in [used, avail), several at once and in any order between
+ * FLUSHes (below), so a request may complete in a later ingot_poll() than
+ * the one that took it, and before requests ahead of it: it then writes
+ * the request's status, which ends the request, and advances used past
+ * every request that has its status (slots before used are the guest's
+ * again; slots in [used, avail) stay the host's, but for reading their
+ * status).  A guest that reads only used sees completions in ring order.
+ * A request's buffer is addr, count * sector_size
  * bytes: READ fills it, WRITE sends it, FLUSH has none (count 0).  What
  * stops the guest (INGOT_EXIT_STOPPED), since only a broken or hostile guest
  * does it: an index outside the rules, an unknown op, a count of 0 or above
@@ -332,8 +339,11 @@ int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
  *    machine's crash or power loss.
  *  - A completed FLUSH makes every WRITE completed before the FLUSH was
  *    submitted survive the host machine's crash and power loss too (the
- *    host's fdatasync(2) of the backing file).  Requests behind a FLUSH in
- *    the ring start after it completes.
+ *    host's fdatasync(2) of the backing file).  A FLUSH starts after
+ *    every request ahead of it in the ring completed, and the requests
+ *    behind it start after it completed: it covers the WRITEs ahead of it
+ *    in the ring.  Between FLUSHes nothing else is ordered: a READ
+ *    submitted while a WRITE to its sectors is in flight may see either.
  *  - A WRITE that did not complete (the host died first) may have written
  *    any part of its buffer, so stores checksum what they write.
  * On the virtio target the host is QEMU's virtio-blk, and this holds for a
@@ -347,6 +357,8 @@ int ingot_net_attach(uint32_t handle, struct ingot_net_ring *tx,
 #define INGOT_BLOCK_REQ_SECTORS_MAX(sector_size)                               \
 	(INGOT_BLOCK_REQ_BYTES_MAX / (sector_size))
 
+#define INGOT_BLOCK_PENDING 1 /* a status: not completed yet */
+
 enum ingot_block_op {
 	INGOT_BLOCK_READ = 1,
 	INGOT_BLOCK_WRITE = 2,
@@ -358,7 +370,8 @@ struct ingot_block_req {
 	uint64_t sector; /* first sector */
 	uint32_t count;  /* sectors (0 for FLUSH) */
 	uint32_t op;     /* enum ingot_block_op */
-	int32_t status;  /* written by the host: 0 or a negative error */
+	int32_t status;  /* INGOT_BLOCK_PENDING, then the host's: 0 or an
+			  * error */
 	uint32_t tag;    /* the guest's own; the host never touches it */
 };
 

@@ -4,7 +4,11 @@
  * start of day; a fiber that reads, writes or flushes blocks until its
  * requests complete, while the others run.  Every request submitted in one
  * turn of the loop reaches the host in that turn's single ingot_poll(), so
- * many fibers (or one blk_batch) cost one exit between them.
+ * many fibers (or one blk_batch) cost one exit between them.  The host
+ * may keep them all in flight and complete them in any order (a fiber
+ * wakes when its own requests completed); only flushes order them (see
+ * blk_batch), so a read concurrent with a write to its sectors may see
+ * either.
  *
  * Buffers must be aligned to the sector size and stay untouched until the
  * call returns.  The library checks every request before the host sees it
@@ -51,10 +55,11 @@ struct blk_io {
 };
 
 /*
- * Submits n requests and waits for all of them.  The host carries them out
- * in order, so a flush covers the writes before it in the batch.  Returns 0,
- * or the first request's error (each one's is in its status); nothing is
- * submitted if one of them is invalid.
+ * Submits n requests and waits for all of them.  The host may carry them
+ * out at once and in any order, but a flush waits for the requests before
+ * it in the batch and those after it wait for the flush: it covers the
+ * writes before it.  Returns 0, or the first request's error (each one's
+ * is in its status); nothing is submitted if one of them is invalid.
  */
 int blk_batch(struct blk_dev *d, struct blk_io *io, unsigned n);
 

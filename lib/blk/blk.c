@@ -1,7 +1,8 @@
 /*
  * Block devices for fibers (include/ingot/blk.h): one ring per device,
  * filled by the fibers, served by the host in every ingot_poll(), and
- * drained by a poller that hands each completion to its waiting batch.
+ * drained by a poller that hands each completion to its waiting batch as
+ * soon as its status is there, ahead of earlier requests still in flight.
  */
 #include <errno.h>
 #include <ingot/blk.h>
@@ -15,6 +16,7 @@ struct waiter {
 	struct sched_waitq q;
 };
 
+/* A slot's request in flight: w is NULL once its completion went out. */
 struct owner {
 	struct blk_io *io;
 	struct waiter *w;
@@ -24,7 +26,7 @@ struct blk_dev {
 	const struct ingot_device *dev;
 	struct ingot_block_ring *ring;
 	uint32_t avail; /* the guest's copy of ring->avail */
-	uint32_t seen;  /* completions handed out so far */
+	uint32_t seen;  /* slots before it are free: used and handed out */
 	struct owner owner[CONFIG_BLK_RING_SLOTS];
 	struct sched_waitq room; /* fibers waiting for a free slot */
 	struct blk_stats stats;
@@ -83,23 +85,40 @@ static void complete(struct blk_dev *d, const struct ingot_block_req *r,
 		sched_wake_one(&o->w->q);
 }
 
+/* Hands out d's completions: whatever has its status, in any order. */
+static int drain(struct blk_dev *d)
+{
+	int done = 0;
+	for (uint32_t i = d->seen; i != d->avail; i++) {
+		uint32_t k = i & (CONFIG_BLK_RING_SLOTS - 1);
+		struct ingot_block_req *r = &d->ring->req[k];
+		if (!d->owner[k].w || __atomic_load_n(&r->status,
+						      __ATOMIC_ACQUIRE) ==
+					  INGOT_BLOCK_PENDING)
+			continue;
+		complete(d, r, &d->owner[k]);
+		d->owner[k].w = NULL;
+		done++;
+	}
+	uint32_t used = __atomic_load_n(&d->ring->used, __ATOMIC_ACQUIRE);
+	uint32_t was = d->seen;
+	while (d->seen != used &&
+	       !d->owner[d->seen & (CONFIG_BLK_RING_SLOTS - 1)].w)
+		d->seen++;
+	if (done)
+		d->stats.batches++;
+	if (d->seen != was)
+		sched_wake_all(&d->room);
+	return done;
+}
+
 static int blk_poll(void *arg, uint64_t now)
 {
 	(void)arg, (void)now;
 	int done = 0;
-	for (unsigned i = 0; i < ndevs; i++) {
-		struct blk_dev *d = devs[i];
-		uint32_t used =
-		    __atomic_load_n(&d->ring->used, __ATOMIC_ACQUIRE);
-		if (used == d->seen)
-			continue;
-		for (; d->seen != used; d->seen++, done++) {
-			uint32_t k = d->seen & (CONFIG_BLK_RING_SLOTS - 1);
-			complete(d, &d->ring->req[k], &d->owner[k]);
-		}
-		d->stats.batches++;
-		sched_wake_all(&d->room);
-	}
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i]->seen != devs[i]->avail)
+			done += drain(devs[i]);
 	return done;
 }
 
@@ -116,6 +135,7 @@ static void submit(struct blk_dev *d, struct blk_io *io, struct waiter *w,
 	    .sector = sector,
 	    .count = count,
 	    .op = io->op,
+	    .status = INGOT_BLOCK_PENDING,
 	};
 	d->owner[k] = (struct owner){io, w};
 	w->pending++;

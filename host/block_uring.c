@@ -1,0 +1,215 @@
+/*
+ * The block rings through one io_uring (block.h, host_block_uring_start):
+ * at each service every device's new requests go to the kernel in one
+ * io_uring_enter and stay in flight while the guest runs; each one's
+ * status reaches the guest's ring when it completes, in whatever order the
+ * file completes them, and used moves past those completed in ring order
+ * (abi.h, "Block devices").  A FLUSH starts only when every request before
+ * it on its device completed, and none after it starts before it
+ * completed: it covers every write completed before it was submitted, and
+ * requests behind it see it done.
+ *
+ * Completions are collected when the vCPU thread next serves the rings
+ * (no signal to it, which would end KVM_RUN); a monitor about to sleep
+ * arms the ring's eventfd so that a completion wakes it.
+ *
+ * io_uring's operations pass no seccomp filter: this ring takes read,
+ * write (only if a device is writable) and fsync, which on the monitor's
+ * other descriptors do no more than the filter allows there already (the
+ * taps' readv and writev, the console's write; KVM's descriptors have
+ * none), but for reading standard input.
+ */
+#include <errno.h>
+
+#include "block.h"
+#include "block_dev.h"
+#include "fds.h"
+#include "msg.h"
+#include "sys.h"
+#include "uring.h"
+
+enum { SYS_eventfd2 = 290, EFD_NONBLOCK = 04000, EFD_CLOEXEC = 02000000 };
+
+/* Requests in flight on all devices at most: the submission ring's size,
+ * half the completion ring's, so that no completion overflows. */
+#define IN_FLIGHT_MAX 256
+
+static struct host_uring ring = {.fd = -1};
+static int efd = -1;
+static uint32_t in_flight;
+static uint64_t ahead; /* completed before an earlier one of its device */
+static const char *off_why;
+
+bool host_block_uring_on(void)
+{
+	return ring.fd >= 0;
+}
+
+static void queue(struct host_block_dev *d, const struct host_block_io *io,
+		  uint32_t i)
+{
+	struct kernel_io_uring_sqe *s = host_uring_sqe(&ring);
+	if (!s)
+		host_fail("block: io_uring: no submission left");
+	s->fd = d->fd;
+	s->user_data = (uint64_t)(d - host_block_devs) << 32 | i;
+	if (io->op == INGOT_BLOCK_FLUSH) {
+		s->opcode = HOST_URING_OP_FSYNC;
+		s->rw_flags = HOST_URING_DATASYNC;
+		return;
+	}
+	s->opcode = io->op == INGOT_BLOCK_WRITE ? HOST_URING_OP_WRITE
+						: HOST_URING_OP_READ;
+	s->addr = (uintptr_t)io->buf;
+	s->len = (uint32_t)io->len;
+	s->off = io->off;
+}
+
+/* Starts what d's ring holds, up to a FLUSH that must wait. */
+static void start(struct host_block_dev *d)
+{
+	uint32_t avail = host_block_ring_avail(d);
+	while (d->next != avail && !d->flushing &&
+	       d->next - d->used < HOST_BLOCK_WINDOW &&
+	       in_flight < IN_FLIGHT_MAX) {
+		struct host_block_io *io = &d->io[d->next % HOST_BLOCK_WINDOW];
+		/* A FLUSH waiting for others is taken (checked) again
+		 * when they completed. */
+		host_block_ring_take(d, d->next, io);
+		if (io->op == INGOT_BLOCK_FLUSH) {
+			if (d->in_flight)
+				break;
+			d->flushing = true;
+			d->count.flushes++;
+		}
+		queue(d, io, d->next);
+		d->in_flight++;
+		in_flight++;
+		d->next++;
+	}
+}
+
+static void done(void *ctx, uint64_t user_data, int32_t res)
+{
+	uint64_t *ready = ctx;
+	struct host_block_dev *d = &host_block_devs[user_data >> 32];
+	uint32_t i = (uint32_t)user_data;
+	struct host_block_io *io = &d->io[i % HOST_BLOCK_WINDOW];
+
+	if (io->op != INGOT_BLOCK_FLUSH && res > 0 && (uint64_t)res < io->len) {
+		/* A short transfer: the rest. */
+		io->buf += res;
+		io->len -= (uint64_t)res;
+		io->off += (uint64_t)res;
+		queue(d, io, i);
+		return;
+	}
+	if (res == -EINTR || res == -EAGAIN) {
+		queue(d, io, i);
+		return;
+	}
+	/* A read or write of nothing: the file shrank under the device. */
+	int status = res < 0 ? res : io->op != INGOT_BLOCK_FLUSH && !res ? -EIO : 0;
+	host_block_ring_complete(d, i, status);
+	io->done = true;
+	ahead += i != d->used;
+	d->flushing &= io->op != INGOT_BLOCK_FLUSH;
+	d->in_flight--;
+	in_flight--;
+	*ready |= 1ULL << d->handle;
+	uint32_t was = d->used;
+	while (d->used != d->next && d->io[d->used % HOST_BLOCK_WINDOW].done)
+		d->io[d->used++ % HOST_BLOCK_WINDOW].done = false;
+	if (d->used != was)
+		__atomic_store_n(&d->ring->used, d->used, __ATOMIC_RELEASE);
+}
+
+uint64_t host_block_uring_service(void)
+{
+	uint64_t ready = 0;
+	/* A completion may let a FLUSH, or what waits behind one, start. */
+	for (;;) {
+		for (unsigned i = 0; i < host_block_ndevs; i++)
+			if (host_block_devs[i].ring)
+				start(&host_block_devs[i]);
+		if (!ring.queued && !host_uring_completed(&ring))
+			return ready;
+		host_uring_submit(&ring, done, &ready);
+	}
+}
+
+void host_block_uring_start(bool off)
+{
+	uint8_t ops[3] = {HOST_URING_OP_READ, HOST_URING_OP_FSYNC};
+	unsigned nops = 2;
+
+	if (!host_block_ndevs)
+		return;
+	if (off) {
+		off_why = "turned off";
+		return;
+	}
+	for (unsigned i = 0; i < host_block_ndevs; i++)
+		if (!host_block_devs[i].ro) {
+			ops[nops++] = HOST_URING_OP_WRITE;
+			break;
+		}
+	long fd = syscall3(SYS_eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC, 0);
+	int rc = fd < 0 ? (int)fd
+			: host_uring_open(&ring, IN_FLIGHT_MAX, ops, nops,
+					  (int)fd);
+	if (rc < 0) {
+		if (fd >= 0)
+			syscall3(SYS_close, fd, 0, 0);
+		off_why = rc == -ENOSYS || rc == -EPERM
+			      ? "not available (kernel.io_uring_disabled?)"
+			      : "could not be set up";
+		host_msg("block: io_uring %s (error %d): one request at a "
+			 "time",
+			 off_why, -rc);
+		return;
+	}
+	efd = (int)fd;
+}
+
+int host_block_uring_fd(void)
+{
+	return ring.fd;
+}
+
+int host_block_uring_eventfd(void)
+{
+	return efd;
+}
+
+int host_block_sleep_fds(struct kernel_pollfd *fds)
+{
+	if (!in_flight)
+		return 0;
+	if (!host_uring_arm(&ring))
+		return -1;
+	fds[0] = (struct kernel_pollfd){.fd = efd, .events = 1 /* POLLIN */};
+	return 1;
+}
+
+void host_block_woke(const struct kernel_pollfd *fds, int n)
+{
+	if (n <= 0)
+		return;
+	host_uring_disarm(&ring);
+	if (fds[0].revents) {
+		uint64_t count;
+		syscall3(SYS_read, efd, &count, sizeof count);
+	}
+}
+
+void host_block_uring_report(void)
+{
+	if (ring.fd >= 0)
+		host_msg("block: io_uring: %lu requests in %lu system calls, "
+			 "%lu completed ahead of an earlier one",
+			 (unsigned long)ring.ops, (unsigned long)ring.enters,
+			 (unsigned long)ahead);
+	else if (off_why)
+		host_msg("block: io_uring %s: one request at a time", off_why);
+}
