@@ -62,8 +62,7 @@ void host_block_ring_take(struct host_block_dev *d, uint32_t i,
 			  struct host_block_io *io);
 
 /* Gives request i its status (counting an error). */
-void host_block_ring_complete(struct host_block_dev *d, uint32_t i,
-			      int status);
+void host_block_ring_complete(struct host_block_dev *d, uint32_t i, int status);
 
 /* block_uring.c: serves every device's ring through io_uring, if on;
  * the handles that completed requests, one bit each. */

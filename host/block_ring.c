@@ -112,8 +112,7 @@ void host_block_ring_take(struct host_block_dev *d, uint32_t i,
 	}
 }
 
-void host_block_ring_complete(struct host_block_dev *d, uint32_t i,
-			      int status)
+void host_block_ring_complete(struct host_block_dev *d, uint32_t i, int status)
 {
 	if (status < 0)
 		d->count.errors++;
@@ -131,10 +130,9 @@ bool host_block_ring_service(struct host_block_dev *d)
 	for (; d->used != avail; d->used++) {
 		struct host_block_io io;
 		host_block_ring_take(d, d->used, &io);
-		host_block_ring_complete(d, d->used,
-					 io.op == INGOT_BLOCK_FLUSH
-					     ? flush(d)
-					     : transfer(d, &io));
+		host_block_ring_complete(
+		    d, d->used,
+		    io.op == INGOT_BLOCK_FLUSH ? flush(d) : transfer(d, &io));
 	}
 	__atomic_store_n(&d->ring->used, d->used, __ATOMIC_RELEASE);
 	return true;

@@ -109,7 +109,9 @@ static void done(void *ctx, uint64_t user_data, int32_t res)
 		return;
 	}
 	/* A read or write of nothing: the file shrank under the device. */
-	int status = res < 0 ? res : io->op != INGOT_BLOCK_FLUSH && !res ? -EIO : 0;
+	int status = res < 0                               ? res
+		     : io->op != INGOT_BLOCK_FLUSH && !res ? -EIO
+							   : 0;
 	host_block_ring_complete(d, i, status);
 	io->done = true;
 	ahead += i != d->used;
@@ -155,9 +157,9 @@ void host_block_uring_start(bool off)
 			break;
 		}
 	long fd = syscall3(SYS_eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC, 0);
-	int rc = fd < 0 ? (int)fd
-			: host_uring_open(&ring, IN_FLIGHT_MAX, ops, nops,
-					  (int)fd);
+	int rc =
+	    fd < 0 ? (int)fd
+		   : host_uring_open(&ring, IN_FLIGHT_MAX, ops, nops, (int)fd);
 	if (rc < 0) {
 		if (fd >= 0)
 			syscall3(SYS_close, fd, 0, 0);

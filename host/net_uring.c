@@ -77,8 +77,8 @@ void host_net_uring_start(bool off)
 		taps += !host_net_devs[i].udp;
 	if (!taps)
 		return;
-	int rc =
-	    host_uring_open(&ring, 2 * HOST_RING_BATCH_MAX, ops, sizeof ops, -1);
+	int rc = host_uring_open(&ring, 2 * HOST_RING_BATCH_MAX, ops,
+				 sizeof ops, -1);
 	if (rc < 0) {
 		off_why = rc == -ENOSYS || rc == -EPERM
 			      ? "not available (kernel.io_uring_disabled?)"

@@ -93,10 +93,9 @@ int host_uring_open(struct host_uring *u, uint32_t entries, const uint8_t *ops,
 {
 	/* Completions wait for this thread's next io_uring_enter (no signal
 	 * to it, which would end KVM_RUN), and say so in the SQ's flags. */
-	struct uring_params p = {.flags = SETUP_R_DISABLED | SETUP_SUBMIT_ALL |
-					  SETUP_SINGLE_ISSUER |
-					  SETUP_DEFER_TASKRUN |
-					  SETUP_TASKRUN_FLAG};
+	struct uring_params p = {
+	    .flags = SETUP_R_DISABLED | SETUP_SUBMIT_ALL | SETUP_SINGLE_ISSUER |
+		     SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG};
 	long fd = syscall3(SYS_io_uring_setup, entries, &p, 0);
 	if (fd < 0)
 		return (int)fd;

@@ -2,13 +2,13 @@
  * A minimal io_uring, on raw system calls like the rest of host/ (sys.h):
  * a batch of reads and writes goes to the kernel in one io_uring_enter and
  * comes back whole (host_uring_run), or stays in flight across calls and
- * is collected as it completes (host_uring_submit).  The ring is confined when it is made to the
- * operations it was opened for (IORING_REGISTER_RESTRICTIONS), and no
- * further registration: a seccomp filter that allows io_uring_enter on it
- * allows those operations on the process's descriptors and no more.  (Not
- * registered files: the kernel lets go of a ring's registered files tens
- * of milliseconds after the process ends, and a tap held so cannot be
- * attached again by a monitor restarted at once.)
+ * is collected as it completes (host_uring_submit).  The ring is confined when
+ * it is made to the operations it was opened for
+ * (IORING_REGISTER_RESTRICTIONS), and no further registration: a seccomp filter
+ * that allows io_uring_enter on it allows those operations on the process's
+ * descriptors and no more.  (Not registered files: the kernel lets go of a
+ * ring's registered files tens of milliseconds after the process ends, and a
+ * tap held so cannot be attached again by a monitor restarted at once.)
  */
 #ifndef HOST_URING_H
 #define HOST_URING_H

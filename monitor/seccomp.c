@@ -180,8 +180,8 @@ void seccomp_confine(struct guest *g)
 	if (uring >= 0) {
 		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (unsigned)uring);
 		allow(ctx, SCMP_SYS(io_uring_enter), 1, &a);
-		struct scmp_arg_cmp e = SCMP_A0(
-		    SCMP_CMP_EQ, (unsigned)host_block_uring_eventfd());
+		struct scmp_arg_cmp e =
+		    SCMP_A0(SCMP_CMP_EQ, (unsigned)host_block_uring_eventfd());
 		allow(ctx, SCMP_SYS(read), 1, &e);
 	}
 

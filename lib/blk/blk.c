@@ -92,9 +92,9 @@ static int drain(struct blk_dev *d)
 	for (uint32_t i = d->seen; i != d->avail; i++) {
 		uint32_t k = i & (CONFIG_BLK_RING_SLOTS - 1);
 		struct ingot_block_req *r = &d->ring->req[k];
-		if (!d->owner[k].w || __atomic_load_n(&r->status,
-						      __ATOMIC_ACQUIRE) ==
-					  INGOT_BLOCK_PENDING)
+		if (!d->owner[k].w ||
+		    __atomic_load_n(&r->status, __ATOMIC_ACQUIRE) ==
+			INGOT_BLOCK_PENDING)
 			continue;
 		complete(d, r, &d->owner[k]);
 		d->owner[k].w = NULL;

@@ -76,7 +76,8 @@ static void small_reader(void *arg)
 	unsigned char *b = aligned_alloc(SS, SMALL * SS);
 	if (b)
 		memset(b, 0xee, SMALL * SS);
-	if (!b || blk_read(disk, sector, b, SMALL) < 0 || !holds_zeros(b, SMALL))
+	if (!b || blk_read(disk, sector, b, SMALL) < 0 ||
+	    !holds_zeros(b, SMALL))
 		failures++;
 	free(b);
 	finished++;
@@ -150,8 +151,8 @@ int ingot_main(int argc, char **argv)
 		finished = big_done = 0;
 		CHECK(12, sched_spawn(big_reader, big, "big") > 0);
 		for (uintptr_t i = 0; i < SMALL; i++)
-			CHECK(13,
-			      sched_spawn(small_reader, (void *)i, "small") > 0);
+			CHECK(13, sched_spawn(small_reader, (void *)i,
+					      "small") > 0);
 		while (finished < SMALL + 1)
 			sched_yield();
 		CHECK(14, failures == 0);
