@@ -43,14 +43,23 @@
  * established connections moving: below it, received data is no longer held
  * (out-of-order segments are dropped, a connection's out-of-order queue is
  * pruned when in-order data finds the pool so, and in-order data that still
- * finds no room is dropped; counted as drop_ooo_full, ooo_pruned and
- * drop_no_memory; the peer sends it again), while tcp_write goes on taking
- * packets down to half the reserve and waits below that.  Writes get the
- * deeper share because an application reads on only after it answered (a
- * pipelined request waits behind the previous answer): were received data
- * allowed to take the pool, the writers that would drain it would wait for
- * it for ever.  The last half keeps the RX ring's buffers and our ACKs
- * coming, so that the ACKs that free sent packets still arrive.
+ * finds no room is dropped unless its connection holds less than 2 packets
+ * and three quarters of the reserve are still free; counted as
+ * drop_ooo_full, ooo_pruned and drop_no_memory; the peer sends it again),
+ * while tcp_write goes on taking packets down to half the reserve and waits
+ * below that.  Writes get the deeper share because an application reads on
+ * only after it answered (a pipelined request waits behind the previous
+ * answer): were received data allowed to take the pool, the writers that
+ * would drain it would wait for it for ever.  The last half keeps the RX
+ * ring's buffers and our ACKs coming, so that the ACKs that free sent
+ * packets still arrive.  So that peers that do not read cannot hold the pool
+ * on our send queues and stall every other connection, below the reserve a
+ * connection queues no more than its peer's window takes (tcp_write waits
+ * for the window instead), and a write that finds the pool at its floor, or
+ * received data dropped for want of memory, resets the connection holding
+ * the most packets on a send queue its peer's shut window has stalled for a
+ * second (nothing in flight, nothing sent), one every 100 ms at most
+ * (counted as conns_shed).
  *
  * Choices beyond the RFCs (lib/net/tcp_internal.h has the constants):
  * RTO from 1 s, floor 200 ms and ceiling 60 s as Linux has them; 6 SYN

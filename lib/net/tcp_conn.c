@@ -124,6 +124,37 @@ bool tcp_pool_low(void)
 	return pkt_pool_free() < CONFIG_NET_TCP_RESERVE_PKTS;
 }
 
+/* Whether c's send queue has waited a second on a peer that keeps its
+ * window shut (nothing in flight, nothing sent since). */
+static bool send_stalled(const struct tcp_conn *c, uint64_t now)
+{
+	return c->sndq.len && c->snd_una == c->snd_max &&
+	       now - c->last_send >= TCP_SHED_STALL_MS * TCP_MS;
+}
+
+bool tcp_shed_stalled(const struct tcp_conn *self)
+{
+	static uint64_t last;
+	uint64_t now = sched_now();
+	if (last && now - last < TCP_SHED_EVERY_MS * TCP_MS)
+		return false;
+	last = now;
+	struct tcp_conn *victim = NULL;
+	for (unsigned i = 0; i < CONFIG_NET_TCP_CONNS; i++) {
+		struct tcp_conn *c = &tcp_conns[i];
+		if (c->in_use && c != self && c->state != TCP_CLOSED &&
+		    send_stalled(c, now) &&
+		    (!victim || c->sndq.len > victim->sndq.len))
+			victim = c;
+	}
+	if (!victim)
+		return false;
+	tcp_send_ctl(victim, TCP_RST | TCP_ACK, victim->snd_nxt);
+	tcp_count.conns_shed++;
+	tcp_conn_drop(victim, -ECONNRESET);
+	return true;
+}
+
 /* A free connection, or the TIME_WAIT one closest to its end. */
 struct tcp_conn *tcp_conn_alloc(void)
 {

@@ -379,11 +379,13 @@ static bool merge(struct tcp_conn *c, struct pkt *p)
 	return true;
 }
 
-/* Whether in-order data may take a packet of the pool: only above the
- * reserve, the share below it being for writes and the RX ring.  Under
- * that, data waiting on c's out-of-order queue goes first, as Linux
- * prunes it under memory pressure (RFC 2018 8 allows the reneging): the
- * peer sends it again once the hole is filled. */
+/* Whether in-order data may take a packet of the pool (tcp.h): above
+ * the reserve; under it, data waiting on c's out-of-order queue goes
+ * first, as Linux prunes it under memory pressure (RFC 2018 8 allows the
+ * reneging: the peer sends it again once the hole is filled), and then
+ * only a connection holding less than its minimum, from a share of the
+ * reserve writes never need.  A connection refused so sheds one whose
+ * peer does not read. */
 static bool rcv_may_hold(struct tcp_conn *c)
 {
 	if (!tcp_pool_low())
@@ -394,7 +396,11 @@ static bool rcv_may_hold(struct tcp_conn *c)
 		tcp_count.ooo_pruned++;
 		pkt_free(p);
 	}
-	return !tcp_pool_low();
+	if (!tcp_pool_low() || (c->rcvq.len < TCP_RCV_MIN_PKTS &&
+				pkt_pool_free() >= TCP_RCV_MIN_FLOOR))
+		return true;
+	tcp_shed_stalled(c);
+	return false;
 }
 
 /* Payload p (at p->data, already trimmed to the window) at sequence

@@ -30,7 +30,9 @@
 #define TCP_DELACK_MS        40
 #define TCP_FIN_WAIT2_MS     60000 /* orphaned connections only */
 #define TCP_SACK_MAX         4
-#define TCP_CHALLENGES_PER_S 10 /* challenge ACKs per connection */
+#define TCP_CHALLENGES_PER_S 10   /* challenge ACKs per connection */
+#define TCP_SHED_STALL_MS    1000 /* a send queue stalled this long ... */
+#define TCP_SHED_EVERY_MS    100  /* ... may be shed this often */
 
 enum tcp_state {
 	TCP_CLOSED,
@@ -65,6 +67,7 @@ enum tcp_state {
 	X(conns_reset_in)                                                      \
 	X(conns_reset_out)                                                     \
 	X(conns_timed_out)                                                     \
+	X(conns_shed)                                                          \
 	X(time_wait_recycled)                                                  \
 	X(listen_overflow)                                                     \
 	X(syn_cookies_sent)                                                    \
@@ -288,6 +291,15 @@ bool tcp_pool_low(void);
 /* Free packets below which tcp_write waits for the pool: half the reserve
  * (tcp.h), under what receiving may hold. */
 #define TCP_WRITE_FLOOR (CONFIG_NET_TCP_RESERVE_PKTS / 2)
+/* Under the reserve a connection may still hold this many packets of
+ * in-order data, while this many are free (above the writes' share). */
+#define TCP_RCV_MIN_PKTS  2
+#define TCP_RCV_MIN_FLOOR (CONFIG_NET_TCP_RESERVE_PKTS * 3 / 4)
+/* A write that finds the pool at its floor, or data that finds no room:
+ * resets the connection other than self that holds the most packets on a
+ * send queue stalled by its peer's shut window (tcp.h), at most once per
+ * TCP_SHED_EVERY_MS; true if one was shed. */
+bool tcp_shed_stalled(const struct tcp_conn *self);
 uint8_t tcp_our_wscale(void);
 extern struct tcp_conn tcp_conns[CONFIG_NET_TCP_CONNS];
 

@@ -171,6 +171,22 @@ static struct pkt *new_segment(struct tcp_conn *c)
 	return p;
 }
 
+/* Bytes c may queue now: its send buffer's room, and under memory
+ * pressure no more than its peer's window takes (one segment when
+ * nothing is queued, for the persist timer to probe with), so that peers
+ * that do not read cannot hold the pool's last packets (tcp.h). */
+static uint32_t send_room(const struct tcp_conn *c)
+{
+	uint32_t room = CONFIG_NET_TCP_SNDBUF - c->snd_queued;
+	if (!tcp_pool_low())
+		return room;
+	uint32_t wnd =
+	    c->snd_wnd > c->snd_queued ? c->snd_wnd - c->snd_queued : 0;
+	if (!c->snd_queued)
+		wnd = tcp_max32(wnd, c->mss);
+	return tcp_min32(room, wnd);
+}
+
 /*
  * Queues len bytes at buf: copied into the tail segment while it has not
  * left and then into fresh ones, or (image data) referred to from fresh
@@ -190,7 +206,7 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 			return done ? (int)done : -EPIPE;
 		if (!can_write(c))
 			return done ? (int)done : -ENOTCONN;
-		uint32_t room = CONFIG_NET_TCP_SNDBUF - c->snd_queued;
+		uint32_t room = send_room(c);
 		struct pkt *p = c->sndq.tail;
 		/* Append to the last segment while it has not left. */
 		if (p && (image_data || pkt_meta(p)->tcp_ext ||
@@ -208,6 +224,7 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 			tcp_output(c);
 			int rc;
 			if (room) {
+				tcp_shed_stalled(c);
 				uint64_t until = deadline_ns;
 				if (sched_now() + 100 * TCP_MS < until)
 					until = sched_now() + 100 * TCP_MS;
