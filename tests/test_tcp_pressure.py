@@ -152,7 +152,7 @@ def test_pool_pressure_sheds_and_recovers(target):
         ns.close()
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", ALL_TARGETS)
 def test_readers_go_on_past_peers_that_do_not_read(target):
     ns = Netns()
     try:

@@ -57,8 +57,8 @@
  * connection queues no more than its peer's window takes (tcp_write waits
  * for the window instead), and a write that finds the pool at its floor, or
  * received data dropped for want of memory, resets the connection holding
- * the most packets on a send queue its peer's shut window has stalled for a
- * second (nothing in flight, nothing sent), one every 100 ms at most
+ * the most packets on a send queue its peer's shut window has stalled for
+ * 10 s (nothing in flight, nothing sent), one every 100 ms at most
  * (counted as conns_shed).
  *
  * Choices beyond the RFCs (lib/net/tcp_internal.h has the constants):

@@ -124,8 +124,8 @@ bool tcp_pool_low(void)
 	return pkt_pool_free() < CONFIG_NET_TCP_RESERVE_PKTS;
 }
 
-/* Whether c's send queue has waited a second on a peer that keeps its
- * window shut (nothing in flight, nothing sent since). */
+/* Whether c's send queue has waited TCP_SHED_STALL_MS on a peer that
+ * keeps its window shut (nothing in flight, nothing sent since). */
 static bool send_stalled(const struct tcp_conn *c, uint64_t now)
 {
 	return c->sndq.len && c->snd_una == c->snd_max &&

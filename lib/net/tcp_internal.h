@@ -30,9 +30,9 @@
 #define TCP_DELACK_MS        40
 #define TCP_FIN_WAIT2_MS     60000 /* orphaned connections only */
 #define TCP_SACK_MAX         4
-#define TCP_CHALLENGES_PER_S 10   /* challenge ACKs per connection */
-#define TCP_SHED_STALL_MS    1000 /* a send queue stalled this long ... */
-#define TCP_SHED_EVERY_MS    100  /* ... may be shed this often */
+#define TCP_CHALLENGES_PER_S 10    /* challenge ACKs per connection */
+#define TCP_SHED_STALL_MS    10000 /* a send queue stalled this long ... */
+#define TCP_SHED_EVERY_MS    100   /* ... may be shed this often */
 
 enum tcp_state {
 	TCP_CLOSED,
