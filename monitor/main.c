@@ -198,11 +198,12 @@ int main(int argc, char **argv)
 	devices_setup(&guest);
 	host_net_uring_start(no_uring);
 	host_block_uring_start(no_uring);
+	seccomp_prepare();
 
 	host_requests_init();
 	vm_create(&guest, mem, argc - optind, argv + optind);
 	if (watchdog)
 		watchdog_start(&guest, watchdog);
-	seccomp_confine(&guest);
+	seccomp_confine();
 	run_guest(&guest);
 }

@@ -15,6 +15,9 @@
 
 #define MON_MEM_DEFAULT     (32UL << 20)
 #define MON_BOOT_STACK_SIZE (128UL << 10)
+/* The vCPU's descriptor, fixed so that the seccomp filters can be compiled
+ * before it exists (below the network devices', host/fds.h). */
+#define MON_VCPU_FD 99
 
 struct image_segment {
 	uint64_t paddr, memsz, offset, filesz;
@@ -118,7 +121,8 @@ bool watchdog_fired(void); /* KVM_RUN was interrupted by the watchdog */
 void devices_setup(struct guest *g); /* after image_load */
 
 /* seccomp.c: confinement before the guest runs, tightened at the seal. */
-void seccomp_confine(struct guest *g);
+void seccomp_prepare(void); /* once every descriptor is open */
+void seccomp_confine(void);
 void seccomp_seal(struct guest *g);
 
 #endif

@@ -8,6 +8,7 @@
  * monitor must not get further).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
@@ -25,9 +26,10 @@
 #include "../host/net.h"
 #include "monitor.h"
 
-/* The seal's filter, compiled before the first filter forbids the memory
+/* Both filters are compiled before the first forbids the memory
  * allocation that compiling takes. */
-static struct sock_fprog sealed_filter;
+static struct sock_fprog running_filter, sealed_filter;
+static pthread_t compiler;
 
 static void allow(scmp_filter_ctx ctx, int nr, unsigned n,
 		  const struct scmp_arg_cmp *args)
@@ -107,51 +109,43 @@ static void drop_capabilities(void)
 		mon_fail("cannot drop capabilities: %m");
 }
 
-static void compile_sealed_filter(struct guest *g)
+/* libseccomp 2.5 exports BPF only to a file descriptor. */
+static void export(scmp_filter_ctx ctx, struct sock_fprog *out)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
-		mon_fail("seccomp_init failed");
-	take_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS);
-	host_net_fds(take_tap, ctx);
-	/* libseccomp 2.5 exports BPF only to a file descriptor. */
-	int fd = memfd_create("ingot-seal-filter", MFD_CLOEXEC);
+	int fd = memfd_create("ingot-filter", MFD_CLOEXEC);
 	if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0)
-		mon_fail("seccomp: cannot export the seal's filter: %m");
+		mon_fail("seccomp: cannot export a filter: %m");
 	off_t size = lseek(fd, 0, SEEK_END);
 	struct sock_filter *prog = malloc(size > 0 ? size : 1);
 	if (size <= 0 || size % sizeof *prog || !prog ||
 	    pread(fd, prog, size, 0) != size)
-		mon_fail("seccomp: cannot read the seal's filter back");
+		mon_fail("seccomp: cannot read a filter back");
 	close(fd);
 	seccomp_release(ctx);
-	sealed_filter.len = size / sizeof *prog;
-	sealed_filter.filter = prog;
+	out->len = size / sizeof *prog;
+	out->filter = prog;
 }
 
-void seccomp_seal(struct guest *g)
+static void compile_sealed_filter(void)
 {
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-		    SECCOMP_FILTER_FLAG_TSYNC, &sealed_filter) != 0)
-		mon_stop(g, "cannot seal the monitor's system calls: %m");
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		mon_fail("seccomp_init failed");
+	take_ioctl(ctx, MON_VCPU_FD, KVM_SET_SREGS);
+	host_net_fds(take_tap, ctx);
+	export(ctx, &sealed_filter);
 }
 
-void seccomp_confine(struct guest *g)
+static void compile_running_filter(void)
 {
-	compile_sealed_filter(g);
-	drop_capabilities();
-
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		mon_fail("seccomp_init failed");
-	/* Every thread, the watchdog's included. */
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
-		mon_fail("seccomp: cannot synchronise threads");
 
-	allow_ioctl(ctx, g->vcpu_fd, KVM_RUN);
-	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_REGS);
-	allow_ioctl(ctx, g->vcpu_fd, KVM_GET_SREGS); /* faults; seal */
-	allow_ioctl(ctx, g->vcpu_fd, KVM_SET_SREGS); /* seal: new CR3 */
+	allow_ioctl(ctx, MON_VCPU_FD, KVM_RUN);
+	allow_ioctl(ctx, MON_VCPU_FD, KVM_GET_REGS);
+	allow_ioctl(ctx, MON_VCPU_FD, KVM_GET_SREGS); /* faults; seal */
+	allow_ioctl(ctx, MON_VCPU_FD, KVM_SET_SREGS); /* seal: new CR3 */
 	struct scmp_arg_cmp filter =
 	    SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER);
 	allow(ctx, SCMP_SYS(seccomp), 1, &filter); /* the seal's filter */
@@ -198,9 +192,44 @@ void seccomp_confine(struct guest *g)
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		allow(ctx, plain[i], 0, NULL);
+	export(ctx, &running_filter);
+}
 
-	int rc = seccomp_load(ctx);
-	if (rc < 0)
-		mon_fail("seccomp: cannot load the filter: error %d", rc);
-	seccomp_release(ctx);
+static void *compile_filters(void *unused)
+{
+	(void)unused;
+	compile_sealed_filter();
+	compile_running_filter();
+	return NULL;
+}
+
+/*
+ * Compiling the two filters takes libseccomp a few hundred microseconds,
+ * a sixth of a launch: another CPU does it while KVM creates the VM.  The
+ * descriptors they name are fixed by then (host/fds.h, MON_VCPU_FD).
+ */
+void seccomp_prepare(void)
+{
+	if (pthread_create(&compiler, NULL, compile_filters, NULL) != 0)
+		mon_fail("cannot start a thread: %m");
+}
+
+void seccomp_seal(struct guest *g)
+{
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &sealed_filter) != 0)
+		mon_stop(g, "cannot seal the monitor's system calls: %m");
+}
+
+void seccomp_confine(void)
+{
+	if (pthread_join(compiler, NULL) != 0)
+		mon_fail("cannot join the filters' thread");
+	drop_capabilities();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		mon_fail("cannot set no_new_privs: %m");
+	/* Every thread, the watchdog's included. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &running_filter) != 0)
+		mon_fail("seccomp: cannot load the filter: %m");
 }

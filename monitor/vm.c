@@ -320,9 +320,12 @@ static void setup_vcpu(struct guest *g)
 	struct kvm_sregs sr;
 	uint64_t va = g->img.offset;
 
-	g->vcpu_fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, 0);
-	if (g->vcpu_fd < 0)
+	int fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, 0);
+	if (fd < 0)
 		mon_fail("KVM_CREATE_VCPU: %m");
+	if (dup3(fd, MON_VCPU_FD, O_CLOEXEC) < 0 || close(fd) < 0)
+		mon_fail("cannot move the vCPU's descriptor: %m");
+	g->vcpu_fd = MON_VCPU_FD;
 	int run_size = ioctl(g->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (run_size < (int)sizeof(struct kvm_run))
 		mon_fail("KVM_GET_VCPU_MMAP_SIZE: %m");
