@@ -440,14 +440,109 @@ def test_full_table_keeps_established_flows(fw):
     assert "drop-full=1" in report and f"flows={HARNESS_FLOWS}" in report, report
 
 
+# --- windows --------------------------------------------------------------------
+
+def seg(src, dst, sport, dport, flags, seq, ack=0, data=b"", win=8192, opts=()):
+    from scapy.all import IP, TCP, Raw
+    p = IP(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags=flags, seq=seq & 0xffffffff, ack=ack,
+                                   window=win, options=list(opts))
+    return p / Raw(data) if data else p
+
+
+SYN_OPTS = (("MSS", 1460), ("SAckOK", b""), ("WScale", 7))
+
+
+def window_table():
+    """TCP segments of connections from C to the web server, in order,
+    with lib/fw's verdict: the windows of Linux conntrack (be_liberal
+    off), so that Linux with tests/fw/verdict.nft, where an invalid
+    packet falls through to the default drop, agrees."""
+    def out(sport, *a, **k):
+        return (OUT, seg(C, WEB, sport, 80, *a, **k))
+
+    def back(sport, *a, **k):
+        return (IN, seg(WEB, C, 80, sport, *a, **k))
+    a, b = 44000, 44001
+    big = 1 << 30
+    return [
+        ("syn, window scale 7", *out(a, "S", 1000, win=64240, opts=SYN_OPTS), "pass-rule"),
+        ("syn-ack, window scale 7", *back(a, "SA", 5000, 1001, win=65160, opts=SYN_OPTS),
+         "pass-state"),
+        ("ack: a window of 2000 << 7", *out(a, "A", 1001, 5001, win=2000), "pass-state"),
+        ("data", *out(a, "PA", 1001, 5001, b"x" * 100, win=2000), "pass-state"),
+        ("data far past the window", *out(a, "PA", 1101 + big, 5001, b"y" * 100, win=2000),
+         "drop-window"),
+        ("an ack of data never sent", *back(a, "A", 5001, 1101 + 100000, win=509), "drop-window"),
+        ("a sack block past what was sent", *back(a, "A", 5001, 1101, win=509,
+                                                   opts=(("SAck", (1101, 1101 + 100000)),)),
+         "drop-window"),
+        ("the server acks the data", *back(a, "A", 5001, 1101, win=509), "pass-state"),
+        ("data 130000 on, inside the scaled window", *back(a, "PA", 5001 + 130000, 1101,
+                                                           b"z" * 100, win=509), "pass-state"),
+        ("data long since acknowledged, sent again", *out(a, "PA", 1101 - 200000, 5001,
+                                                          b"o" * 10, win=2000), "pass-state"),
+        ("a reset far out of the window", *out(a, "R", 1101 + big), "drop-window"),
+        ("a reset before the server's ack", *out(a, "R", 1050), "drop-window"),
+        ("a reset in the window, not where expected", *out(a, "R", 1101 + 1000), "pass-state"),
+        ("it did not close the connection", *out(a, "PA", 1101, 5001, b"w" * 10, win=2000),
+         "pass-state"),
+        ("a reset where the server expects it", *out(a, "R", 1111), "pass-state"),
+        # No window scale in the answer: the 2000 is bytes.
+        ("syn, window scale 7", *out(b, "S", 7000, win=64240, opts=SYN_OPTS), "pass-rule"),
+        ("syn-ack without it", *back(b, "SA", 9000, 7001, win=65160,
+                                     opts=(("MSS", 1460), ("SAckOK", b""))), "pass-state"),
+        ("ack: a window of 2000", *out(b, "A", 7001, 9001, win=2000), "pass-state"),
+        ("data 130000 on, past the window", *back(b, "PA", 9001 + 130000, 7001, b"z" * 100,
+                                                  win=509), "drop-window"),
+        ("data in the window", *back(b, "PA", 9001, 7001, b"z" * 1000, win=509), "pass-state"),
+        ("a sack block within what was sent", *out(b, "A", 7001, 9001, win=2000,
+                                                   opts=(("SAck", (9501, 10001)),)), "pass-state"),
+    ]
+
+
+def test_windows_lib_fw(fw):
+    wrong = []
+    for what, side, pkt, want in window_table():
+        got = fw.verdict(side, pkt)
+        if got != want:
+            wrong.append(f"{what}: {got}, expected {want}")
+    assert not wrong, "\n".join(wrong)
+    report = "\n".join(fw.counters())
+    drops = sum(want == "drop-window" for *_, want in window_table())
+    assert f"drop-window={drops}" in report, report
+
+
+def test_windows_nftables():
+    """The same segments through Linux forwarding and conntrack: what
+    lib/fw passes comes through, what it drops as out of the window does
+    not."""
+    router = LinuxRouter()
+    try:
+        res = router.r.run(["sysctl", "-n", "net.netfilter.nf_conntrack_tcp_be_liberal"])
+        assert res.stdout.strip() == "0", res.stdout
+        wrong = []
+        for n, (what, side, pkt, want) in enumerate(window_table()):
+            pkt.id = 2000 + n
+            got = router.forwards(side, pkt)
+            if got != want.startswith("pass"):
+                wrong.append(f"{what}: Linux {'passed' if got else 'dropped'} it, "
+                             f"lib/fw says {want}")
+        assert not wrong, "\n".join(wrong)
+    finally:
+        router.close()
+
+
 def test_fuzz_fw():
     """libFuzzer over the rules and the flow table (tests/fuzz/fw_fuzz.c),
-    seeded with the verdict table's datagrams."""
-    seeds = {}
-    for n, entry in enumerate(table()):
-        raw = bytes(entry[2])
-        side = 0 if entry[1] == OUT else 1
-        seeds[f"t{n}"] = bytes([side, len(raw) >> 8, len(raw) & 255]) + raw
+    seeded with the verdict table's datagrams and the window table's
+    connections."""
+    def record(side, pkt):
+        raw = bytes(pkt)
+        return bytes([0 if side == OUT else 1, len(raw) >> 8, len(raw) & 255]) + raw
+    seeds = {f"t{n}": record(e[1], e[2]) for n, e in enumerate(table())}
+    # Whole runs, so that mutations start from flows and windows.
+    seeds["table"] = b"".join(record(e[1], e[2]) for e in table())
+    seeds["windows"] = b"".join(record(side, pkt) for _, side, pkt, _ in window_table())
     run_fuzzer(FUZZER, seeds)
 
 

@@ -45,6 +45,7 @@ enum fw_verdict {
 	FW_DROP_RULE,      /* a block rule matched */
 	FW_DROP_DEFAULT,   /* no rule matched */
 	FW_DROP_STATE,     /* a TCP packet its flow's state does not allow */
+	FW_DROP_WINDOW,    /* a TCP segment outside its flow's windows */
 	FW_DROP_FULL,      /* a new flow found the table full of assured ones */
 	FW_DROP_MALFORMED, /* a header too short or inconsistent */
 	FW_DROP_FRAGMENT,  /* a fragment (datagrams come reassembled) */

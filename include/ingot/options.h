@@ -410,7 +410,7 @@
 
 /* --- lib/fw --------------------------------------------------------------- */
 
-/* Flows the firewall tracks at once (56 bytes each, static); when full, a
+/* Flows the firewall tracks at once (88 bytes each, static); when full, a
  * new flow replaces the oldest unassured one, else it is refused
  * (ingot/fw.h). */
 #ifndef CONFIG_FW_FLOWS

@@ -15,6 +15,7 @@ static const char *const verdict_names[FW_VERDICTS] = {
     [FW_DROP_RULE] = "drop-rule",
     [FW_DROP_DEFAULT] = "drop-default",
     [FW_DROP_STATE] = "drop-state",
+    [FW_DROP_WINDOW] = "drop-window",
     [FW_DROP_FULL] = "drop-full",
     [FW_DROP_MALFORMED] = "drop-malformed",
     [FW_DROP_FRAGMENT] = "drop-fragment",
@@ -56,9 +57,12 @@ static enum fw_verdict decide(const struct fw_view *v, int in_if, int out_if,
 	if (f) {
 		switch (fw_track(f, dir, v, now)) {
 		case FW_TRACK_PASS:
+		case FW_TRACK_IGNORE:
 			return FW_PASS_STATE;
 		case FW_TRACK_INVALID:
 			return FW_DROP_STATE;
+		case FW_TRACK_WINDOW:
+			return FW_DROP_WINDOW;
 		case FW_TRACK_REOPEN:
 			fw_flow_remove(f);
 			fw_stats.flows_expired++;

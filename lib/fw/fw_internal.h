@@ -24,6 +24,20 @@ struct fw_key {
 	uint8_t query;
 };
 
+/* A TCP segment's numbers for window tracking (window.c). */
+struct fw_tcp_seg {
+	uint32_t seq, ack;
+	uint32_t end;   /* seq + its data, + 1 for SYN and for FIN */
+	uint32_t sack;  /* the highest SACK block's right edge, else ack */
+	uint16_t win;   /* as sent, not scaled */
+	uint8_t wscale; /* the window scale option's shift (SYN only) */
+	uint8_t opts;   /* FW_TCP_WSCALE, FW_TCP_SACK_PERM: options seen */
+};
+
+#define FW_TCP_WSCALE    0x01 /* the SYN asked for window scaling */
+#define FW_TCP_SACK_PERM 0x02 /* the SYN allowed SACK */
+#define FW_TCP_MAXACK    0x04 /* maxack holds an acknowledgement sent */
+
 /* What the filter reads from a datagram. */
 struct fw_view {
 	struct fw_key key;
@@ -34,6 +48,7 @@ struct fw_view {
 	bool icmp_error;      /* an ICMP error quoting a datagram */
 	struct fw_key quoted; /* that datagram's key */
 	uint32_t bytes;       /* the datagram's total length */
+	struct fw_tcp_seg tcp;
 };
 
 /* packet.c: a datagram's view; FW_PASS_RULE when it reads well, else
@@ -60,14 +75,25 @@ enum fw_state {
 
 #define FW_NIL UINT32_MAX
 
+/* One direction of a TCP flow, as its packets showed it (window.c). */
+struct fw_tcp_dir {
+	uint32_t end;    /* the highest sequence number sent, + 1 */
+	uint32_t maxend; /* the highest the other side's window allows */
+	uint32_t maxwin; /* the largest window it offered; 0: none seen */
+	uint32_t maxack; /* the highest acknowledgement it sent */
+	uint8_t scale;   /* its windows' shift */
+	uint8_t flags;   /* FW_TCP_WSCALE, FW_TCP_SACK_PERM, FW_TCP_MAXACK */
+};
+
 struct fw_flow {
-	struct fw_key key;   /* the first packet's */
-	uint64_t expires;    /* monotonic ns; 0: the slot is free */
-	uint32_t chain[2];   /* next entry in its bucket, per direction */
-	uint32_t prev, next; /* in the unassured list, oldest first */
-	uint8_t state;       /* enum fw_state */
-	uint8_t fin;         /* bit per direction that sent FIN */
-	bool listed;         /* on the unassured list */
+	struct fw_key key;        /* the first packet's */
+	uint64_t expires;         /* monotonic ns; 0: the slot is free */
+	uint32_t chain[2];        /* next entry in its bucket, per direction */
+	uint32_t prev, next;      /* in the unassured list, oldest first */
+	uint8_t state;            /* enum fw_state */
+	uint8_t fin;              /* bit per direction that sent FIN */
+	bool listed;              /* on the unassured list */
+	struct fw_tcp_dir tcp[2]; /* per direction, for TCP */
 };
 
 void fw_flows_reset(uint64_t seed);
@@ -85,6 +111,8 @@ extern struct fw_stats fw_stats;
 enum fw_track {
 	FW_TRACK_PASS,
 	FW_TRACK_INVALID, /* drop: the state does not allow the packet */
+	FW_TRACK_WINDOW,  /* drop: out of the window (window.c) */
+	FW_TRACK_IGNORE,  /* pass, but old: it changes nothing */
 	FW_TRACK_REOPEN,  /* a new connection on a closed flow's key */
 };
 void fw_track_start(struct fw_flow *f, const struct fw_view *v, uint64_t now);
@@ -93,5 +121,11 @@ enum fw_track fw_track(struct fw_flow *f, int dir, const struct fw_view *v,
 bool fw_track_assured(const struct fw_flow *f);
 /* Whether the packet may start a flow (TCP: a SYN alone). */
 bool fw_track_can_start(const struct fw_view *v);
+
+/* window.c: the opener's direction from its SYN. */
+void fw_window_start(struct fw_flow *f, const struct fw_view *v);
+/* Whether the segment v in direction dir is within the windows (PASS,
+ * and the windows move on), old (IGNORE) or out of them (WINDOW). */
+enum fw_track fw_window(struct fw_flow *f, int dir, const struct fw_view *v);
 
 #endif

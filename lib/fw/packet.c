@@ -86,6 +86,58 @@ static bool quoted_key(const uint8_t *q, size_t qlen, struct fw_key *k)
 	return l4_key(q[9], q, q + hl, qlen - hl, k);
 }
 
+/* The options window tracking uses: window scale and SACK permitted in a
+ * SYN, the SACK blocks' highest right edge in the rest.  A malformed
+ * option ends the reading (as Linux's parser does), keeping what came
+ * before it. */
+static void tcp_options(const uint8_t *o, size_t n, bool syn,
+			struct fw_tcp_seg *t)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t kind = o[i];
+		if (kind == 0) /* end of the list */
+			return;
+		if (kind == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 2 > n || o[i + 1] < 2 || i + o[i + 1] > n)
+			return;
+		uint8_t olen = o[i + 1];
+		if (syn && kind == 3 && olen == 3) {
+			t->opts |= FW_TCP_WSCALE;
+			t->wscale =
+			    o[i + 2] > 14 ? 14 : o[i + 2]; /* RFC 7323 */
+		} else if (syn && kind == 4 && olen == 2) {
+			t->opts |= FW_TCP_SACK_PERM;
+		} else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
+			for (size_t b = i + 2; b < i + olen; b += 8) {
+				uint32_t right = be32(o + b + 4);
+				if ((int32_t)(right - t->sack) > 0)
+					t->sack = right;
+			}
+		}
+		i += olen;
+	}
+}
+
+/* A TCP segment's numbers; total is the datagram's length, which of a
+ * coalesced segment is more than the bytes present. */
+static void tcp_seg(const uint8_t *l4, size_t thl, size_t total, size_t hl,
+		    struct fw_tcp_seg *t)
+{
+	uint8_t flags = l4[13];
+	t->seq = be32(l4 + 4);
+	t->ack = t->sack = be32(l4 + 8);
+	t->win = be16(l4 + 14);
+	t->wscale = 0;
+	t->opts = 0;
+	t->end = t->seq + (uint32_t)(total - hl - thl) +
+		 ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+	tcp_options(l4 + 20, thl - 20, flags & TCP_SYN, t);
+}
+
 /* A TCP segment the host coalesced, of which only the first piece, with
  * every header, is at ip (include/ingot/net.h): len bytes of it. */
 static bool coalesced(const uint8_t *ip, size_t hl, size_t len)
@@ -117,6 +169,7 @@ enum fw_verdict fw_parse(const uint8_t *ip, size_t len, struct fw_view *v)
 		    (size_t)(l4[12] >> 4) * 4 > l4len)
 			return FW_DROP_MALFORMED;
 		v->tcp_flags = l4[13];
+		tcp_seg(l4, (size_t)(l4[12] >> 4) * 4, total, hl, &v->tcp);
 		break;
 	case FW_PROTO_UDP:
 		if (l4len < 8)

@@ -2,7 +2,8 @@
  * Following a flow: TCP through its handshake, data and teardown, UDP and
  * the rest by whether a reply came, each state with its own timeout.  The
  * states and timeouts are close to Linux conntrack's defaults (README,
- * "Flow tracking"); sequence numbers are not checked against the windows.
+ * "Flow tracking"); TCP segments must also be within the windows
+ * (window.c), and resets exactly where the peer expects them.
  */
 #include "fw_internal.h"
 
@@ -50,8 +51,11 @@ static void settle(struct fw_flow *f, uint64_t now)
 
 void fw_track_start(struct fw_flow *f, const struct fw_view *v, uint64_t now)
 {
-	f->state =
-	    v->key.proto == FW_PROTO_TCP ? FW_ST_SYN_SENT : FW_ST_UNREPLIED;
+	f->state = FW_ST_UNREPLIED;
+	if (v->key.proto == FW_PROTO_TCP) {
+		f->state = FW_ST_SYN_SENT;
+		fw_window_start(f, v);
+	}
 	settle(f, now);
 }
 
@@ -94,6 +98,61 @@ static unsigned tcp_next(const struct fw_flow *f, int dir, uint8_t flags)
 	return st;
 }
 
+static bool closing(unsigned st)
+{
+	return st == FW_ST_FIN_WAIT || st == FW_ST_LAST_ACK ||
+	       st == FW_ST_TIME_WAIT || st == FW_ST_CLOSE;
+}
+
+/* The state a reset with sequence number seq in direction dir leads to,
+ * as conntrack decides (RFC 5961): one before the peer's highest
+ * acknowledgement is out of the window (FW_STATES); on an established
+ * connection, one that is not exactly there (nor right after the
+ * sender's last data) changes nothing, as the endpoint answers it with a
+ * challenge ACK rather than closing. */
+static unsigned reset_next(const struct fw_flow *f, int dir, uint32_t seq)
+{
+	const struct fw_tcp_dir *s = &f->tcp[dir], *r = &f->tcp[1 - dir];
+	bool established = f->state == FW_ST_ESTABLISHED;
+	if (!(r->flags & FW_TCP_MAXACK) || (seq == 0 && !established))
+		return FW_ST_CLOSE;
+	if ((int32_t)(seq - r->maxack) < 0)
+		return FW_STATES;
+	if (!established || seq == r->maxack || seq == s->end)
+		return FW_ST_CLOSE;
+	return f->state;
+}
+
+static enum fw_track tcp_track(struct fw_flow *f, int dir,
+			       const struct fw_view *v)
+{
+	uint8_t fl = v->tcp_flags;
+	unsigned next = tcp_next(f, dir, fl);
+	if (next == FW_STATES)
+		return FW_TRACK_INVALID;
+	/* The responder's ACK before its SYN-ACK answers the SYN about a
+	 * connection the firewall never saw (a challenge ACK): it passes
+	 * unchecked, as in conntrack, and teaches nothing. */
+	if (f->state == FW_ST_SYN_SENT && dir == 1 && next == FW_ST_SYN_SENT)
+		return FW_TRACK_IGNORE;
+	/* A reset on a closing connection may come after the other end
+	 * forgot its numbers: it passes unchecked, as in conntrack. */
+	if (!(fl & TCP_RST) || !closing(f->state)) {
+		if (fl & TCP_RST) {
+			next = reset_next(f, dir, v->tcp.seq);
+			if (next == FW_STATES)
+				return FW_TRACK_WINDOW;
+		}
+		enum fw_track w = fw_window(f, dir, v);
+		if (w != FW_TRACK_PASS)
+			return w;
+	}
+	if (fl & TCP_FIN)
+		f->fin |= (uint8_t)(1 << dir);
+	f->state = (uint8_t)next;
+	return FW_TRACK_PASS;
+}
+
 enum fw_track fw_track(struct fw_flow *f, int dir, const struct fw_view *v,
 		       uint64_t now)
 {
@@ -105,12 +164,9 @@ enum fw_track fw_track(struct fw_flow *f, int dir, const struct fw_view *v,
 		    (fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN &&
 		    (f->state == FW_ST_TIME_WAIT || f->state == FW_ST_CLOSE))
 			return FW_TRACK_REOPEN;
-		unsigned next = tcp_next(f, dir, fl);
-		if (next == FW_STATES)
-			return FW_TRACK_INVALID;
-		if (fl & TCP_FIN)
-			f->fin |= (uint8_t)(1 << dir);
-		f->state = (uint8_t)next;
+		enum fw_track t = tcp_track(f, dir, v);
+		if (t != FW_TRACK_PASS)
+			return t;
 	} else if (dir == 1) {
 		f->state = FW_ST_REPLIED;
 	}
