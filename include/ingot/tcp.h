@@ -17,7 +17,9 @@
  * costs its struct, 360 bytes on x86_64 (tcp_conn_size() says exactly),
  * and no packet: data waits in pool packets only while it is unread or
  * unacknowledged, at most CONFIG_NET_TCP_RCVBUF and CONFIG_NET_TCP_SNDBUF
- * bytes of payload, each packet (NET_PKT_SIZE) holding up to one MSS.
+ * bytes of payload, each packet (NET_PKT_SIZE) holding up to one MSS
+ * (one referring to image data, through an interface with TSO: up to a
+ * TSO frame's payload, cut when the window or a resend needs less).
  * Received data stays in the packets it came in (small segments are
  * copied into the previous packet's spare room; a frame the host
  * coalesced arrives over several); written data is copied into packets,

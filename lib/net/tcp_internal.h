@@ -333,6 +333,19 @@ void tcp_retransmit_first(struct tcp_conn *c);
  * the pool is empty. */
 bool tcp_send_queued(struct tcp_conn *c, struct pkt *p, unsigned n,
 		     uint8_t flags);
+/* Resends queued segment p alone, cut to one MSS first, and marks it
+ * resent; false if the pool is empty. */
+bool tcp_resend(struct tcp_conn *c, struct pkt *p);
+/* Cuts queued image-data segment p after its first n bytes, the rest a
+ * segment of its own after it; false if the pool is empty. */
+bool tcp_seg_split(struct tcp_conn *c, struct pkt *p, uint32_t n);
+/* Payload bytes in one TSO frame: an IP packet's worth, whole segments;
+ * also the most an image-data segment holds (tcp_write_static). */
+static inline uint32_t tcp_tso_max(const struct tcp_conn *c)
+{
+	uint32_t max = 65535 - IP_HLEN - TCP_HLEN - 40;
+	return max - max % c->mss;
+}
 /* Sends the next segment not sent yet if the peer's window (not cwnd)
  * allows; false if none went. */
 bool tcp_send_new(struct tcp_conn *c);

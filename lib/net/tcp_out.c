@@ -9,6 +9,7 @@
  * retransmission before the host took the first copy) is copied instead,
  * since its header bytes are in use.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "tcp_internal.h"
@@ -322,20 +323,39 @@ bool tcp_send_queued(struct tcp_conn *c, struct pkt *p, unsigned n,
 			*link = q;
 			link = &pkt_meta(q)->frag;
 		}
-		if (m->frag) {
-			m->tx_flags |= INGOT_NET_SLOT_TSO4;
-			m->tx_gso_size = c->mss;
-		}
+	}
+	/* More than a segment's payload (several segments, or one of image
+	 * data): the host cuts it. */
+	if (pkt_frame_len(s) > c->mss) {
+		pkt_meta(s)->tx_flags |= INGOT_NET_SLOT_TSO4;
+		pkt_meta(s)->tx_gso_size = c->mss;
 	}
 	xmit(c, s, m->tcp_seq, flags);
 	return true;
 }
 
-/* Payload bytes in one TSO frame: an IP packet's worth, whole segments. */
-static uint32_t tso_max(const struct tcp_conn *c)
+bool tcp_resend(struct tcp_conn *c, struct pkt *p)
 {
-	uint32_t max = 65535 - IP_HLEN - TCP_HLEN - 40;
-	return max - max % c->mss;
+	if (pkt_meta(p)->tcp_len > c->mss && !tcp_seg_split(c, p, c->mss))
+		return false;
+	pkt_meta(p)->tcp_rexmit = 1;
+	return tcp_send_queued(c, p, 1, TCP_ACK);
+}
+
+/* Cuts segment p, next to leave, to what the window wnd takes (whole
+ * segments), or to one segment where ifp cannot cut a frame; false if it
+ * needed cutting and the pool is empty.  One that does not fit a segment
+ * in the window waits whole. */
+static bool cut_to_window(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
+			  uint32_t wnd)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	uint32_t off = m->tcp_seq - c->snd_una, n = c->mss;
+	if (m->tcp_len <= c->mss || off + c->mss > wnd)
+		return true;
+	if (ifp && (ifp->features & INGOT_NET_F_TSO4))
+		n = (wnd - off) - (wnd - off) % c->mss;
+	return n >= m->tcp_len || tcp_seg_split(c, p, n);
 }
 
 /*
@@ -357,7 +377,7 @@ static unsigned frame_run(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 		struct pkt_meta *qm = pkt_meta(q);
 		uint32_t end = qm->tcp_seq + qm->tcp_len;
 		if (qm->refs || qm->tcp_sacked || end - c->snd_una > wnd ||
-		    bytes + qm->tcp_len > tso_max(c) ||
+		    bytes + qm->tcp_len > tcp_tso_max(c) ||
 		    slots + 1 > INGOT_NET_CHAIN_MAX - 1)
 			break;
 		if (qm->tcp_len < c->mss &&
@@ -403,6 +423,9 @@ void tcp_output(struct tcp_conn *c)
 			c->snd_next_pkt = m->tcp_next;
 			continue;
 		}
+		if (!cut_to_window(c, ifp, p, wnd))
+			break;
+		end = m->tcp_seq + m->tcp_len;
 		if (end - c->snd_una > wnd)
 			break;
 		/* A full TX queue would drop what we add: our own loss.
@@ -451,6 +474,8 @@ bool tcp_send_new(struct tcp_conn *c)
 	if (!p || !can_send_data(c))
 		return false;
 	struct pkt_meta *m = pkt_meta(p);
+	if (m->tcp_len > c->mss && !tcp_seg_split(c, p, c->mss))
+		return false;
 	uint32_t end = m->tcp_seq + m->tcp_len;
 	if (end - c->snd_una > c->snd_wnd ||
 	    !tcp_send_queued(c, p, 1, TCP_ACK | (m->tcp_next ? 0 : TCP_PSH)))
@@ -501,8 +526,7 @@ void tcp_retransmit_first(struct tcp_conn *c)
 	struct pkt *p = c->sndq.head;
 	tcp_count.retransmits++;
 	if (p && tcp_lt(tcp_pkt_seq(p), c->snd_max)) {
-		pkt_meta(p)->tcp_rexmit = 1;
-		tcp_send_queued(c, p, 1, TCP_ACK);
+		tcp_resend(c, p);
 	} else if (c->fin_sent) {
 		tcp_send_ctl(c, TCP_FIN | TCP_ACK, c->fin_seq);
 	}
@@ -543,4 +567,30 @@ uint32_t tcp_sndq_ack(struct tcp_conn *c, uint32_t ack)
 		c->snd_next_pkt = c->sndq.head;
 	}
 	return acked;
+}
+
+bool tcp_seg_split(struct tcp_conn *c, struct pkt *p, uint32_t n)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	assert(m->tcp_ext && n && n < m->tcp_len);
+	struct pkt *q = pkt_alloc();
+	if (!q) {
+		net_global.drop_no_buffer++;
+		return false;
+	}
+	struct pkt_meta *qm = pkt_meta(q);
+	pkt_reserve(q, TCP_HEADROOM);
+	qm->tcp_off = TCP_HEADROOM;
+	qm->tcp_ext = m->tcp_ext + n;
+	qm->tcp_len = (uint16_t)(m->tcp_len - n);
+	qm->tcp_seq = m->tcp_seq + n;
+	qm->tcp_sacked = m->tcp_sacked;
+	qm->tcp_rexmit = m->tcp_rexmit;
+	qm->tcp_next = m->tcp_next;
+	m->tcp_len = (uint16_t)n;
+	m->tcp_next = q;
+	if (c->sndq.tail == p)
+		c->sndq.tail = q;
+	c->sndq.len++;
+	return true;
 }

@@ -11,6 +11,27 @@
 
 #define DUP_THRESH 3 /* RFC 6675 2 */
 
+/*
+ * A block that covers part of an image-data segment (which may hold many
+ * MSS, tcp_sock.c): the segment is cut at the block's edge inside it, so
+ * that the part covered is marked alone.  Only where both parts keep half
+ * an MSS: a peer's blocks cannot cut the queue finer than that.
+ */
+static void cut_at_block(struct tcp_conn *c, struct pkt *p, uint32_t l,
+			 uint32_t r)
+{
+	struct pkt_meta *m = pkt_meta(p);
+	uint32_t at = 0, half = c->mss / 2u;
+	if (!m->tcp_ext || m->tcp_sacked)
+		return;
+	if (tcp_lt(m->tcp_seq, l))
+		at = l - m->tcp_seq;
+	else if (tcp_lt(r, m->tcp_seq + m->tcp_len))
+		at = r - m->tcp_seq;
+	if (at >= half && m->tcp_len - at >= half && at < m->tcp_len)
+		tcp_seg_split(c, p, at);
+}
+
 void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
 {
 	for (unsigned i = 0; i < o->nsack; i++) {
@@ -25,6 +46,7 @@ void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
 			struct pkt_meta *m = pkt_meta(p);
 			if (!tcp_lt(m->tcp_seq, r))
 				break;
+			cut_at_block(c, p, l, r);
 			if (tcp_le(l, m->tcp_seq) &&
 			    tcp_le(m->tcp_seq + m->tcp_len, r))
 				m->tcp_sacked = 1;
@@ -92,10 +114,9 @@ void tcp_sack_recover(struct tcp_conn *c)
 			p = rescue;
 		if (!p)
 			return;
-		pkt_meta(p)->tcp_rexmit = 1;
 		tcp_count.retransmits++;
 		c->rtt_timing = false; /* Karn */
-		if (!tcp_send_queued(c, p, 1, TCP_ACK))
+		if (!tcp_resend(c, p))
 			return;
 	}
 }

@@ -199,6 +199,14 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 	size_t done = 0;
 	if (len > INT32_MAX)
 		len = INT32_MAX;
+	/* Image data is referred to, not held: through an interface that
+	 * cuts frames, a segment of it holds up to a TSO frame's payload, so
+	 * that a large static response takes a few packets rather than one
+	 * per MSS (tcp_output cuts what the window or a resend needs). */
+	uint32_t nh, seg = c->mss;
+	struct netif *ifp = image_data ? ipv4_route(c->rip, &nh) : NULL;
+	if (ifp && (ifp->features & INGOT_NET_F_TSO4))
+		seg = tcp_tso_max(c);
 	while (done < len) {
 		if (c->err)
 			return done ? (int)done : c->err;
@@ -239,7 +247,7 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 			continue;
 		}
 		struct pkt_meta *m = pkt_meta(p);
-		uint32_t n = c->mss - m->tcp_len;
+		uint32_t n = seg - m->tcp_len;
 		n = tcp_min32(n, room);
 		n = tcp_min32(n, (uint32_t)(len - done));
 		if (image_data)

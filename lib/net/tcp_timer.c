@@ -103,7 +103,7 @@ static void rtx_due(struct tcp_conn *c)
 		 * was empty).  Probe with an old sequence number, which
 		 * makes the peer answer with its window. */
 		struct pkt *p = c->snd_next_pkt;
-		if (p && pkt_meta(p)->tcp_len > c->snd_wnd) {
+		if (p && tcp_min32(pkt_meta(p)->tcp_len, c->mss) > c->snd_wnd) {
 			/* A peer that answers no probe is gone; one that
 			 * answers keeps its window shut as long as it likes
 			 * (ack_input resets the count). */
