@@ -208,7 +208,7 @@ $(BUILD)/fuzz/net_forward_fuzz: tests/fuzz/net_fuzz.c $(FUZZ_NET_DEPS)
 		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
 $(BUILD)/fuzz/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(FUZZ_NET_DEPS)
 	@mkdir -p $(@D)
-	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -o $@ $< \
+	$(call quiet,CLANG,$@)clang $(FUZZ_CFLAGS) -DFAKE_TSO -o $@ $< \
 		tests/fuzz/fake_host.c $(wildcard lib/net/*.c)
 $(BUILD)/fuzz/dns_zones.c: $(BUILD)/tools/zone2c apps/dns/example.test.zone
 	@mkdir -p $(@D)

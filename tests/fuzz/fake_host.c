@@ -13,6 +13,13 @@
 
 /* --- the ABI ------------------------------------------------------------- */
 
+/* The offloads the host offers (FAKE_TSO: checksums and TSO). */
+#ifdef FAKE_TSO
+#define FAKE_OFFLOADS (INGOT_NET_F_CSUM | INGOT_NET_F_TSO4)
+#else
+#define FAKE_OFFLOADS 0
+#endif
+
 /* One interface, "service"; with FAKE_FORWARDER two, "wan" and "lan" (the
  * second with a smaller MTU, so that forwarding cuts fragments). */
 static struct ingot_boot_info fake_boot = {
@@ -36,7 +43,7 @@ static struct ingot_boot_info fake_boot = {
 		 .type = INGOT_DEVICE_NET,
 		 .handle = 0,
 		 .attached = true,
-		 .u.net = {{0x02, 0, 0, 0, 0, 0x02}, 1500}}},
+		 .u.net = {{0x02, 0, 0, 0, 0, 0x02}, 1500, FAKE_OFFLOADS}}},
 #endif
 };
 static struct ingot_net_ring *fake_tx[INGOT_DEVICES_MAX],
@@ -146,20 +153,35 @@ int sched_on_report(void (*fn)(void))
 	return 0;
 }
 
-/* What a host does with the rings: sends (drops) every TX frame. */
+/* What a host does with the rings: sends (drops) every TX frame, each
+ * checked as a host checks it (abi.h; a bad one would stop the guest). */
 void fake_host_drains_tx(void)
 {
 	for (unsigned d = 0; d < fake_boot.ndevices; d++) {
 		struct ingot_net_ring *r = fake_tx[d];
+		uint32_t total = 0, max = INGOT_NET_FRAME_MAX;
+		unsigned pieces = 0;
 		for (uint32_t i = r->used; i != r->avail; i++) {
 			const struct ingot_net_slot *s =
 			    &r->slot[i & (r->size - 1)];
-			if (s->len < 14 || s->len > INGOT_NET_FRAME_MAX)
-				abort(); /* the guest would be stopped */
+			if (!pieces && (s->flags & INGOT_NET_SLOT_TSO4))
+				max = INGOT_NET_GSO_FRAME_MAX;
+			total += s->len;
+			if (!s->len || total > max ||
+			    ++pieces > INGOT_NET_CHAIN_MAX)
+				abort();
 			volatile const uint8_t *f =
 			    (const uint8_t *)(uintptr_t)s->addr;
 			(void)f[0], (void)f[s->len - 1];
+			if (!(s->flags & INGOT_NET_SLOT_MORE)) {
+				if (total < 14)
+					abort();
+				total = pieces = 0;
+				max = INGOT_NET_FRAME_MAX;
+			}
 		}
+		if (pieces)
+			abort(); /* a frame left unfinished */
 		r->used = r->avail;
 	}
 }

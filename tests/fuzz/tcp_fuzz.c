@@ -5,8 +5,10 @@
  * addresses, ports and checksum, sequence and acknowledgment numbers near
  * the connection's own) with the flags, options, window and payload the
  * fuzzer chooses; the others are what an application does between them
- * (accept, read, write, shutdown, close, nodelay), the clock advancing,
- * and raw frames.  A listener on port 7 takes the connections.
+ * (accept, read, write, a write of image data, shutdown, close, nodelay),
+ * the clock advancing, and raw frames.  A listener on port 7 takes the
+ * connections; the interface has TSO or not, as the input's first byte
+ * says.
  *
  * After each input every connection is closed and the clock runs on for
  * half an hour of guest time: every connection must be free again and the
@@ -128,7 +130,11 @@ static void app_close(unsigned i)
 static void op(struct input *in)
 {
 	static uint8_t buf[65536];
-	unsigned o = take(in, 1) % 10, i = take(in, 1) % APP_MAX;
+	/* Image data (tcp_write_static): queued by reference, in segments of
+	 * up to a TSO frame that the stack cuts for windows, resends and SACK
+	 * blocks. */
+	static const uint8_t image[256 << 10];
+	unsigned o = take(in, 1) % 11, i = take(in, 1) % APP_MAX;
 	struct tcp_conn *c = app[i];
 	switch (o) {
 	case 0:
@@ -162,6 +168,11 @@ static void op(struct input *in)
 	case 9:
 		if (c)
 			tcp_set_nodelay(c, take(in, 1) & 1);
+		break;
+	case 10:
+		if (c)
+			tcp_write_static(c, image,
+					 take(in, 3) % sizeof image + 1, 0);
 		break;
 	}
 	turn();
@@ -199,6 +210,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!listener)
 		setup();
 	struct input in = {data, size};
+	/* The first byte: the interface with TSO or without (the host offers
+	 * it, FAKE_TSO), so that both ways of queueing image data run. */
+	if (take(&in, 1) & 1)
+		net_ifs[0].features |= INGOT_NET_F_TSO4;
+	else
+		net_ifs[0].features &= ~INGOT_NET_F_TSO4;
 	while (in.n)
 		op(&in);
 	check_all_released();
