@@ -278,6 +278,9 @@ def test_2000_sequential_connections_leave_nothing_behind(ns, target):
     assert c["established"] == 0 and c["conns_in_use"] == 0, c
     assert c["pkts_in_use"] <= start, (start, c)  # start: the RX ring, a frame in flight
     assert c["conns_opened_passive"] == 2000, c
+    # SYN-ACK, the echo, and the FIN carrying the ACK of the peer's FIN
+    # (the echo closes at once): three segments each, retransmissions aside.
+    assert c["segs_out"] - c.get("retransmits", 0) == 3 * 2000, c
     assert g.stop() == 0
 
 

@@ -485,8 +485,12 @@ drop_dup:
 	pkt_free(p);
 }
 
-static void fin_input(struct tcp_conn *c)
+/* Returns true when the peer closed first (CLOSE_WAIT): the reader wakes
+ * to the end of the stream and often closes at once. */
+static bool fin_input(struct tcp_conn *c)
 {
+	bool first = false;
+
 	c->rcv_nxt++;
 	c->rcv_fin = true;
 	c->ack_now = true;
@@ -494,6 +498,7 @@ static void fin_input(struct tcp_conn *c)
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
 		tcp_set_state(c, TCP_CLOSE_WAIT);
+		first = true;
 		break;
 	case TCP_FIN_WAIT_1:
 		tcp_set_state(c, TCP_CLOSING);
@@ -508,6 +513,7 @@ static void fin_input(struct tcp_conn *c)
 		break;
 	}
 	sched_wake_all(&c->readers);
+	return first;
 }
 
 /* 3.10.7.4, for every state from SYN_RECEIVED on.  Consumes p. */
@@ -624,10 +630,13 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 			p = next;
 		}
 	}
-	/* Eighth: FIN, once everything before it has arrived. */
-	if (fin && end == c->rcv_nxt)
-		fin_input(c);
-	tcp_output(c);
+	/* Eighth: FIN, once everything before it has arrived.  Its ACK waits
+	 * for the end of the turn, so that a FIN the reader sends in this
+	 * turn carries it: one segment instead of two. */
+	if (fin && end == c->rcv_nxt && fin_input(c))
+		tcp_output_later(c);
+	else
+		tcp_output(c);
 drop:
 	pkt_free(p);
 }
