@@ -310,13 +310,13 @@ static bool service_rx(struct host_ring_dev *d)
 /*
  * Batched service: the frames to send and the reads to try go to the
  * backend together, one system call for all.  A read's buffers are chosen
- * before its frame's length is known.  With TSO a read offers up to
- * INGOT_NET_CHAIN_MAX buffers, of which a small frame fills one, so one
- * read goes per batch.  Without it a frame fills exactly one buffer and
- * rx_burst reads go at once (as many as found frames last time, and one
- * more).  A read that found nothing can precede one that found a frame (it
- * arrived in between): that frame moves into the empty buffer, so the
- * guest always gets its frames in consecutive slots.
+ * before its frame's length is known, so each read is offered enough for
+ * the largest frame (with TSO, up to INGOT_NET_CHAIN_MAX buffers, of which
+ * a small frame fills one), and rx_burst reads go at once: as many as
+ * found frames last time, and one more.  A frame that leaves buffers of
+ * its read unused, or a read that found nothing, makes the frames after
+ * it move down into those buffers, so that the guest always gets its
+ * frames in consecutive slots.
  */
 #define BATCH_IOV_MAX 2048
 
@@ -399,6 +399,42 @@ static uint32_t sends_done(struct host_ring_dev *d, unsigned nsend)
 	return done;
 }
 
+/* Copies the frame of len bytes in the buffers at iov[1..] into the RX
+ * buffers from ring index dst on, in moved[1..]: dst is below the frame's
+ * first slot, and copying forward, byte by byte in order, never
+ * overwrites a byte before it is read.  False if the buffers from dst on
+ * cannot hold it in INGOT_NET_CHAIN_MAX slots. */
+static bool move_down(const struct host_ring_dev *d, uint32_t dst,
+		      const struct kernel_iovec *iov, uint32_t len,
+		      struct kernel_iovec *moved)
+{
+	const struct host_ring *hr = &d->rx;
+	size_t from = 1, at = 0; /* the next byte to copy: iov[from] + at */
+	for (unsigned k = 1; len; k++) {
+		if (k > INGOT_NET_CHAIN_MAX)
+			return false;
+		uint32_t slot = (dst + k - 1) & (hr->size - 1);
+		moved[k] = (struct kernel_iovec){d->rx_checked.buf[slot].base,
+						 d->rx_checked.buf[slot].len};
+		size_t room = len < moved[k].len ? len : moved[k].len;
+		for (size_t o = 0; o < room;) {
+			size_t n = iov[from].len - at;
+			if (n > room - o)
+				n = room - o;
+			memmove((uint8_t *)moved[k].base + o,
+				(const uint8_t *)iov[from].base + at, n);
+			o += n;
+			at += n;
+			if (at == iov[from].len) {
+				from++;
+				at = 0;
+			}
+		}
+		len -= (uint32_t)room;
+	}
+	return true;
+}
+
 /* The receives' results, io[first..first + n): hands their frames to the
  * guest in consecutive slots from rx.used on.  Returns the frames; *dry
  * when a read found none. */
@@ -413,7 +449,7 @@ static unsigned receives_done(struct host_ring_dev *d, unsigned first,
 	for (unsigned i = first; i < first + n; src += batch.slots[i++]) {
 		struct host_ring_io *io = &batch.io[i];
 		const struct kernel_iovec *iov = io->iov;
-		struct kernel_iovec moved[2];
+		struct kernel_iovec moved[INGOT_NET_CHAIN_MAX + 1];
 		uint32_t cap = 0;
 		for (uint32_t j = 1; j <= batch.slots[i]; j++)
 			cap += (uint32_t)iov[j].len;
@@ -426,16 +462,11 @@ static unsigned receives_done(struct host_ring_dev *d, unsigned first,
 			d->count.dropped_in_too_big++;
 			continue;
 		}
-		if (src != dst) { /* one buffer each: without TSO */
-			uint32_t slot = dst & (hr->size - 1);
-			moved[1] =
-			    (struct kernel_iovec){d->rx_checked.buf[slot].base,
-						  d->rx_checked.buf[slot].len};
-			if ((uint32_t)io->res > moved[1].len) {
+		if (src != dst) {
+			if (!move_down(d, dst, iov, (uint32_t)io->res, moved)) {
 				d->count.dropped_in_too_big++;
 				continue;
 			}
-			memcpy(moved[1].base, iov[1].base, (size_t)io->res);
 			iov = moved;
 		}
 		dst += rx_complete(hr, dst, iov, (uint32_t)io->res, &io->f);
@@ -452,7 +483,6 @@ static bool service_batched(struct host_ring_dev *d)
 	uint32_t tx_n = pending(d, tx), rx_n = pending(d, rx);
 	uint32_t tx_start = tx->used, rx_start = rx->used;
 	bool was_full = tx_n == tx->size, more_rx = true;
-	bool tso = d->features & INGOT_NET_F_TSO4;
 
 	rx_check(d, rx_n);
 	d->tx_blocked = false;
@@ -464,7 +494,7 @@ static bool service_batched(struct host_ring_dev *d)
 		if (more_rx)
 			nread = queue_receives(d, rx->used,
 					       rx_n - (rx->used - rx_start),
-					       tso ? 1 : d->rx_burst);
+					       d->rx_burst);
 		if (!batch.nio)
 			break;
 		d->ops->batch(d->ctx, batch.io, batch.nio);

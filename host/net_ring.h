@@ -96,7 +96,7 @@ struct host_ring_dev {
 	struct host_rx_checked rx_checked;
 	bool attached;     /* rings given */
 	bool tx_blocked;   /* the backend said EAGAIN with frames pending */
-	uint32_t rx_burst; /* batch: reads to try at once (1 with TSO) */
+	uint32_t rx_burst; /* batch: reads to try at once */
 	struct host_ring_counters count;
 };
 
