@@ -1,8 +1,8 @@
 """ingot-kvm's tap I/O through io_uring (host/net_uring.c) and without it:
 bursts of UDP requests with many in flight, so that one poll moves several
-frames each way, answered whole either way.  The echo guest takes TSO (one
-read per batch, its sends batched); the DNS guest does not (its reads
-batched too).  Without io_uring: turned off with --no-io-uring, and on a
+frames each way, answered whole either way.  The echo guest takes TSO
+(each read offered room for a 64 KiB frame, the frames moved together
+after); the DNS guest does not (a buffer per read).  Without io_uring: turned off with --no-io-uring, and on a
 kernel where io_uring_setup fails (tests/host/no_uring.c).  The ring rules
 with io_uring are tests/test_ring.py's (kvm), without it the last test's."""
 import os
