@@ -486,6 +486,9 @@ def window_table():
         ("a reset in the window, not where expected", *out(a, "R", 1101 + 1000), "pass-state"),
         ("it did not close the connection", *out(a, "PA", 1101, 5001, b"w" * 10, win=2000),
          "pass-state"),
+        ("flags no TCP sends: syn and rst", *out(a, "SR", 1111), "drop-state"),
+        ("flags no TCP sends: fin without ack", *out(a, "F", 1111), "drop-state"),
+        ("flags no TCP sends: none", *out(a, "", 1111, data=b"n"), "drop-state"),
         ("a reset where the server expects it", *out(a, "R", 1111), "pass-state"),
         # No window scale in the answer: the 2000 is bytes.
         ("syn, window scale 7", *out(b, "S", 7000, win=64240, opts=SYN_OPTS), "pass-rule"),
@@ -508,8 +511,9 @@ def test_windows_lib_fw(fw):
             wrong.append(f"{what}: {got}, expected {want}")
     assert not wrong, "\n".join(wrong)
     report = "\n".join(fw.counters())
-    drops = sum(want == "drop-window" for *_, want in window_table())
-    assert f"drop-window={drops}" in report, report
+    for verdict in ("drop-window", "drop-state"):
+        drops = sum(want == verdict for *_, want in window_table())
+        assert f"{verdict}={drops}" in report, report
 
 
 def test_windows_nftables():

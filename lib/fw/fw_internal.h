@@ -12,6 +12,7 @@
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
+#define TCP_URG 0x20
 
 /* A flow's identity as one of its packets carries it.  ICMP queries put
  * their identifier and request type where the ports go, so that a reply's

@@ -123,11 +123,31 @@ static unsigned reset_next(const struct fw_flow *f, int dir, uint32_t seq)
 	return f->state;
 }
 
+/* Whether a TCP sends flags fl (PSH, ECE and CWR aside), as conntrack
+ * judges them: SYN with RST or FIN, FIN without ACK, or nothing at all
+ * are scans or attacks. */
+static bool flags_valid(uint8_t fl)
+{
+	switch (fl & (TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK | TCP_URG)) {
+	case TCP_SYN:
+	case TCP_SYN | TCP_URG:
+	case TCP_SYN | TCP_ACK:
+	case TCP_RST:
+	case TCP_RST | TCP_ACK:
+	case TCP_FIN | TCP_ACK:
+	case TCP_FIN | TCP_ACK | TCP_URG:
+	case TCP_ACK:
+	case TCP_ACK | TCP_URG:
+		return true;
+	}
+	return false;
+}
+
 static enum fw_track tcp_track(struct fw_flow *f, int dir,
 			       const struct fw_view *v)
 {
 	uint8_t fl = v->tcp_flags;
-	unsigned next = tcp_next(f, dir, fl);
+	unsigned next = flags_valid(fl) ? tcp_next(f, dir, fl) : FW_STATES;
 	if (next == FW_STATES)
 		return FW_TRACK_INVALID;
 	/* The responder's ACK before its SYN-ACK answers the SYN about a

@@ -106,14 +106,11 @@ enum fw_track fw_window(struct fw_flow *f, int dir, const struct fw_view *v)
 	uint32_t sack = (r->flags & FW_TCP_SACK_PERM) ? t->sack : ack;
 	bool opening = f->state == FW_ST_SYN_SENT || f->state == FW_ST_SYN_RECV;
 
-	if (!s->maxwin) {
-		if (!(flags & TCP_SYN)) {
-			pick_up(s, t);
-		} else {
+	if (!s->maxwin) { /* the responder's first segment */
+		if (flags & TCP_SYN)
 			from_syn_ack(s, r, t);
-			if (!(flags & TCP_ACK)) /* simultaneous open */
-				return FW_TRACK_PASS;
-		}
+		else
+			pick_up(s, t);
 	} else if ((flags & TCP_SYN) && opening && after(end, s->end)) {
 		/* A SYN or SYN-ACK with a new initial sequence number: the
 		 * peer started over (RFC 793 lets it, with higher numbers). */
