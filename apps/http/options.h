@@ -29,5 +29,9 @@
  * the receive window need not be large. */
 #define CONFIG_NET_PKTS       4096
 #define CONFIG_NET_TCP_RCVBUF (16 * 1024)
+/* Bodies are image data, queued by reference a packet per 64 KiB (tcp.h):
+ * a send buffer of 128 KiB takes a 100 KiB file whole, with no round trip
+ * waiting for room halfway (bench/RESULTS.md), for 3 packets. */
+#define CONFIG_NET_TCP_SNDBUF (128 * 1024)
 
 #endif
