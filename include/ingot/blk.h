@@ -63,6 +63,24 @@ struct blk_io {
  */
 int blk_batch(struct blk_dev *d, struct blk_io *io, unsigned n);
 
+/*
+ * An asynchronous batch, for code that must not block (a sched_poller's
+ * hooks): blk_start() submits n requests as blk_batch() does and returns
+ * at once.  When every one of them completed, the library calls
+ * a->done(a) from its poller, in the loop's turn that found the last
+ * completion (so fibers it wakes run in that turn), with each request's
+ * status set; done must not block.  io and a stay the caller's, untouched,
+ * until then.  Returns 0 (submitted), -EAGAIN if the ring has no room for
+ * them all now (nothing submitted: try again at a later turn), or -EINVAL
+ * / -EROFS as blk_batch, and -EINVAL for a batch with nothing to submit.
+ */
+struct blk_async {
+	void (*done)(struct blk_async *a);
+	unsigned pending; /* the library's */
+};
+int blk_start(struct blk_dev *d, struct blk_io *io, unsigned n,
+	      struct blk_async *a);
+
 struct blk_stats {
 	uint64_t reads, writes, flushes; /* host requests completed */
 	uint64_t bytes_read, bytes_written;

@@ -16,10 +16,12 @@ struct waiter {
 	struct sched_waitq q;
 };
 
-/* A slot's request in flight: w is NULL once its completion went out. */
+/* A slot's request in flight, for a blk_batch() (w) or a blk_start() (a);
+ * both are NULL once its completion went out. */
 struct owner {
 	struct blk_io *io;
 	struct waiter *w;
+	struct blk_async *a;
 };
 
 struct blk_dev {
@@ -81,8 +83,12 @@ static void complete(struct blk_dev *d, const struct ingot_block_req *r,
 	} else {
 		d->stats.flushes++;
 	}
-	if (--o->w->pending == 0)
+	if (o->a) {
+		if (--o->a->pending == 0)
+			o->a->done(o->a);
+	} else if (--o->w->pending == 0) {
 		sched_wake_one(&o->w->q);
+	}
 }
 
 /* Hands out d's completions: whatever has its status, in any order. */
@@ -92,19 +98,26 @@ static int drain(struct blk_dev *d)
 	for (uint32_t i = d->seen; i != d->avail; i++) {
 		uint32_t k = i & (CONFIG_BLK_RING_SLOTS - 1);
 		struct ingot_block_req *r = &d->ring->req[k];
-		if (!d->owner[k].w ||
+		struct owner *o = &d->owner[k];
+		if ((!o->w && !o->a) ||
 		    __atomic_load_n(&r->status, __ATOMIC_ACQUIRE) ==
 			INGOT_BLOCK_PENDING)
 			continue;
-		complete(d, r, &d->owner[k]);
-		d->owner[k].w = NULL;
+		struct owner was_o = *o;
+		o->w = NULL;
+		o->a = NULL;
+		complete(d, r, &was_o);
 		done++;
 	}
 	uint32_t used = __atomic_load_n(&d->ring->used, __ATOMIC_ACQUIRE);
 	uint32_t was = d->seen;
-	while (d->seen != used &&
-	       !d->owner[d->seen & (CONFIG_BLK_RING_SLOTS - 1)].w)
+	while (d->seen != used) {
+		const struct owner *o =
+		    &d->owner[d->seen & (CONFIG_BLK_RING_SLOTS - 1)];
+		if (o->w || o->a)
+			break;
 		d->seen++;
+	}
 	if (done)
 		d->stats.batches++;
 	if (d->seen != was)
@@ -124,11 +137,10 @@ static int blk_poll(void *arg, uint64_t now)
 
 static struct sched_poller poller = {.poll = blk_poll};
 
-static void submit(struct blk_dev *d, struct blk_io *io, struct waiter *w,
-		   uint64_t sector, void *buf, uint32_t count)
+/* Posts one request for w or a: the caller made sure of a free slot. */
+static void post(struct blk_dev *d, struct blk_io *io, struct owner o,
+		 uint64_t sector, void *buf, uint32_t count)
 {
-	while (d->avail - d->seen == CONFIG_BLK_RING_SLOTS)
-		sched_wait(&d->room, UINT64_MAX);
 	uint32_t k = d->avail & (CONFIG_BLK_RING_SLOTS - 1);
 	d->ring->req[k] = (struct ingot_block_req){
 	    .addr = (uintptr_t)buf,
@@ -137,8 +149,11 @@ static void submit(struct blk_dev *d, struct blk_io *io, struct waiter *w,
 	    .op = io->op,
 	    .status = INGOT_BLOCK_PENDING,
 	};
-	d->owner[k] = (struct owner){io, w};
-	w->pending++;
+	d->owner[k] = o;
+	if (o.a)
+		o.a->pending++;
+	else
+		o.w->pending++;
 	d->avail++;
 	__atomic_store_n(&d->ring->avail, d->avail, __ATOMIC_RELEASE);
 }
@@ -158,36 +173,76 @@ static int check(const struct blk_dev *d, const struct blk_io *io)
 	return 0;
 }
 
-int blk_batch(struct blk_dev *d, struct blk_io *io, unsigned n)
+static int check_all(const struct blk_dev *d, struct blk_io *io, unsigned n)
 {
-	struct waiter w = {0};
-	uint32_t ss = blk_sector_size(d);
-	uint32_t max = INGOT_BLOCK_REQ_SECTORS_MAX(ss);
-
 	for (unsigned i = 0; i < n; i++) {
 		io[i].status = check(d, &io[i]);
 		if (io[i].status)
 			return io[i].status;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		if (io[i].op == INGOT_BLOCK_FLUSH) {
-			submit(d, &io[i], &w, 0, NULL, 0);
-			continue;
-		}
-		/* Requests carry at most max sectors each. */
-		for (uint32_t done = 0; done < io[i].count;) {
-			uint32_t c =
-			    io[i].count - done < max ? io[i].count - done : max;
-			submit(d, &io[i], &w, io[i].sector + done,
-			       (char *)io[i].buf + (uint64_t)done * ss, c);
-			done += c;
-		}
+	return 0;
+}
+
+/* The ring slots io takes: requests carry at most max sectors each. */
+static uint32_t slots(const struct blk_dev *d, const struct blk_io *io)
+{
+	uint32_t max = INGOT_BLOCK_REQ_SECTORS_MAX(blk_sector_size(d));
+	return io->op == INGOT_BLOCK_FLUSH ? 1 : (io->count + max - 1) / max;
+}
+
+/* Posts io's requests for o, waiting for free slots (in a fiber) if
+ * may_wait, else the caller made sure of them. */
+static void submit(struct blk_dev *d, struct blk_io *io, struct owner o,
+		   bool may_wait)
+{
+	uint32_t ss = blk_sector_size(d);
+	uint32_t max = INGOT_BLOCK_REQ_SECTORS_MAX(ss);
+	bool flush = io->op == INGOT_BLOCK_FLUSH;
+	for (uint32_t done = 0; flush || done < io->count; flush = false) {
+		while (may_wait && d->avail - d->seen == CONFIG_BLK_RING_SLOTS)
+			sched_wait(&d->room, UINT64_MAX);
+		uint32_t c = io->count - done < max ? io->count - done : max;
+		if (io->op == INGOT_BLOCK_FLUSH)
+			post(d, io, o, 0, NULL, 0);
+		else
+			post(d, io, o, io->sector + done,
+			     (char *)io->buf + (uint64_t)done * ss, c);
+		done += c;
 	}
+}
+
+int blk_batch(struct blk_dev *d, struct blk_io *io, unsigned n)
+{
+	struct waiter w = {0};
+	int rc = check_all(d, io, n);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < n; i++)
+		submit(d, &io[i], (struct owner){&io[i], &w, NULL}, true);
 	while (w.pending)
 		sched_wait(&w.q, UINT64_MAX);
 	for (unsigned i = 0; i < n; i++)
 		if (io[i].status)
 			return io[i].status;
+	return 0;
+}
+
+int blk_start(struct blk_dev *d, struct blk_io *io, unsigned n,
+	      struct blk_async *a)
+{
+	int rc = check_all(d, io, n);
+	if (rc)
+		return rc;
+	uint64_t need = 0;
+	for (unsigned i = 0; i < n; i++)
+		need += slots(d, &io[i]);
+	if (!need || need > CONFIG_BLK_RING_SLOTS)
+		return -EINVAL;
+	if (need > CONFIG_BLK_RING_SLOTS - (d->avail - d->seen))
+		return -EAGAIN;
+	a->pending = 0;
+	for (unsigned i = 0; i < n; i++)
+		submit(d, &io[i], (struct owner){&io[i], NULL, a}, false);
 	return 0;
 }
 

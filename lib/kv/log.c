@@ -1,10 +1,13 @@
 /*
  * The log store (kv.h, "kv_log"): appends, group commit, reads.  Records
  * are appended to the batch being filled and the index points at them
- * there (pending); the committer fiber writes a whole batch at once,
- * flushes it, and then points the index at the device.
+ * there (pending); as each turn of the loop ends, the store's poller
+ * posts a whole batch's write and the flush behind it together, and once
+ * both completed points the index at the device and wakes the batch's
+ * writers, in the turn that found them complete.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +134,6 @@ int kv_log_append(struct kv_log *s, uint8_t type, const void *key, size_t klen,
 	memset(p + sizeof r + klen + vlen, 0, size - sizeof r - klen - vlen);
 	b->len += size;
 	*gen = b->gen;
-	sched_wake_one(&s->work);
 	return 0;
 }
 
@@ -178,39 +180,47 @@ int kv_log_del(struct kv_log *s, const void *key, size_t klen)
 	return rc ? rc : kv_log_sync(s, t);
 }
 
-/* A segment for the next batch: the head if it has room, else a free one,
- * given a header with a new epoch. */
-static int place(struct kv_log *s, uint32_t bytes)
+/* Where a batch of bytes goes: the head if it has room, else a free
+ * segment (*fresh), to be given a header with a new epoch.  -ENOSPC if
+ * there is none. */
+static int place(const struct kv_log *s, uint32_t bytes, uint32_t *seg,
+		 bool *fresh)
 {
-	if (s->head < s->nsegs && s->head_off + bytes <= KV_LOG_SEGMENT)
+	*seg = s->head;
+	*fresh = !(s->head < s->nsegs && s->head_off + bytes <= KV_LOG_SEGMENT);
+	if (!*fresh)
 		return 0;
-	uint32_t i = 0;
-	while (i < s->nsegs && s->seg[i].epoch)
-		i++;
-	if (i == s->nsegs)
-		return -ENOSPC;
-	int rc = kv_seg_write_header(s, i, s->max_epoch + 1);
-	if (rc < 0)
-		return rc;
+	for (*seg = 0; *seg < s->nsegs; ++*seg)
+		if (!s->seg[*seg].epoch)
+			return 0;
+	return -ENOSPC;
+}
+
+/* Makes segment i, just given its header, the head. */
+static void open_head(struct kv_log *s, uint32_t i)
+{
 	s->seg[i].epoch = ++s->max_epoch;
 	s->seg[i].used = 0;
 	s->nfree--;
 	s->head = i;
 	s->head_off = KV_SECTOR;
 	sched_wake_one(&s->compact);
-	return 0;
 }
 
-/* Writes batch b: stamps its records with the head's epoch and their
- * checksums, writes and flushes them, and points the index at them. */
-static int commit(struct kv_log *s, struct kv_batch *b)
+/* Submits batch b: stamps its records with their segment's epoch and
+ * checksums, and posts their write, behind a new head's header if it
+ * needs one, and the flush, in one go.  0, -EAGAIN (no room in the ring
+ * now: nothing changed), or an error. */
+static int commit_start(struct kv_log *s, struct kv_batch *b)
 {
 	uint32_t bytes = (b->len + KV_SECTOR - 1) & ~(uint32_t)(KV_SECTOR - 1);
-	memset(b->buf + b->len, 0, bytes - b->len);
-	int rc = place(s, bytes);
+	uint32_t seg;
+	bool fresh;
+	int rc = place(s, bytes, &seg, &fresh);
 	if (rc < 0)
 		return rc;
-	uint64_t epoch = s->seg[s->head].epoch;
+	memset(b->buf + b->len, 0, bytes - b->len);
+	uint64_t epoch = fresh ? s->max_epoch + 1 : s->seg[seg].epoch;
 	for (uint32_t p = 0; p < b->len;) {
 		struct kv_rec *r = (struct kv_rec *)(b->buf + p);
 		uint32_t size = kv_rec_size(r->klen, r->vlen);
@@ -218,12 +228,37 @@ static int commit(struct kv_log *s, struct kv_batch *b)
 		r->crc = kv_crc32c(0, b->buf + p + 8, size - 8);
 		p += size;
 	}
-	uint64_t at = kv_seg_base(s->head) + s->head_off;
-	rc = blk_write(s->dev, at / KV_SECTOR, b->buf, bytes / KV_SECTOR);
-	if (rc == 0 && s->opts.flush)
-		rc = blk_flush(s->dev);
+	/* The header and the records may land in either order: neither is
+	 * acknowledged before the flush behind both. */
+	uint64_t at = kv_seg_base(seg) + (fresh ? KV_SECTOR : s->head_off);
+	unsigned n = 0;
+	if (fresh) {
+		kv_seg_header_fill(s->sector, seg, epoch);
+		s->io[n++] =
+		    (struct blk_io){.op = INGOT_BLOCK_WRITE,
+				    .count = 1,
+				    .sector = kv_seg_base(seg) / KV_SECTOR,
+				    .buf = s->sector};
+	}
+	s->io[n++] = (struct blk_io){.op = INGOT_BLOCK_WRITE,
+				     .count = bytes / KV_SECTOR,
+				     .sector = at / KV_SECTOR,
+				     .buf = b->buf};
+	if (s->opts.flush)
+		s->io[n++] = (struct blk_io){.op = INGOT_BLOCK_FLUSH};
+	rc = blk_start(s->dev, s->io, n, &s->async);
 	if (rc < 0)
 		return rc;
+	s->nio = n;
+	if (fresh)
+		open_head(s, seg);
+	return 0;
+}
+
+/* Once batch b is written (and flushed): points the index at it. */
+static void commit_end(struct kv_log *s, struct kv_batch *b)
+{
+	uint32_t bytes = (b->len + KV_SECTOR - 1) & ~(uint32_t)(KV_SECTOR - 1);
 	for (uint32_t p = 0; p < b->len;) {
 		const struct kv_rec *r = (const struct kv_rec *)(b->buf + p);
 		const unsigned char *key = b->buf + p + sizeof *r;
@@ -244,26 +279,59 @@ static int commit(struct kv_log *s, struct kv_batch *b)
 	s->used_bytes += bytes;
 	s->st.commits++;
 	s->st.bytes_written += bytes;
-	return 0;
 }
 
-static void committer(void *arg)
+/* A batch's end, written or failed: its waiters go. */
+static void committed(struct kv_log *s, struct kv_batch *b, int rc)
+{
+	if (rc < 0 && !s->failed)
+		s->failed = rc;
+	s->committed_gen = b->gen;
+	sched_wake_all(&s->committed);
+}
+
+/* The poller's completion of the commit in flight: in the turn that found
+ * it, so its waiters reply in that turn too. */
+static void commit_done(struct blk_async *a)
+{
+	struct kv_log *s =
+	    (struct kv_log *)((char *)a - offsetof(struct kv_log, async));
+	struct kv_batch *b = s->committing;
+	int rc = 0;
+	for (unsigned i = 0; i < s->nio && !rc; i++)
+		rc = s->io[i].status;
+	s->committing = NULL;
+	if (rc == 0)
+		commit_end(s, b);
+	committed(s, b, rc);
+}
+
+/* Group commit, at the end of every turn (the poller's flush hook): the
+ * records of every fiber that ran go to the device in the exit that ends
+ * the turn, one commit in flight at a time. */
+static void commit_turn(void *arg)
 {
 	struct kv_log *s = arg;
-	for (;;) {
-		while (!s->batch[s->fill].len)
-			sched_wait(&s->work, UINT64_MAX);
-		struct kv_batch *b = &s->batch[s->fill];
-		s->fill ^= 1;
-		s->batch[s->fill].len = 0;
-		s->batch[s->fill].gen = s->next_gen++;
-		sched_wake_all(&s->room);
-		int rc = s->failed ? s->failed : commit(s, b);
-		if (rc < 0)
-			s->failed = rc;
-		s->committed_gen = b->gen;
-		sched_wake_all(&s->committed);
-	}
+	struct kv_batch *b = &s->batch[s->fill];
+	if (s->committing || !b->len)
+		return;
+	int rc = s->failed ? s->failed : commit_start(s, b);
+	if (rc == -EAGAIN)
+		return;
+	s->fill ^= 1;
+	s->batch[s->fill].len = 0;
+	s->batch[s->fill].gen = s->next_gen++;
+	sched_wake_all(&s->room);
+	if (rc < 0)
+		committed(s, b, rc);
+	else
+		s->committing = b;
+}
+
+static int commit_poll(void *arg, uint64_t now)
+{
+	(void)arg, (void)now;
+	return 0;
 }
 
 /* A pending value, from the batch that holds it. */
@@ -398,8 +466,14 @@ int kv_log_mount(struct blk_dev *d, const struct kv_log_options *opts,
 	int rc = kv_log_recover(s, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (sched_spawn(committer, s, "kv-commit") < 0 ||
-	    sched_spawn(kv_log_compactor, s, "kv-compact") < 0) {
+	s->async.done = commit_done;
+	s->poller = (struct sched_poller){
+	    .poll = commit_poll, .arg = s, .flush = commit_turn};
+	if (sched_poller_add(&s->poller) < 0) {
+		snprintf(err, errlen, "no poller left for the store");
+		return -EAGAIN;
+	}
+	if (sched_spawn(kv_log_compactor, s, "kv-compact") < 0) {
 		snprintf(err, errlen, "no fiber left for the store");
 		return -EAGAIN;
 	}

@@ -120,6 +120,13 @@ struct kv_log {
 	uint32_t head_off; /* where the next batch goes in it */
 	struct kv_batch batch[2];
 	unsigned fill; /* batch[fill] takes records */
+	/* The commit in flight (log.c): its batch, or NULL; its requests (a
+	 * new head's header, the records, the flush). */
+	struct kv_batch *committing;
+	struct blk_io io[3];
+	unsigned nio;
+	struct blk_async async;
+	struct sched_poller poller;
 	uint32_t next_gen;
 	uint32_t committed_gen; /* every batch up to it is written */
 	int failed;             /* a write failed: every change now fails */
@@ -127,9 +134,10 @@ struct kv_log {
 	uint64_t live_bytes, capacity;
 	uint64_t
 	    used_bytes; /* sum of the segments' used: less live is garbage */
-	struct sched_waitq work, committed, room, freed, compact;
+	struct sched_waitq committed, room, freed, compact;
 	unsigned char *scratch; /* KV_LOG_SEGMENT: recovery, compaction */
-	unsigned char *sector;  /* one sector, for headers */
+	unsigned char *sector;  /* one sector: recovery's, then the commits'
+				   new head headers */
 	struct kv_log_stats st;
 };
 
@@ -162,7 +170,9 @@ int kv_seg_scan(const unsigned char *seg, uint32_t len, uint64_t epoch,
 /* log_recover.c: formats or replays the device into s. */
 int kv_log_recover(struct kv_log *s, char *err, size_t errlen);
 
-/* log_seg.c: segment headers. */
+/* log_seg.c: segment headers: one sector's bytes (zeros for epoch 0, a
+ * free segment), and writing them. */
+void kv_seg_header_fill(unsigned char *sector, uint32_t i, uint64_t epoch);
 int kv_seg_write_header(struct kv_log *s, uint32_t i, uint64_t epoch);
 
 /* log.c: appends a record to the batch being filled (see kv_log_put);
