@@ -16,6 +16,7 @@ struct host_block_counters {
 struct host_block_io {
 	uint32_t op; /* enum ingot_block_op */
 	bool done;   /* completed, used not yet past it (io_uring) */
+	bool dsync;  /* a WRITE sent with RWF_DSYNC, carrying a FLUSH */
 	unsigned char *buf;
 	uint64_t len, off; /* bytes, from the file's start */
 };
@@ -38,9 +39,19 @@ struct host_block_dev {
 	uint32_t used;                 /* the host's copy: never read back */
 	struct host_block_counters count;
 	/* io_uring (block_uring.c): requests before next were started;
-	 * in_flight of them have not completed, one a FLUSH if flushing. */
+	 * in_flight of them have not completed, one a FLUSH (next - 1) if
+	 * flush is not FLUSH_NONE.  synced: every WRITE completed so far
+	 * is durable (an fdatasync or its O_DSYNC covered it). */
 	uint32_t next, in_flight;
-	bool flushing;
+	enum host_block_flush {
+		FLUSH_NONE,
+		FLUSH_SENT,    /* an fdatasync in flight */
+		FLUSH_CARRIED, /* completes with the O_DSYNC WRITEs ahead */
+		FLUSH_WAITING, /* one of those failed: an fdatasync once alone
+				*/
+	} flush;
+	bool synced;
+	uint64_t carried; /* FLUSHes that took no fdatasync of their own */
 	struct host_block_io io[HOST_BLOCK_WINDOW];
 };
 

@@ -7,7 +7,13 @@
  * (abi.h, "Block devices").  A FLUSH starts only when every request before
  * it on its device completed, and none after it starts before it
  * completed: it covers every write completed before it was submitted, and
- * requests behind it see it done.
+ * requests behind it see it done.  A FLUSH right behind a few WRITEs
+ * taken with it, alone in flight on a device whose every earlier write is
+ * durable already (a group commit's write and flush), costs no fdatasync
+ * of its own: those WRITEs go with RWF_DSYNC (each durable once complete,
+ * as if the file were O_DSYNC) and the FLUSH completes with the last of
+ * them, in one trip to the kernel where there were two in a row; if one
+ * of them fails, the FLUSH becomes an fdatasync once they all completed.
  *
  * Completions are collected when the vCPU thread next serves the rings
  * (no signal to it, which would end KVM_RUN); a monitor about to sleep
@@ -37,7 +43,11 @@ enum { SYS_eventfd2 = 290, EFD_NONBLOCK = 04000, EFD_CLOEXEC = 02000000 };
 
 static struct host_uring ring = {.fd = -1};
 static int efd = -1;
-static uint32_t in_flight, flushes_in_flight;
+/* syncs: FLUSHes and O_DSYNC WRITEs, of those in flight. */
+static uint32_t in_flight, syncs;
+
+/* WRITEs that may carry a FLUSH: a short run of them. */
+#define CARRY_MAX 4
 
 /* Before a sleep with reads or writes in flight, the ring is watched for
  * so many pause instructions (~0.5 ms here): no system call and no clock
@@ -67,16 +77,33 @@ static void queue(struct host_block_dev *d, const struct host_block_io *io,
 	}
 	s->opcode = io->op == INGOT_BLOCK_WRITE ? HOST_URING_OP_WRITE
 						: HOST_URING_OP_READ;
+	s->rw_flags = io->dsync ? HOST_URING_DSYNC : 0;
 	s->addr = (uintptr_t)io->buf;
 	s->len = (uint32_t)io->len;
 	s->off = io->off;
+}
+
+/* Makes the n WRITEs queued last on d (the ring's last started) O_DSYNC,
+ * if they may carry the FLUSH behind them. */
+static bool carry(struct host_block_dev *d, uint32_t n)
+{
+	if (!d->synced || n != d->in_flight || n > CARRY_MAX)
+		return false;
+	for (uint32_t k = 1; k <= n; k++) {
+		d->io[(d->next - k) % HOST_BLOCK_WINDOW].dsync = true;
+		host_uring_queued(&ring, k)->rw_flags |= HOST_URING_DSYNC;
+	}
+	syncs += n;
+	return true;
 }
 
 /* Starts what d's ring holds, up to a FLUSH that must wait. */
 static void start(struct host_block_dev *d)
 {
 	uint32_t avail = host_block_ring_avail(d);
-	while (d->next != avail && !d->flushing &&
+	uint32_t writes = 0; /* WRITEs queued here */
+	bool others = false; /* other requests queued here */
+	while (d->next != avail && d->flush == FLUSH_NONE &&
 	       d->next - d->used < HOST_BLOCK_WINDOW &&
 	       in_flight < IN_FLIGHT_MAX) {
 		struct host_block_io *io = &d->io[d->next % HOST_BLOCK_WINDOW];
@@ -84,17 +111,56 @@ static void start(struct host_block_dev *d)
 		 * when they completed. */
 		host_block_ring_take(d, d->next, io);
 		if (io->op == INGOT_BLOCK_FLUSH) {
-			if (d->in_flight)
+			if (!d->in_flight)
+				d->flush = FLUSH_SENT;
+			else if (!others && carry(d, writes))
+				d->flush = FLUSH_CARRIED;
+			else
 				break;
-			d->flushing = true;
 			d->count.flushes++;
-			flushes_in_flight++;
+			syncs++;
 		}
-		queue(d, io, d->next);
+		if (io->op == INGOT_BLOCK_WRITE)
+			writes++;
+		else
+			others = true;
+		if (d->flush != FLUSH_CARRIED)
+			queue(d, io, d->next);
 		d->in_flight++;
 		in_flight++;
 		d->next++;
 	}
+}
+
+/* Request i of d ends with status. */
+static void complete(struct host_block_dev *d, uint32_t i, int status,
+		     uint64_t *ready)
+{
+	struct host_block_io *io = &d->io[i % HOST_BLOCK_WINDOW];
+	host_block_ring_complete(d, i, status);
+	io->done = true;
+	ahead += i != d->used;
+	if (io->op == INGOT_BLOCK_FLUSH) {
+		d->flush = FLUSH_NONE;
+		d->synced |= status == 0;
+		syncs--;
+	} else if (io->op == INGOT_BLOCK_WRITE) {
+		/* A failed O_DSYNC write may have left any part unsynced. */
+		if (!io->dsync || status < 0)
+			d->synced = false;
+		if (io->dsync && status < 0 && d->flush == FLUSH_CARRIED)
+			d->flush = FLUSH_WAITING;
+		syncs -= io->dsync;
+		io->dsync = false;
+	}
+	d->in_flight--;
+	in_flight--;
+	*ready |= 1ULL << d->handle;
+	uint32_t was = d->used;
+	while (d->used != d->next && d->io[d->used % HOST_BLOCK_WINDOW].done)
+		d->io[d->used++ % HOST_BLOCK_WINDOW].done = false;
+	if (d->used != was)
+		__atomic_store_n(&d->ring->used, d->used, __ATOMIC_RELEASE);
 }
 
 static void done(void *ctx, uint64_t user_data, int32_t res)
@@ -117,24 +183,21 @@ static void done(void *ctx, uint64_t user_data, int32_t res)
 		return;
 	}
 	/* A read or write of nothing: the file shrank under the device. */
-	int status = res < 0                               ? res
-		     : io->op != INGOT_BLOCK_FLUSH && !res ? -EIO
-							   : 0;
-	host_block_ring_complete(d, i, status);
-	io->done = true;
-	ahead += i != d->used;
-	if (io->op == INGOT_BLOCK_FLUSH) {
-		d->flushing = false;
-		flushes_in_flight--;
+	complete(d, i,
+		 res < 0                               ? res
+		 : io->op != INGOT_BLOCK_FLUSH && !res ? -EIO
+						       : 0,
+		 ready);
+	/* The FLUSH left alone in flight: done with its writes, or sent. */
+	if (d->in_flight != 1 || d->flush < FLUSH_CARRIED)
+		return;
+	if (d->flush == FLUSH_CARRIED) {
+		d->carried++;
+		complete(d, d->next - 1, 0, ready);
+		return;
 	}
-	d->in_flight--;
-	in_flight--;
-	*ready |= 1ULL << d->handle;
-	uint32_t was = d->used;
-	while (d->used != d->next && d->io[d->used % HOST_BLOCK_WINDOW].done)
-		d->io[d->used++ % HOST_BLOCK_WINDOW].done = false;
-	if (d->used != was)
-		__atomic_store_n(&d->ring->used, d->used, __ATOMIC_RELEASE);
+	d->flush = FLUSH_SENT;
+	queue(d, &d->io[(d->next - 1) % HOST_BLOCK_WINDOW], d->next - 1);
 }
 
 uint64_t host_block_uring_service(void)
@@ -199,8 +262,9 @@ int host_block_sleep_fds(struct kernel_pollfd *fds)
 {
 	if (!in_flight)
 		return 0;
-	/* Flushes take milliseconds: those are slept on. */
-	if (in_flight > flushes_in_flight)
+	/* Flushes and O_DSYNC writes take milliseconds: those are slept
+	 * on. */
+	if (in_flight > syncs)
 		for (unsigned k = 0; k < SPIN_PAUSES; k++) {
 			if (host_uring_completed(&ring))
 				return -1;
@@ -225,11 +289,15 @@ void host_block_woke(const struct kernel_pollfd *fds, int n)
 
 void host_block_uring_report(void)
 {
+	uint64_t carried = 0;
+	for (unsigned i = 0; i < host_block_ndevs; i++)
+		carried += host_block_devs[i].carried;
 	if (ring.fd >= 0)
 		host_msg("block: io_uring: %lu requests in %lu system calls, "
-			 "%lu completed ahead of an earlier one",
+			 "%lu completed ahead of an earlier one, %lu flushes "
+			 "carried by their O_DSYNC writes",
 			 (unsigned long)ring.ops, (unsigned long)ring.enters,
-			 (unsigned long)ahead);
+			 (unsigned long)ahead, (unsigned long)carried);
 	else if (off_why)
 		host_msg("block: io_uring %s: one request at a time", off_why);
 }

@@ -160,6 +160,11 @@ struct kernel_io_uring_sqe *host_uring_sqe(struct host_uring *u)
 	return s;
 }
 
+struct kernel_io_uring_sqe *host_uring_queued(struct host_uring *u, uint32_t k)
+{
+	return &u->sqes[(*u->sq_tail + u->queued - k) & u->sq_mask];
+}
+
 void host_uring_run(struct host_uring *u, int32_t *res)
 {
 	uint32_t n = u->queued, done = 0;

@@ -37,6 +37,7 @@ struct kernel_io_uring_sqe {
 #define HOST_URING_DATASYNC  1u /* FSYNC's rw_flags: fdatasync(2) */
 #define HOST_URING_LINK      4u /* IOSQE_IO_LINK */
 #define HOST_URING_NOWAIT    8u /* RWF_NOWAIT: -EAGAIN, never a wait */
+#define HOST_URING_DSYNC     2u /* RWF_DSYNC: as if opened O_DSYNC */
 
 struct host_uring {
 	int fd;
@@ -62,6 +63,10 @@ int host_uring_open(struct host_uring *u, uint32_t entries, const uint8_t *ops,
 /* The next submission, zeroed, its user_data the count of those queued
  * before it; NULL when the ring is full (run it first). */
 struct kernel_io_uring_sqe *host_uring_sqe(struct host_uring *u);
+
+/* The submission queued k-th last (1: the last one), not submitted yet;
+ * k is at most the number queued. */
+struct kernel_io_uring_sqe *host_uring_queued(struct host_uring *u, uint32_t k);
 
 /* Submits what is queued and waits until all of it completed; res[i] gets
  * the result of the submission whose user_data is i.  Ends the host

@@ -21,7 +21,7 @@ INGOT_DEVICE(INGOT_DEVICE_BLOCK, disk);
 
 #define SS     512
 #define ROUNDS 20
-#define RUN    8 /* sectors per write */
+#define RUN    8           /* sectors per write */
 #define FAR    (16 * 2048) /* past the room the test leaves: 16 MiB */
 
 static unsigned char byte(uint64_t o)
@@ -62,10 +62,9 @@ int ingot_main(int argc, char **argv)
 		free(io[0].buf);
 	}
 	for (int r = 0; r < 2; r++) {
-		struct blk_io io[3] = {write_of(s + RUN, filled(s + RUN)),
-				       write_of(s + 2 * RUN,
-						filled(s + 2 * RUN)),
-				       flush};
+		struct blk_io io[3] = {
+		    write_of(s + RUN, filled(s + RUN)),
+		    write_of(s + 2 * RUN, filled(s + 2 * RUN)), flush};
 		s += 2 * RUN;
 		if (!io[0].buf || !io[1].buf || blk_batch(d, io, 3) < 0)
 			return 4;
