@@ -469,10 +469,14 @@ static void data_input(struct tcp_conn *c, struct pkt *p, uint32_t seq)
 			pkt_queue_push(&c->rcvq, p);
 		c->rcv_nxt = end;
 	}
-	/* RFC 5681 4.2: every second full segment, and at once when a hole
-	 * filled; otherwise within TCP_DELACK_MS. */
-	if (filled || c->delack_pending) {
+	/* RFC 5681 4.2: at once when a hole filled; for every second full
+	 * segment by the end of the turn (one ACK for all a turn took in,
+	 * as a receiver that coalesces frames sends); otherwise within
+	 * TCP_DELACK_MS. */
+	if (filled) {
 		c->ack_now = true;
+	} else if (c->delack_pending) {
+		c->ack_turn = true;
 	} else {
 		c->delack_pending = true;
 		tcp_delack_arm(c);
@@ -485,20 +489,20 @@ drop_dup:
 	pkt_free(p);
 }
 
-/* Returns true when the peer closed first (CLOSE_WAIT): the reader wakes
- * to the end of the stream and often closes at once. */
-static bool fin_input(struct tcp_conn *c)
+static void fin_input(struct tcp_conn *c)
 {
-	bool first = false;
+	bool at_once = true;
 
 	c->rcv_nxt++;
 	c->rcv_fin = true;
-	c->ack_now = true;
 	switch (c->state) {
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
+		/* The reader wakes to the end of the stream and often closes
+		 * in this turn: its FIN then carries the ACK. */
+		at_once = false;
+		c->ack_turn = true;
 		tcp_set_state(c, TCP_CLOSE_WAIT);
-		first = true;
 		break;
 	case TCP_FIN_WAIT_1:
 		tcp_set_state(c, TCP_CLOSING);
@@ -512,8 +516,9 @@ static bool fin_input(struct tcp_conn *c)
 	default:
 		break;
 	}
+	if (at_once)
+		c->ack_now = true;
 	sched_wake_all(&c->readers);
-	return first;
 }
 
 /* 3.10.7.4, for every state from SYN_RECEIVED on.  Consumes p. */
@@ -630,10 +635,12 @@ static void conn_input(struct tcp_conn *c, struct netif *ifp, struct pkt *p,
 			p = next;
 		}
 	}
-	/* Eighth: FIN, once everything before it has arrived.  Its ACK waits
-	 * for the end of the turn, so that a FIN the reader sends in this
-	 * turn carries it: one segment instead of two. */
-	if (fin && end == c->rcv_nxt && fin_input(c))
+	/* Eighth: FIN, once everything before it has arrived. */
+	if (fin && end == c->rcv_nxt)
+		fin_input(c);
+	/* An ACK that may wait for the end of the turn goes with what the
+	 * turn sends then, unless one is due at once. */
+	if (c->ack_turn && !c->ack_now)
 		tcp_output_later(c);
 	else
 		tcp_output(c);

@@ -162,6 +162,7 @@ struct tcp_conn {
 	bool in_use, app_owned; /* app_owned: until tcp_close */
 	bool nodelay, fin_queued, fin_sent, rcv_fin, ws_ok, ts_ok, sack_ok;
 	bool ack_now, delack_pending, in_recovery, hashed;
+	bool ack_turn; /* an ACK due by the end of this turn (tcp_in.c) */
 	uint8_t snd_wscale, rcv_wscale, dupacks, retries, keep_probes;
 	/* Keepalive (tcp_set_keepalive): idle and interval in ms, idle 0
 	 * off; probes unanswered before the connection is given up. */

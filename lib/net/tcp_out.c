@@ -186,7 +186,7 @@ static void xmit(struct tcp_conn *c, struct pkt *p, uint32_t seq, uint8_t flags)
 			c->rcv_adv = c->rcv_nxt + wnd;
 			wnd >>= c->rcv_wscale;
 		}
-		c->ack_now = c->delack_pending = false;
+		c->ack_now = c->ack_turn = c->delack_pending = false;
 		c->t_delack = 0;
 	}
 	tcp_count.bytes_out += plen;
@@ -464,7 +464,7 @@ void tcp_output(struct tcp_conn *c)
 	if (c->snd_una != c->snd_max || c->snd_next_pkt)
 		tcp_rtx_arm(c);
 ack:
-	if (c->ack_now)
+	if (c->ack_now || c->ack_turn)
 		tcp_send_ack(c);
 }
 
