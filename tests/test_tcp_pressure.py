@@ -124,7 +124,10 @@ def boot(ns, target):
 
 
 def back_to_idle(g, idle):
-    c = wait_counters(g, lambda c: c["established"] == 0 and c["pkts_in_use"] <= idle, 15)
+    # Closing connections (not established any more) may still hold a
+    # packet of unacknowledged data for a moment: wait for the queues too.
+    c = wait_counters(g, lambda c: c["established"] == 0 and c["pkts_in_use"] <= idle
+                      and c["pkts_sndq"] == c["pkts_rcvq"] == c["pkts_ooq"] == 0, 15)
     assert c["established"] == 0 and c["pkts_in_use"] <= idle, (idle, c)
     assert c["pkts_sndq"] == c["pkts_rcvq"] == c["pkts_ooq"] == 0, c
     return c
