@@ -165,7 +165,11 @@ def test_readers_go_on_past_peers_that_do_not_read(target):
         worst = float(re.search(r"worst=([\d.]+)", r.stdout).group(1))
         c = back_to_idle(g, idle)
         assert worst < 2, (worst, c)  # 13 s and more before
-        assert c.get("conns_shed", 0) + c.get("drop_no_memory", 0) > 0, c
+        # The pool ran short: new connections refused below the reserve,
+        # held data shed, or a stalled connection reset (tcp.h).  Which of
+        # them, and how many hoarders got in first, depends on timing.
+        assert (c.get("conns_shed", 0) + c.get("drop_no_memory", 0)
+                + c.get("conns_refused", 0)) > 0, c
         refused = int(re.search(r"refused=(\d+)", r.stdout).group(1))
         assert not refused or c.get("conns_refused", 0) > 0, (refused, c)
         assert g.stop() == 0
