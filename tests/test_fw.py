@@ -462,7 +462,7 @@ def window_table():
 
     def back(sport, *a, **k):
         return (IN, seg(WEB, C, 80, sport, *a, **k))
-    a, b = 44000, 44001
+    a, b, c, d = 44000, 44001, 44002, 44003
     big = 1 << 30
     return [
         ("syn, window scale 7", *out(a, "S", 1000, win=64240, opts=SYN_OPTS), "pass-rule"),
@@ -486,6 +486,12 @@ def window_table():
         ("a reset in the window, not where expected", *out(a, "R", 1101 + 1000), "pass-state"),
         ("it did not close the connection", *out(a, "PA", 1101, 5001, b"w" * 10, win=2000),
          "pass-state"),
+        # RFC 5961: the server answers with a challenge ACK; conntrack
+        # lets the SYN through and keeps the connection as it was.
+        ("a syn on the open connection", *out(a, "S", 3000000, win=64240, opts=SYN_OPTS),
+         "pass-state"),
+        ("the server's challenge ack", *back(a, "A", 5001 + 130100, 1111, win=509),
+         "pass-state"),
         ("flags no TCP sends: syn and rst", *out(a, "SR", 1111), "drop-state"),
         ("flags no TCP sends: fin without ack", *out(a, "F", 1111), "drop-state"),
         ("flags no TCP sends: none", *out(a, "", 1111, data=b"n"), "drop-state"),
@@ -500,6 +506,39 @@ def window_table():
         ("data in the window", *back(b, "PA", 9001, 7001, b"z" * 1000, win=509), "pass-state"),
         ("a sack block within what was sent", *out(b, "A", 7001, 9001, win=2000,
                                                    opts=(("SAck", (9501, 10001)),)), "pass-state"),
+        # Both ends lost connection c, the firewall did not: the new
+        # handshake on its ports takes the flow over, as in conntrack.
+        ("syn", *out(c, "S", 20000, win=64240, opts=SYN_OPTS), "pass-rule"),
+        ("syn-ack", *back(c, "SA", 30000, 20001, win=65160, opts=SYN_OPTS), "pass-state"),
+        ("ack", *out(c, "A", 20001, 30001, win=2000), "pass-state"),
+        ("a syn-ack answering nothing", *back(c, "SA", 12345, 20001, win=65160,
+                                              opts=SYN_OPTS), "pass-state"),
+        ("a new syn on the ports, far from the old numbers",
+         *out(c, "S", 20001 + big, win=64240, opts=SYN_OPTS), "pass-state"),
+        ("the syn-ack answering it", *back(c, "SA", 30001 + big, 20002 + big, win=65160,
+                                           opts=SYN_OPTS), "pass-state"),
+        ("the new connection's ack", *out(c, "A", 20002 + big, 30002 + big, win=2000),
+         "pass-state"),
+        ("data in the new connection's window", *back(c, "PA", 30002 + big, 20002 + big,
+                                                      b"d" * 100, win=509), "pass-state"),
+        ("data far past it", *back(c, "PA", 30002 + 3 * big // 2, 20002 + big, b"e" * 100,
+                                   win=509), "drop-window"),
+        # A SYN while the last FIN is unacknowledged: the server's
+        # challenge ACK is not that acknowledgement (the flow stays, and
+        # the next SYN is ignored too; after the real one it reopens).
+        ("syn", *out(d, "S", 40000, win=64240, opts=SYN_OPTS), "pass-rule"),
+        ("syn-ack", *back(d, "SA", 50000, 40001, win=65160, opts=SYN_OPTS), "pass-state"),
+        ("ack", *out(d, "A", 40001, 50001, win=2000), "pass-state"),
+        ("the client's fin", *out(d, "FA", 40001, 50001, win=2000), "pass-state"),
+        ("the server's fin", *back(d, "FA", 50001, 40002, win=509), "pass-state"),
+        ("a syn before the last ack", *out(d, "S", 40000 + big, win=64240, opts=SYN_OPTS),
+         "pass-state"),
+        ("the server's challenge ack", *back(d, "A", 50002, 40002, win=509), "pass-state"),
+        ("the syn again: still ignored", *out(d, "S", 40000 + big, win=64240, opts=SYN_OPTS),
+         "pass-state"),
+        ("the last ack", *out(d, "A", 40002, 50002, win=2000), "pass-state"),
+        ("a syn after it reopens", *out(d, "S", 40000 + big, win=64240, opts=SYN_OPTS),
+         "pass-rule"),
     ]
 
 

@@ -86,6 +86,13 @@ struct fw_tcp_dir {
 	uint8_t flags;   /* FW_TCP_WSCALE, FW_TCP_SACK_PERM, FW_TCP_MAXACK */
 };
 
+/* What a SYN says of its sender's direction (window.c). */
+struct fw_tcp_syn {
+	uint32_t end;
+	uint16_t win;
+	uint8_t wscale, opts;
+};
+
 struct fw_flow {
 	struct fw_key key;        /* the first packet's */
 	uint64_t expires;         /* monotonic ns; 0: the slot is free */
@@ -94,7 +101,11 @@ struct fw_flow {
 	uint8_t state;            /* enum fw_state */
 	uint8_t fin;              /* bit per direction that sent FIN */
 	bool listed;              /* on the unassured list */
+	bool syn_ignored;         /* the last to pass was a SYN in syn */
 	struct fw_tcp_dir tcp[2]; /* per direction, for TCP */
+	/* The opener's SYN on the open connection, passed unchecked
+	 * (track.c). */
+	struct fw_tcp_syn syn;
 };
 
 void fw_flows_reset(uint64_t seed);
@@ -123,8 +134,10 @@ bool fw_track_assured(const struct fw_flow *f);
 /* Whether the packet may start a flow (TCP: a SYN alone). */
 bool fw_track_can_start(const struct fw_view *v);
 
-/* window.c: the opener's direction from its SYN. */
-void fw_window_start(struct fw_flow *f, const struct fw_view *v);
+/* window.c: a SYN's numbers, and the opener's direction from them (the
+ * responder's then follows from its SYN-ACK). */
+struct fw_tcp_syn fw_window_syn(const struct fw_tcp_seg *t);
+void fw_window_start(struct fw_flow *f, const struct fw_tcp_syn *syn);
 /* Whether the segment v in direction dir is within the windows (PASS,
  * and the windows move on), old (IGNORE) or out of them (WINDOW). */
 enum fw_track fw_window(struct fw_flow *f, int dir, const struct fw_view *v);

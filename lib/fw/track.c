@@ -54,27 +54,39 @@ void fw_track_start(struct fw_flow *f, const struct fw_view *v, uint64_t now)
 	f->state = FW_ST_UNREPLIED;
 	if (v->key.proto == FW_PROTO_TCP) {
 		f->state = FW_ST_SYN_SENT;
-		fw_window_start(f, v);
+		struct fw_tcp_syn syn = fw_window_syn(&v->tcp);
+		fw_window_start(f, &syn);
 	}
 	settle(f, now);
 }
 
+/* tcp_next's answer for a packet that passes unchecked and changes
+ * nothing, as conntrack ignores it: the tracker may be out of step with
+ * the endpoints, and the packet may be what brings it back. */
+#define IGNORED (FW_STATES + 1)
+
 /* The next TCP state for a packet with flags in direction dir (0: the
- * opener's), or FW_STATES when the state does not allow it.  A packet that
- * is allowed but changes nothing (a retransmission) keeps the state. */
+ * opener's), FW_STATES when the state does not allow it, or IGNORED.  A
+ * packet that is allowed but changes nothing (a retransmission) keeps the
+ * state. */
 static unsigned tcp_next(const struct fw_flow *f, int dir, uint8_t flags)
 {
 	unsigned st = f->state;
 	if (flags & TCP_RST)
 		return FW_ST_CLOSE;
 	if (flags & TCP_SYN) {
-		if (!(flags & TCP_ACK)) /* only the opener sends a SYN */
-			return dir == 0 && st == FW_ST_SYN_SENT ? st
-								: FW_STATES;
+		/* Only the opener sends a SYN: again while unanswered; on an
+		 * open connection, one its peer answers with a challenge
+		 * ACK, or a SYN-ACK if it lost the connection (RFC 5961). */
+		if (!(flags & TCP_ACK)) {
+			if (dir == 1)
+				return FW_STATES;
+			return st == FW_ST_SYN_SENT ? st : IGNORED;
+		}
 		if (dir == 0)
 			return FW_STATES;
-		/* The answer to the SYN, or a late copy of it. */
-		return st == FW_ST_SYN_SENT ? FW_ST_SYN_RECV : st;
+		/* The answer to the SYN; any later one passes unchecked. */
+		return st == FW_ST_SYN_SENT ? FW_ST_SYN_RECV : IGNORED;
 	}
 	/* Before the SYN-ACK the opener has nothing to acknowledge; the other
 	 * side may send a bare ACK (RFC 5961's challenge ACK, for a SYN that
@@ -143,13 +155,46 @@ static bool flags_valid(uint8_t fl)
 	return false;
 }
 
+/*
+ * A packet conntrack ignores (tcp_next): the opener's SYN on an open
+ * connection is noted; a SYN-ACK that answers the SYN noted just before
+ * it starts the flow over from the two (the endpoints began a new
+ * connection on the key, and the tracker missed the old one's end).
+ * Returns the state to go on from (its window to be checked), or IGNORED.
+ */
+static unsigned ignored(struct fw_flow *f, int dir, const struct fw_view *v)
+{
+	bool answer = dir == 1 && f->syn_ignored && v->tcp.ack == f->syn.end;
+	f->syn_ignored = dir == 0;
+	if (dir == 0) {
+		f->syn = fw_window_syn(&v->tcp);
+		return IGNORED;
+	}
+	if (!answer)
+		return IGNORED;
+	fw_window_start(f, &f->syn);
+	f->state = FW_ST_SYN_SENT;
+	f->fin = 0;
+	return FW_ST_SYN_RECV;
+}
+
 static enum fw_track tcp_track(struct fw_flow *f, int dir,
 			       const struct fw_view *v)
 {
 	uint8_t fl = v->tcp_flags;
 	unsigned next = flags_valid(fl) ? tcp_next(f, dir, fl) : FW_STATES;
+	if (next == IGNORED && (next = ignored(f, dir, v)) == IGNORED)
+		return FW_TRACK_IGNORE;
 	if (next == FW_STATES)
 		return FW_TRACK_INVALID;
+	/* The peer's challenge ACK to a SYN ignored on a closing
+	 * connection acknowledges no FIN. */
+	if (f->syn_ignored && f->state == FW_ST_LAST_ACK &&
+	    next == FW_ST_TIME_WAIT && dir == 1 &&
+	    (fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_ACK) {
+		f->syn_ignored = false;
+		return FW_TRACK_IGNORE;
+	}
 	/* The responder's ACK before its SYN-ACK answers the SYN about a
 	 * connection the firewall never saw (a challenge ACK): it passes
 	 * unchecked, as in conntrack, and teaches nothing. */
@@ -170,6 +215,7 @@ static enum fw_track tcp_track(struct fw_flow *f, int dir,
 	if (fl & TCP_FIN)
 		f->fin |= (uint8_t)(1 << dir);
 	f->state = (uint8_t)next;
+	f->syn_ignored = false;
 	return FW_TRACK_PASS;
 }
 

@@ -32,19 +32,25 @@ static bool after(uint32_t a, uint32_t b)
 	return (int32_t)(b - a) < 0;
 }
 
-/* The sender's direction from its SYN or SYN-ACK. */
-static void from_syn(struct fw_tcp_dir *s, const struct fw_tcp_seg *t)
+struct fw_tcp_syn fw_window_syn(const struct fw_tcp_seg *t)
 {
-	s->end = s->maxend = t->end;
-	s->maxwin = t->win ? t->win : 1;
-	s->maxack = 0;
-	s->scale = t->wscale;
-	s->flags = t->opts & (FW_TCP_WSCALE | FW_TCP_SACK_PERM);
+	return (struct fw_tcp_syn){
+	    .end = t->end, .win = t->win, .wscale = t->wscale, .opts = t->opts};
 }
 
-void fw_window_start(struct fw_flow *f, const struct fw_view *v)
+/* The sender's direction from its SYN or SYN-ACK. */
+static void from_syn(struct fw_tcp_dir *s, struct fw_tcp_syn syn)
 {
-	from_syn(&f->tcp[0], &v->tcp);
+	s->end = s->maxend = syn.end;
+	s->maxwin = syn.win ? syn.win : 1;
+	s->maxack = 0;
+	s->scale = syn.wscale;
+	s->flags = syn.opts & (FW_TCP_WSCALE | FW_TCP_SACK_PERM);
+}
+
+void fw_window_start(struct fw_flow *f, const struct fw_tcp_syn *syn)
+{
+	from_syn(&f->tcp[0], *syn);
 	f->tcp[1] = (struct fw_tcp_dir){0};
 }
 
@@ -52,7 +58,7 @@ void fw_window_start(struct fw_flow *f, const struct fw_view *v)
 static void from_syn_ack(struct fw_tcp_dir *s, struct fw_tcp_dir *r,
 			 const struct fw_tcp_seg *t)
 {
-	from_syn(s, t);
+	from_syn(s, fw_window_syn(t));
 	if (!(s->flags & r->flags & FW_TCP_WSCALE))
 		s->scale = r->scale = 0;
 }
@@ -104,22 +110,18 @@ enum fw_track fw_window(struct fw_flow *f, int dir, const struct fw_view *v)
 	uint8_t flags = v->tcp_flags;
 	uint32_t seq = t->seq, end = t->end, ack = t->ack;
 	uint32_t sack = (r->flags & FW_TCP_SACK_PERM) ? t->sack : ack;
-	bool opening = f->state == FW_ST_SYN_SENT || f->state == FW_ST_SYN_RECV;
 
 	if (!s->maxwin) { /* the responder's first segment */
 		if (flags & TCP_SYN)
 			from_syn_ack(s, r, t);
 		else
 			pick_up(s, t);
-	} else if ((flags & TCP_SYN) && opening && after(end, s->end)) {
-		/* A SYN or SYN-ACK with a new initial sequence number: the
-		 * peer started over (RFC 793 lets it, with higher numbers). */
-		if (dir == 0)
-			from_syn(s, t);
-		else
-			from_syn_ack(s, r, t);
-		if (!(flags & TCP_ACK))
-			return FW_TRACK_PASS;
+	} else if ((flags & TCP_SYN) && after(end, s->end)) {
+		/* The opener's SYN again, unanswered (track.c lets no other
+		 * SYN through to here), with a new initial sequence number:
+		 * it started over (RFC 793 lets it, with higher numbers). */
+		from_syn(s, fw_window_syn(t));
+		return FW_TRACK_PASS;
 	}
 	/* No acknowledgement, or a reset's zero one (stacks that set ACK
 	 * on a reset without a number): taken as acknowledging all. */
