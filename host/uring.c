@@ -210,9 +210,7 @@ static void collect(struct host_uring *u,
 	}
 }
 
-void host_uring_submit(struct host_uring *u,
-		       void (*done)(void *ctx, uint64_t user_data, int32_t res),
-		       void *ctx)
+void host_uring_push(struct host_uring *u)
 {
 	uint32_t n = u->queued;
 	__atomic_store_n(u->sq_tail, *u->sq_tail + n, __ATOMIC_RELEASE);
@@ -233,6 +231,13 @@ void host_uring_submit(struct host_uring *u,
 				n -= (uint32_t)rc;
 		}
 	}
+}
+
+void host_uring_submit(struct host_uring *u,
+		       void (*done)(void *ctx, uint64_t user_data, int32_t res),
+		       void *ctx)
+{
+	host_uring_push(u);
 	collect(u, done, ctx);
 }
 

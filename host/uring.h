@@ -73,6 +73,9 @@ struct kernel_io_uring_sqe *host_uring_queued(struct host_uring *u, uint32_t k);
  * (host_fail) if the kernel refuses the ring itself. */
 void host_uring_run(struct host_uring *u, int32_t *res);
 
+/* Submits what is queued without waiting for it. */
+void host_uring_push(struct host_uring *u);
+
 /* Submits what is queued without waiting for it, then calls
  * done(ctx, user_data, result) for every request that completed so far
  * (done may queue more: they go at the next call).  Ends the host like
