@@ -71,11 +71,13 @@ uint64_t host_net_service(void)
 	return ready;
 }
 
-unsigned host_net_pollfds(struct kernel_pollfd *fds)
+unsigned host_net_pollfds(struct kernel_pollfd *fds, uint64_t wake)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < host_net_ndevs; i++) {
 		short ev = host_ring_poll_events(&host_net_devs[i].ring);
+		if (!(wake >> host_net_devs[i].handle & 1))
+			ev &= ~POLLIN;
 		if (ev)
 			fds[n++] =
 			    (struct kernel_pollfd){host_net_devs[i].fd, ev, 0};

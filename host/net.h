@@ -50,10 +50,10 @@ int host_net_attach(unsigned handle, uint64_t tx_va, uint64_t rx_va);
 /* Serves every device; returns the handles with news, one bit each. */
 uint64_t host_net_service(void);
 
-/* Fills fds (INGOT_DEVICES_MAX of them) with what to wait on; returns
- * how many. */
+/* Fills fds (INGOT_DEVICES_MAX of them) with what to wait on, input only
+ * for the devices in wake (one bit per handle); returns how many. */
 struct kernel_pollfd;
-unsigned host_net_pollfds(struct kernel_pollfd *fds);
+unsigned host_net_pollfds(struct kernel_pollfd *fds, uint64_t wake);
 
 /* Calls fn with each device's file descriptor. */
 void host_net_fds(void (*fn)(void *ctx, int fd), void *ctx);

@@ -22,13 +22,14 @@ static struct {
 	uint64_t polls, sleeps;
 } stats;
 
-static void sleep_until(uint64_t deadline, uint64_t now, uint64_t unblocked)
+static void sleep_until(uint64_t deadline, uint64_t now, uint64_t unblocked,
+			uint64_t wake)
 {
 	struct kernel_pollfd fds[INGOT_DEVICES_MAX + 1];
 	uint64_t wait = deadline - now;
 	struct kernel_timespec ts = {(int64_t)(wait / 1000000000ULL),
 				     (int64_t)(wait % 1000000000ULL)};
-	unsigned n = host_net_pollfds(fds);
+	unsigned n = host_net_pollfds(fds, wake);
 	int nblock = host_block_sleep_fds(fds + n);
 	if (nblock < 0)
 		return;
@@ -42,21 +43,26 @@ static void sleep_until(uint64_t deadline, uint64_t now, uint64_t unblocked)
 	host_block_woke(fds + n, nblock);
 }
 
-uint64_t host_poll(uint64_t deadline_ns, uint64_t boot_ns, uint64_t *now_ns)
+uint64_t host_poll(uint64_t deadline_ns, uint64_t wake, uint64_t boot_ns,
+		   uint64_t *now_ns)
 {
 	static bool busy; /* the last wait ended with news within the spin */
-	uint64_t ready, unblocked = 0, now;
+	uint64_t ready = 0, unblocked = 0, now;
 	bool blocked = false;
 
 	stats.polls++;
+	wake |= INGOT_READY_STOP | INGOT_READY_REPORT;
 	uint64_t start = host_now() - boot_ns;
 	for (;;) {
-		ready = host_net_service() | host_block_service() |
-			host_requests_take();
+		ready |= host_net_service() | host_block_service() |
+			 host_requests_take();
 		now = host_now() - boot_ns;
-		if (ready || now >= deadline_ns)
+		if ((ready & wake) || now >= deadline_ns)
 			break;
-		if (busy && now - start < POLL_SPIN_NS)
+		/* A guest waiting for some devices only waits for what their
+		 * own wait (host_block_sleep_fds) spins for. */
+		if (busy && wake == INGOT_WAKE_ANY &&
+		    now - start < POLL_SPIN_NS)
 			continue;
 		busy = false;
 		if (!blocked) {
@@ -66,12 +72,12 @@ uint64_t host_poll(uint64_t deadline_ns, uint64_t boot_ns, uint64_t *now_ns)
 			blocked = true;
 			continue;
 		}
-		sleep_until(deadline_ns, now, unblocked);
+		sleep_until(deadline_ns, now, unblocked, wake);
 	}
 	if (blocked)
 		host_requests_restore(unblocked);
 	now = host_now() - boot_ns;
-	busy = ready && now - start < POLL_SPIN_NS;
+	busy = (ready & wake) && now - start < POLL_SPIN_NS;
 	*now_ns = now;
 	return ready;
 }

@@ -77,7 +77,9 @@ static void hc_poll(struct guest *g, uint32_t phys)
 	struct ingot_kvm_poll p;
 
 	get_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
-	p.ready_set = host_poll(p.deadline_ns, g->host_mono_at_boot, &p.now_ns);
+	p.ready_set =
+	    host_poll(p.deadline_ns, p.wake_set ? p.wake_set : INGOT_WAKE_ANY,
+		      g->host_mono_at_boot, &p.now_ns);
 	put_args(g, INGOT_KVM_HC_POLL, phys, &p, sizeof p);
 }
 

@@ -179,7 +179,8 @@ int ingot_main(int argc, char **argv)
 					  bi->heap_size / 16 * 5 /
 					  (KV_LOG_ENTRY_BYTES * 4 / 3 + 112),
 				      .flush = true,
-				      .inline_max = 64};
+				      .inline_max = 64,
+				      .hold_for_commit = true};
 	char err[160];
 	int rc = kv_log_mount(d, &opts, &kv_app.store, err, sizeof err);
 	if (rc < 0) {

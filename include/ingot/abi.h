@@ -142,6 +142,21 @@ uint64_t ingot_clock_wall(void);
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns);
 
 /*
+ * ingot_poll() whose sleep only news of the devices in wake_set (one bit
+ * per handle) ends, besides the deadline and the operator's requests:
+ * the other devices are served meanwhile (frames sent, received frames
+ * taken into free slots, requests taken and completed) and their bits
+ * reported when it ends.  For a guest that has nothing to do until a
+ * device completes (a durable write it waits for) and would rather take
+ * what arrives meanwhile in that turn than in one exit each.  A hint: a
+ * target may end the sleep for any device (the virtio target does).
+ * INGOT_WAKE_ANY is ingot_poll().
+ */
+#define INGOT_WAKE_ANY UINT64_MAX
+int ingot_poll_for(uint64_t deadline_ns, uint64_t wake_set, uint64_t *ready_set,
+		   uint64_t *now_ns);
+
+/*
  * Requests from the operator, in the ready set beside the device bits:
  * STOP asks the guest to end cleanly (ingot-kvm and hosted images: SIGTERM
  * or SIGINT; a second one ends it at once), REPORT asks it to print its

@@ -166,6 +166,7 @@ struct ingot_kvm_poll {
 	uint64_t deadline_ns; /* in: monotonic */
 	uint64_t ready_set;   /* out */
 	uint64_t now_ns;      /* out: monotonic */
+	uint64_t wake_set;    /* in: ingot_poll_for's (0: every device) */
 };
 
 struct ingot_kvm_exit {

@@ -32,6 +32,8 @@ struct blk_dev;
 struct blk_dev *blk_open(const char *name);
 
 uint32_t blk_sector_size(const struct blk_dev *d);
+/* The device's handle: its bit in ingot_poll's ready set. */
+uint32_t blk_handle(const struct blk_dev *d);
 uint64_t blk_sectors(const struct blk_dev *d);
 bool blk_read_only(const struct blk_dev *d);
 

@@ -105,6 +105,13 @@ struct kv_log_options {
 	size_t inline_max; /* values of up to this many bytes are kept in
 			      memory with their key: a get of one never
 			      reads the device */
+	/* While a commit is in flight the loop sleeps until it completes
+	 * (sched_poller.wake_for), and what the network brings meanwhile
+	 * waits for that turn: one exit per commit under load rather than
+	 * one per arrival, for up to a commit's time more latency on
+	 * requests that need no commit (redis-server's appendfsync always
+	 * holds them for its fsync too). */
+	bool hold_for_commit;
 };
 
 struct kv_log_stats {

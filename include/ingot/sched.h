@@ -123,6 +123,13 @@ struct sched_poller {
 	 * host (or sleeps): for output the driver held back while fibers ran,
 	 * to send it in one batch.  It must not block. */
 	void (*flush)(void *arg);
+	/* If not NULL, asked (after flush) before the loop sleeps: device
+	 * handles, one bit each, whose news alone should end the sleep, or 0
+	 * for any device's.  While some poller names any, the loop sleeps
+	 * for those (and its timers: ingot_poll_for), and what other devices
+	 * bring meanwhile waits for the turn that follows.  For a poller
+	 * with nothing worth doing until its device completes. */
+	uint64_t (*wake_for)(void *arg);
 };
 
 /* Registers p for the guest's lifetime.  Returns 0 or -ENOSPC. */

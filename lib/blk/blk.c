@@ -51,6 +51,11 @@ uint32_t blk_sector_size(const struct blk_dev *d)
 	return d->dev->u.block.sector_size;
 }
 
+uint32_t blk_handle(const struct blk_dev *d)
+{
+	return d->dev->handle;
+}
+
 uint64_t blk_sectors(const struct blk_dev *d)
 {
 	return d->dev->u.block.sectors;

@@ -334,6 +334,14 @@ static int commit_poll(void *arg, uint64_t now)
 	return 0;
 }
 
+static uint64_t commit_wake_for(void *arg)
+{
+	const struct kv_log *s = arg;
+	return s->committing && s->opts.hold_for_commit
+		   ? 1ULL << blk_handle(s->dev)
+		   : 0;
+}
+
 /* A pending value, from the batch that holds it. */
 static const unsigned char *pending_value(struct kv_log *s,
 					  const struct kv_entry *e)
@@ -467,8 +475,10 @@ int kv_log_mount(struct blk_dev *d, const struct kv_log_options *opts,
 	if (rc < 0)
 		return rc;
 	s->async.done = commit_done;
-	s->poller = (struct sched_poller){
-	    .poll = commit_poll, .arg = s, .flush = commit_turn};
+	s->poller = (struct sched_poller){.poll = commit_poll,
+					  .arg = s,
+					  .flush = commit_turn,
+					  .wake_for = commit_wake_for};
 	if (sched_poller_add(&s->poller) < 0) {
 		snprintf(err, errlen, "no poller left for the store");
 		return -EAGAIN;

@@ -76,6 +76,16 @@ static _Noreturn void deadlock(void)
 	ingot_abort(msg, len < sizeof msg ? len : sizeof msg - 1);
 }
 
+/* The devices whose news should end the loop's sleep. */
+static uint64_t wake_set(void)
+{
+	uint64_t wake = 0;
+	for (unsigned i = 0; i < npollers; i++)
+		if (pollers[i]->wake_for)
+			wake |= pollers[i]->wake_for(pollers[i]->arg);
+	return wake ? wake : INGOT_WAKE_ANY;
+}
+
 static void turn(void)
 {
 	uint64_t now, ready = 0;
@@ -89,7 +99,8 @@ static void turn(void)
 			deadlock();
 		fflush(stdout);
 		sched_state.stats.sleeps++;
-		ingot_poll(sched_timers_earliest(), &ready, &now);
+		ingot_poll_for(sched_timers_earliest(), wake_set(), &ready,
+			       &now);
 	} else if (npollers) {
 		/* Devices need the host's attention each turn (the network
 		 * rings are served in ingot_poll): one call does that and

@@ -59,7 +59,14 @@ uint64_t ingot_clock_wall(void)
 
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
-	uint64_t now, ready = host_poll(deadline_ns, hosted.mono_at_boot, &now);
+	return ingot_poll_for(deadline_ns, INGOT_WAKE_ANY, ready_set, now_ns);
+}
+
+int ingot_poll_for(uint64_t deadline_ns, uint64_t wake_set, uint64_t *ready_set,
+		   uint64_t *now_ns)
+{
+	uint64_t now,
+	    ready = host_poll(deadline_ns, wake_set, hosted.mono_at_boot, &now);
 	if (ready_set)
 		*ready_set = ready;
 	if (now_ns)

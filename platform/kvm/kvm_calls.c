@@ -20,7 +20,14 @@ int ingot_console_write(const char *buf, size_t len)
 
 int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 {
-	struct ingot_kvm_poll p = {.deadline_ns = deadline_ns};
+	return ingot_poll_for(deadline_ns, INGOT_WAKE_ANY, ready_set, now_ns);
+}
+
+int ingot_poll_for(uint64_t deadline_ns, uint64_t wake_set, uint64_t *ready_set,
+		   uint64_t *now_ns)
+{
+	struct ingot_kvm_poll p = {.deadline_ns = deadline_ns,
+				   .wake_set = wake_set};
 	kvm_hypercall(INGOT_KVM_HC_POLL, &p);
 	if (ready_set)
 		*ready_set = p.ready_set;

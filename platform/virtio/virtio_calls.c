@@ -39,6 +39,14 @@ int ingot_poll(uint64_t deadline_ns, uint64_t *ready_set, uint64_t *now_ns)
 	return 0;
 }
 
+/* The hint is not taken: any device's interrupt ends the sleep. */
+int ingot_poll_for(uint64_t deadline_ns, uint64_t wake_set, uint64_t *ready_set,
+		   uint64_t *now_ns)
+{
+	(void)wake_set;
+	return ingot_poll(deadline_ns, ready_set, now_ns);
+}
+
 int ingot_mem_protect(void *addr, size_t len, enum ingot_prot prot)
 {
 	uintptr_t a = (uintptr_t)addr;
