@@ -558,10 +558,15 @@ bench-dns: deps
 $(BUILD)/bench/%: bench/forward/%.c bench/forward/flood.h
 	@mkdir -p $(@D)
 	$(call quiet,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+# The floor of a guest's turn: one exit and back (bench/forward/poll_turns.c).
+POLL_TURNS_OBJS := $(call objs,test,$(KVM_SRCS) bench/forward/poll_turns.c)
+$(BUILD)/bench/kvm/poll_turns.kvm: $(POLL_TURNS_OBJS) $(call lib_archives,test) \
+		$(BUILD)/tools/ldgen $(SEED_STAMP)
+	$(call link_image,kvm,poll_turns,test,$(POLL_TURNS_OBJS))
 bench-forward: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_flood $(BUILD)/bench/udp_sink \
-		$(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo
+		$(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo $(BUILD)/bench/kvm/poll_turns.kvm
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/bench-forward \
 		RULES=bench/forward/forward.rules $(BUILD)/bench-forward/kvm/firewall.kvm
 	@flock /tmp/ingot-bench.lock bench/forward/run
