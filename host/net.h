@@ -26,8 +26,8 @@
 #include "net_ring.h"
 
 #define HOST_NET_SYNTAX                                                        \
-	"NAME=TAP or NAME=udp:LPORT:RPORT, then optionally ,mac=MAC, ,mtu=N "  \
-	"and ,offload=off"
+	"NAME=TAP or NAME=udp:LPORT:RPORT, then optionally ,mac=MAC, ,mtu=N, " \
+	",queue=N (a tap) and ,offload=off"
 
 /* One --net option's text.  Returns NULL, or what is wrong with it. */
 const char *host_net_option(const char *spec);

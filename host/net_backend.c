@@ -31,20 +31,50 @@ static _Noreturn void no_such_tap(const struct host_net_dev *d)
 		  d->name, d->backend, d->backend, d->backend);
 }
 
+/* A network device request (SIOC*) about d's tap, in *ifr. */
+static long device_ioctl(const struct host_net_dev *d, unsigned long req,
+			 struct kernel_ifreq *ifr)
+{
+	long s = syscall3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		fail(d, "socket", s);
+	memcpy(ifr->name, d->backend, strlen(d->backend));
+	long rc = syscall3(SYS_ioctl, s, req, ifr);
+	syscall3(SYS_close, s, 0, 0);
+	return rc;
+}
+
 /* Whether a network device of that name exists (in this namespace), asked
  * without creating one, as TUNSETIFF would. */
 static bool device_exists(const struct host_net_dev *d)
 {
 	struct kernel_ifreq ifr = {0};
-	long s = syscall3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		fail(d, "socket", s);
-	memcpy(ifr.name, d->backend, strlen(d->backend));
-	long rc = syscall3(SYS_ioctl, s, SIOCGIFINDEX, &ifr);
-	syscall3(SYS_close, s, 0, 0);
+	long rc = device_ioctl(d, SIOCGIFINDEX, &ifr);
 	if (rc < 0 && rc != -ENODEV)
 		fail(d, "cannot look up the device", rc);
 	return rc == 0;
+}
+
+/*
+ * The tap's queue (its txqueuelen) holds the frames toward the guest
+ * while the guest is busy; past it the kernel drops them.  A socket server
+ * has a buffer per connection, the guest only this queue, and the
+ * kernel's default of 1,000 frames is what a server with 1,000 clients
+ * gets in requests and ACKs at once, so it is raised (never lowered) to
+ * d->queue.  Without CAP_NET_ADMIN it stays as it is, said once.
+ */
+static void raise_queue(const struct host_net_dev *d)
+{
+	struct kernel_ifreq ifr = {0};
+	long rc = device_ioctl(d, SIOCGIFTXQLEN, &ifr);
+	if (rc < 0 || (uint32_t)ifr.u.qlen >= d->queue)
+		return;
+	ifr.u.qlen = (int)d->queue;
+	rc = device_ioctl(d, SIOCSIFTXQLEN, &ifr);
+	if (rc < 0)
+		host_msg("--net %s=%s: the tap device's queue stays below "
+			 "queue=%u frames: %s",
+			 d->name, d->backend, d->queue, strerror((int)-rc));
 }
 
 static int open_tap(const struct host_net_dev *d)
@@ -78,6 +108,7 @@ static int open_tap(const struct host_net_dev *d)
 	rc = syscall3(SYS_ioctl, fd, TUNSETVNETHDRSZ, &hdr);
 	if (rc < 0)
 		fail(d, "cannot set the tap device's header size", rc);
+	raise_queue(d);
 	return (int)fd;
 }
 

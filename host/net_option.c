@@ -1,5 +1,6 @@
 /*
- * --net NAME=BACKEND[,mac=MAC][,mtu=N][,offload=off]: the option's syntax,
+ * --net NAME=BACKEND[,mac=MAC][,mtu=N][,queue=N][,offload=off]: the option's
+ * syntax,
  * checked in full before anything is opened (see net.h).  The default MAC
  * address is stable per backend, so a guest keeps its address across restarts.
  */
@@ -86,6 +87,19 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
 }
 
+/* The decimal number of exactly len bytes at s, at most max; false if it is
+ * not one. */
+static bool parse_uint(const char *s, size_t len, unsigned max, unsigned *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || *v > (max - (s[i] - '0')) / 10)
+			return false;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return len > 0;
+}
+
 /* A locally administered unicast address, stable for key. */
 static void default_mac(const char *key, uint8_t mac[6])
 {
@@ -138,6 +152,7 @@ const char *host_net_option(const char *spec)
 	default_mac(d->backend, d->mac);
 	d->no_offload = false;
 	d->mtu = 1500;
+	d->queue = d->udp ? 0 : HOST_NET_QUEUE_DEFAULT;
 	while (comma) {
 		const char *opt = comma + 1;
 		comma = strchr(opt, ',');
@@ -151,22 +166,25 @@ const char *host_net_option(const char *spec)
 		} else if (olen == 11 && strncmp(opt, "offload=off", 11) == 0) {
 			d->no_offload = true;
 			continue;
-		} else if (olen > 4 && olen <= 8 &&
-			   strncmp(opt, "mtu=", 4) == 0) {
-			unsigned v = 0;
-			size_t i = 4;
-			for (; i < olen && opt[i] >= '0' && opt[i] <= '9'; i++)
-				v = v * 10 + (unsigned)(opt[i] - '0');
-			if (i == olen && v >= 576 && v <= 1500) {
+		} else if (olen > 4 && strncmp(opt, "mtu=", 4) == 0) {
+			unsigned v;
+			if (parse_uint(opt + 4, olen - 4, 1500, &v) &&
+			    v >= 576) {
 				d->mtu = (uint16_t)v;
 				continue;
 			}
 			return fail(spec,
 				    "mtu= takes 576 to 1500 (bytes of IP)");
+		} else if (olen >= 6 && !d->udp &&
+			   strncmp(opt, "queue=", 6) == 0) {
+			if (parse_uint(opt + 6, olen - 6, HOST_NET_QUEUE_MAX,
+				       &d->queue))
+				continue;
+			return fail(spec, "queue= takes 0 to 65536 (frames)");
 		}
 		return fail(spec, "expected after the backend only ,mac=XX:XX:"
-				  "XX:XX:XX:XX (unicast), ,mtu=N and "
-				  ",offload=off");
+				  "XX:XX:XX:XX (unicast), ,mtu=N, ,queue=N "
+				  "(a tap) and ,offload=off");
 	}
 	d->handle = -1;
 	d->fd = -1;

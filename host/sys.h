@@ -109,6 +109,8 @@ static inline _Noreturn void sys_exit(int status)
 #define TUN_F_CSUM      0x01
 #define TUN_F_TSO4      0x02
 #define SIOCGIFINDEX    0x8933
+#define SIOCGIFTXQLEN   0x8942
+#define SIOCSIFTXQLEN   0x8943
 #define IFF_TAP         0x0002
 #define IFF_NO_PI       0x1000
 #define IFF_PERSIST     0x0800
@@ -149,6 +151,7 @@ struct kernel_ifreq {
 	union {
 		short flags;
 		int ifindex;
+		int qlen;
 		char pad[24];
 	} u;
 };

@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 from conftest import EXIT_ABORT, EXIT_SETUP, EXIT_STOPPED, MONITOR, TARGETS, image, run
-from netns import Netns
+from netns import Guest, Netns
 
 EXIT_BAD_STATUS = 250  # include/ingot/abi.h
 
@@ -36,6 +36,11 @@ BAD_NET = [
     ("service=tap0,mac=02:00:00:00:00:01,junk", "expected after the backend only"),
     ("service=tap0,junk", "expected after the backend only"),
     ("service=tap0,offload=on", "expected after the backend only"),
+    ("service=tap0,queue=65537", "queue= takes 0 to 65536"),
+    ("service=tap0,queue=", "queue= takes 0 to 65536"),
+    ("service=tap0,queue=1k", "queue= takes 0 to 65536"),
+    ("service=udp:1:2,queue=100", "expected after the backend only"),
+    ("service=tap0,mtu=1501", "mtu= takes 576 to 1500"),
     ("service=tap0,mac=02:00:00:00:00", "unicast"),
     ("service=tap0,mac=00:00:00:00:00:00", "unicast"),
     ("service=tap%d", "has no '%'"),
@@ -88,6 +93,30 @@ def test_a_missing_tap_is_refused_not_created(ns):
                               capture_output=True)
         assert gone.returncode != 0, (target, "the tap device was created")
     assert msgs["hosted"] == msgs["kvm"], msgs
+
+
+def tap_queue(ns, tap):
+    out = subprocess.run(["ip", "-n", ns.name, "-d", "link", "show", tap],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split(" qlen ")[1].split()[0])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("before,opt,after", [
+    (1000, "", 8192),             # the default, host/net_dev.h
+    (1000, ",queue=3000", 3000),
+    (1000, ",queue=0", 1000),     # left as it is
+    (20000, "", 20000),           # raised, never lowered
+])
+def test_the_taps_queue_is_raised_at_attach(ns, target, before, opt, after):
+    ns.tap("tap0", "10.0.0.1/24")
+    ns.ip("link", "set", "tap0", "txqueuelen", str(before))
+    g = Guest(ns, target, "echo", [f"service=tap0{opt}"], args=["--ipv4=10.0.0.2/24"])
+    try:
+        g.wait_for("net: service 10.0.0.2")
+        assert tap_queue(ns, "tap0") == after
+    finally:
+        g.stop()
 
 
 def test_a_device_the_image_lacks_is_refused_the_same_way():
