@@ -241,6 +241,9 @@ int net_init(void); /* the start-of-day hook; public for the fuzzer */
 /* Output held back while fibers ran, sent before the loop's next exit to
  * the host (TCP sets it once used, so images without TCP do not link it). */
 extern void (*net_flush_hook)(void);
+/* Called when an interface's TX queue has drained below half of
+ * CONFIG_NET_TXQ_MAX, for senders that stopped at half: set by TCP. */
+extern void (*net_txq_room_hook)(void);
 void net_if_output(struct netif *ifp, struct pkt *p); /* consumes p */
 
 /* checksum.c: the Internet checksum (RFC 1071). */

@@ -161,6 +161,8 @@ static int netif_poll(void *arg, uint64_t now)
 			    ifp->tx_pkt[ifp->tx_done & (ifp->tx->size - 1)]);
 		while (ifp->txq.head && tx_put(ifp, ifp->txq.head))
 			pkt_queue_pop(&ifp->txq);
+		if (net_txq_room_hook && ifp->txq.len < CONFIG_NET_TXQ_MAX / 2)
+			net_txq_room_hook();
 		used = __atomic_load_n(&ifp->rx->used, __ATOMIC_ACQUIRE);
 		while (ifp->rx_done != used) {
 			eth_input(ifp, rx_frame(ifp, used));
@@ -172,6 +174,7 @@ static int netif_poll(void *arg, uint64_t now)
 }
 
 void (*net_flush_hook)(void);
+void (*net_txq_room_hook)(void);
 
 static void netif_flush(void *arg)
 {

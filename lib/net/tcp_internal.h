@@ -221,6 +221,9 @@ struct tcp_conn {
 	/* Written data waiting for the end of the turn (tcp_output_later). */
 	struct tcp_conn *flush_next;
 	bool flush_queued;
+	/* Stopped by a full TX queue, in line for room (tcp_output). */
+	bool txq_waiting;
+	struct tcp_conn *txq_next;
 };
 
 /* The sequence number and payload of a packet on a TCP queue; the payload
@@ -319,7 +322,8 @@ void tcp_output(struct tcp_conn *c);
  * runs in it has written: consecutive writes leave as one TSO frame
  * rather than a frame each (Linux's autocorking does the like). */
 void tcp_output_later(struct tcp_conn *c);
-/* Takes c off that list (it is being freed). */
+/* Takes c off that list and out of the line for TX queue room (it is
+ * being freed). */
 void tcp_output_forget(struct tcp_conn *c);
 void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_ack(struct tcp_conn *c);

@@ -398,6 +398,49 @@ static bool can_send_data(const struct tcp_conn *c)
 	       c->state == TCP_LAST_ACK;
 }
 
+/* Connections stopped by a full TX queue, first stopped first. */
+static struct tcp_conn *txq_head, **txq_tail = &txq_head;
+
+/* Sends for them while the TX queue has room: one that stops again goes
+ * to the back of the line, with the queue at half, which ends the loop. */
+static void txq_room(void)
+{
+	struct tcp_conn *c;
+	while ((c = txq_head)) {
+		txq_head = c->txq_next;
+		if (!txq_head)
+			txq_tail = &txq_head;
+		c->txq_waiting = false;
+		tcp_output(c);
+		if (c->txq_waiting)
+			break;
+	}
+}
+
+static void txq_wait(struct tcp_conn *c)
+{
+	if (c->txq_waiting)
+		return;
+	net_txq_room_hook = txq_room;
+	c->txq_waiting = true;
+	c->txq_next = NULL;
+	*txq_tail = c;
+	txq_tail = &c->txq_next;
+}
+
+static void txq_forget(struct tcp_conn *c)
+{
+	if (!c->txq_waiting)
+		return;
+	struct tcp_conn **pp = &txq_head;
+	while (*pp != c)
+		pp = &(*pp)->txq_next;
+	*pp = c->txq_next;
+	if (!*pp)
+		txq_tail = pp;
+	c->txq_waiting = false;
+}
+
 void tcp_output(struct tcp_conn *c)
 {
 	if (!can_send_data(c))
@@ -429,9 +472,12 @@ void tcp_output(struct tcp_conn *c)
 		if (end - c->snd_una > wnd)
 			break;
 		/* A full TX queue would drop what we add: our own loss.
-		 * ACKs (or the timer) bring us back. */
-		if (ifp && ifp->txq.len >= CONFIG_NET_TXQ_MAX / 2)
+		 * Room brings us back, in turn (with nothing in flight, no
+		 * ACK would, only the timer). */
+		if (ifp && ifp->txq.len >= CONFIG_NET_TXQ_MAX / 2) {
+			txq_wait(c);
 			break;
+		}
 		/* Nagle (RFC 9293 3.7.4): a short segment waits while data
 		 * is in flight, unless it is the last before our FIN. */
 		if (m->tcp_len < c->mss && !m->tcp_next && !c->nodelay &&
@@ -502,6 +548,7 @@ static void flush(void)
 
 void tcp_output_forget(struct tcp_conn *c)
 {
+	txq_forget(c);
 	if (!c->flush_queued)
 		return;
 	struct tcp_conn **pp = &flush_list;
