@@ -207,6 +207,11 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 	struct netif *ifp = image_data ? ipv4_route(c->rip, &nh) : NULL;
 	if (ifp && (ifp->features & INGOT_NET_F_TSO4))
 		seg = tcp_tso_max(c);
+	/* The first segment tops up the frame that the data queued ahead of
+	 * it and not sent yet begins (a response's head), so that they leave
+	 * as one frame rather than a short one and a full one. */
+	uint32_t ahead = c->snd_end - c->snd_nxt;
+	uint32_t lead = seg > c->mss && ahead < seg - c->mss ? ahead : 0;
 	while (done < len) {
 		if (c->err)
 			return done ? (int)done : c->err;
@@ -247,7 +252,8 @@ static int queue(struct tcp_conn *c, const uint8_t *buf, size_t len,
 			continue;
 		}
 		struct pkt_meta *m = pkt_meta(p);
-		uint32_t n = seg - m->tcp_len;
+		uint32_t n = seg - m->tcp_len - lead;
+		lead = 0;
 		n = tcp_min32(n, room);
 		n = tcp_min32(n, (uint32_t)(len - done));
 		if (image_data)
