@@ -326,6 +326,26 @@ def test_full_store_refuses_writes_and_recovers_with_deletes(ns, tmp_path):
     assert g.stop() == 0
 
 
+def test_store_full_of_segment_tails_refuses_writes_at_once(ns, tmp_path):
+    """Values of 256 KiB go three to a segment, a quarter of each left
+    over: a 16 MiB store's free segments reach the compactor's floor with
+    no garbage to reclaim.  Writes then get the OOM error at once (they
+    waited for ever), deletes go through and make room again."""
+    small = tmp_path / "small.img"
+    with open(small, "wb") as f:
+        f.truncate(16 << 20)
+    g = boot_kv(ns, "hosted", small)
+    out = peer(ns, "fill", GUEST_IP, 256 << 10, timeout=60)
+    assert re.search(r"filled \d+ then \('-', \"OOM command not allowed", out), out
+    script = "INCR counter\n" + "".join(f"DEL f{i}\n" for i in range(8)) + \
+        "SET after-delete yes\nGET after-delete\n"
+    r = ns.run(["timeout", "30", "redis-cli", "-h", GUEST_IP], input=script)
+    lines = [line for line in r.stdout.splitlines() if line]
+    assert lines[0].startswith("OOM command not allowed"), r.stdout
+    assert lines[1:] == ["1"] * 8 + ["OK", "yes"], r.stdout
+    assert g.stop() == 0
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_protocol_garbage_never_crashes_it(ns, target, data):
     g = boot_kv(ns, target, data)

@@ -87,7 +87,15 @@ int kv_log_append(struct kv_log *s, uint8_t type, const void *key, size_t klen,
 		    s->live_bytes - (e ? e->size : 0) + size > s->capacity)
 			return -ENOSPC;
 		b = &s->batch[s->fill];
-		if (!internal && s->nfree <= KV_USER_FLOOR) {
+		/* At the floor with nothing to reclaim (the free space is in
+		 * the tails of segments that a batch did not fit) the wait
+		 * would never end: a put is refused, a delete goes through
+		 * (a few bytes of the head's, and garbage to reclaim). */
+		bool stuck = !kv_log_reclaimable(s);
+		if (!internal && s->nfree <= KV_USER_FLOOR &&
+		    type == KV_REC_PUT && stuck)
+			return -ENOSPC;
+		if (!internal && s->nfree <= KV_USER_FLOOR && !stuck) {
 			sched_wake_one(&s->compact);
 			sched_wait(&s->freed, UINT64_MAX);
 			continue;

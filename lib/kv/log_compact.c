@@ -65,6 +65,11 @@ static int move_one(void *ctx, const struct kv_rec *r, uint32_t off)
 	return rc;
 }
 
+bool kv_log_reclaimable(const struct kv_log *s)
+{
+	return s->used_bytes - s->live_bytes >= KV_SEG_DATA;
+}
+
 void kv_log_compactor(void *arg)
 {
 	struct kv_log *s = arg;
@@ -73,7 +78,7 @@ void kv_log_compactor(void *arg)
 		/* Less than a segment of garbage in all: no pass could free
 		 * one, so look again later (deletes and overwrites make more;
 		 * the capacity limit keeps clients from filling the rest). */
-		bool worth = s->used_bytes - s->live_bytes >= KV_SEG_DATA;
+		bool worth = kv_log_reclaimable(s);
 		if (s->failed || s->nfree > KV_COMPACT_AT || i == UINT32_MAX ||
 		    !worth) {
 			sched_wait(&s->compact,

@@ -186,4 +186,8 @@ int kv_log_wait(struct kv_log *s, uint32_t gen);
 /* log_compact.c: the compactor fiber. */
 void kv_log_compactor(void *arg);
 
+/* Whether a compaction pass could free a segment: a segment's worth of
+ * garbage in all. */
+bool kv_log_reclaimable(const struct kv_log *s);
+
 #endif

@@ -12,8 +12,9 @@ network namespace:
                                of 4000 bytes ROUNDS times while a reader
                                checks every value it gets; then all hold
                                their last value
-  fill ADDR                    new keys of 4000 bytes until the store
-                               refuses one; prints the count and the error
+  fill ADDR [SIZE]             new keys of 4000 bytes (or SIZE) until the
+                               store refuses one; prints the count and the
+                               error
   pipeline ADDR PORT SEED N    N mixed commands and QUIT sent in one write;
                                prints the replies' bytes in hex
 """
@@ -219,10 +220,11 @@ def churn(addr, n, rounds):
         sys.exit(1)
 
 
-def fill(addr):
+def fill(addr, size=None):
     c = Client(addr)
     for i in range(10 ** 6):
-        r = c.call("SET", f"f{i}", big(f"f{i}", 0))
+        value = f"f{i}/".encode().ljust(size, b"x") if size else big(f"f{i}", 0)
+        r = c.call("SET", f"f{i}", value)
         if r != ("+", "OK"):
             print(f"filled {i} then {r}")
             return
@@ -276,7 +278,7 @@ if __name__ == "__main__":
     elif mode == "churn":
         churn(addr, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "fill":
-        fill(addr)
+        fill(addr, int(sys.argv[3]) if len(sys.argv) > 3 else None)
     elif mode == "pipeline":
         pipeline(addr, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif mode == "garbage":
