@@ -43,7 +43,8 @@ for i in range(conns):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.connect((addr, 80))
     s.setblocking(False)
-    state[s] = [req * n, 0, b""]  # to send, answers seen, tail of the input
+    # to send, answers seen, tail of the input, everything received
+    state[s] = [req * n, 0, b"", bytearray()]
     sel.register(s, selectors.EVENT_READ)
 # Each connection's requests in segments of their own, round after round,
 # faster than the guest answers them.
@@ -55,7 +56,9 @@ while any(st[0] for st in state.values()):
             pass
     for key, ev in sel.select(0):
         s, st = key.fileobj, state[key.fileobj]
-        buf = st[2] + s.recv(1 << 20)
+        data = s.recv(1 << 20)
+        st[3] += data
+        buf = st[2] + data
         st[1] += buf.count(mark)
         st[2] = buf[-(len(mark) - 1):]
 deadline = time.monotonic() + 40
@@ -64,6 +67,7 @@ while left and time.monotonic() < deadline:
     for key, ev in sel.select(1):
         s, st = key.fileobj, state[key.fileobj]
         data = s.recv(1 << 20)
+        st[3] += data
         buf = st[2] + data
         st[1] += buf.count(mark)
         st[2] = buf[-(len(mark) - 1):]
@@ -72,6 +76,48 @@ while left and time.monotonic() < deadline:
             left.discard(s)
 answered = sum(st[1] for st in state.values())
 print(f"answered={answered} of {conns * n}", flush=True)
+# Each stream must be n whole answers, each the same page, and nothing
+# else: where one is not, show where it goes wrong (the first few).
+page = None
+
+
+def whole(got):  # how many whole answers got begins with, and where they end
+    global page
+    at = k = 0
+    while k < n:
+        end = got.find(b"\r\n\r\n", at)
+        head = got[at:end] if end >= 0 else b""
+        length = [int(h.split(b":")[1]) for h in head.split(b"\r\n")
+                  if h.lower().startswith(b"content-length:")]
+        if not head.startswith(mark) or head.count(b"HTTP/") != 1 or len(length) != 1:
+            break
+        body = got[end + 4:end + 4 + length[0]]
+        page = page or body
+        if body != page:
+            break
+        at, k = end + 4 + length[0], k + 1
+    return k, at
+
+
+shown = 0
+for i, (s, st) in enumerate(state.items()):
+    k, at = whole(bytes(st[3]))
+    # Reading stopped at the last answer's head: its body may be on its way.
+    s.settimeout(5)
+    while k == n - 1:
+        try:
+            data = s.recv(1 << 20)
+        except OSError:
+            break
+        if not data:
+            break
+        st[3] += data
+        k, at = whole(bytes(st[3]))
+    if (k < n or at != len(st[3])) and shown < 3:
+        shown += 1
+        got = bytes(st[3])
+        print(f"stream {i}: {k} whole answers of {n}, then byte {at} of {len(got)} "
+              f"is not whole: {got[max(0, at - 200):at + 300]!r}", flush=True)
 for s in state:
     s.close()
 """
@@ -143,6 +189,7 @@ def test_pool_pressure_sheds_and_recovers(target):
         r = ns.run([PYTHON, "-c", CLIENT, str(CONNS), str(REQUESTS), GUEST], timeout=90)
         assert r.returncode == 0, r.stdout + r.stderr
         assert f"answered={CONNS * REQUESTS} of" in r.stdout, r.stdout
+        assert "is not whole" not in r.stdout, r.stdout
         c = back_to_idle(g, idle)
         # The pressure was real: held data was shed (and sent again).
         assert c.get("drop_no_memory", 0) + c.get("ooo_pruned", 0) > 0, c
