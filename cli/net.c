@@ -56,7 +56,11 @@ int net_tap_create(const char *ns, const char *dev, const char *bridge)
 	if (cli_ip(ns, CLI_QUIET, "tuntap", "add", "dev", dev, "mode", "tap",
 		   NULL))
 		return -1;
-	if ((bridge && cli_ip(ns, CLI_QUIET, "link", "set", dev, "master",
+	/* The guest's only buffer for frames that arrive while it is busy,
+	 * sized before any arrive (host/net_backend.c). */
+	if (cli_ip(ns, CLI_QUIET, "link", "set", dev, "txqueuelen", "8192",
+		   NULL) ||
+	    (bridge && cli_ip(ns, CLI_QUIET, "link", "set", dev, "master",
 			      bridge, NULL)) ||
 	    cli_ip(ns, CLI_QUIET, "link", "set", dev, "up", NULL)) {
 		net_tap_delete(ns, dev);

@@ -60,8 +60,11 @@ static bool device_exists(const struct host_net_dev *d)
  * while the guest is busy; past it the kernel drops them.  A socket server
  * has a buffer per connection, the guest only this queue, and the
  * kernel's default of 1,000 frames is what a server with 1,000 clients
- * gets in requests and ACKs at once, so it is raised (never lowered) to
- * d->queue.  Without CAP_NET_ADMIN it stays as it is, said once.
+ * gets in requests and ACKs at once.  Whoever makes the tap should size
+ * it (ingot's CLI makes its taps with 8192): a change on a tap that is up
+ * swaps its queueing discipline out for a moment, and frames sent to it
+ * meanwhile are lost, so it is raised (never lowered) to d->queue only
+ * when asked.  Without CAP_NET_ADMIN it stays as it is, said once.
  */
 static void raise_queue(const struct host_net_dev *d)
 {

@@ -12,8 +12,7 @@
 #define HOST_NET_BACKEND_MAX 16
 
 /* A tap's queue toward the guest, in frames (,queue=N): see net_backend.c. */
-#define HOST_NET_QUEUE_DEFAULT 8192
-#define HOST_NET_QUEUE_MAX     65536
+#define HOST_NET_QUEUE_MAX 65536
 
 struct host_net_dev {
 	char name[INGOT_DEVICE_NAME_MAX + 1];
@@ -23,8 +22,8 @@ struct host_net_dev {
 	uint8_t mac[6];
 	bool no_offload; /* ,offload=off: offer the guest none */
 	uint16_t mtu;    /* ,mtu=N: the guest's MTU (IP bytes), 1500 */
-	uint32_t queue;  /* ,queue=N: the tap's queue raised to N frames */
-	int handle;      /* -1 until setup */
+	uint32_t queue; /* ,queue=N: the tap's queue raised to N frames, or 0 */
+	int handle;     /* -1 until setup */
 	int fd;
 	struct host_ring_dev ring;
 };

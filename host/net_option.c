@@ -152,7 +152,7 @@ const char *host_net_option(const char *spec)
 	default_mac(d->backend, d->mac);
 	d->no_offload = false;
 	d->mtu = 1500;
-	d->queue = d->udp ? 0 : HOST_NET_QUEUE_DEFAULT;
+	d->queue = 0;
 	while (comma) {
 		const char *opt = comma + 1;
 		comma = strchr(opt, ',');

@@ -103,10 +103,10 @@ def tap_queue(ns, tap):
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("before,opt,after", [
-    (1000, "", 8192),             # the default, host/net_dev.h
+    (1000, "", 1000),             # left as it is unless asked
     (1000, ",queue=3000", 3000),
-    (1000, ",queue=0", 1000),     # left as it is
-    (20000, "", 20000),           # raised, never lowered
+    (1000, ",queue=0", 1000),
+    (20000, ",queue=3000", 20000),  # raised, never lowered
 ])
 def test_the_taps_queue_is_raised_at_attach(ns, target, before, opt, after):
     ns.tap("tap0", "10.0.0.1/24")

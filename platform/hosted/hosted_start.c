@@ -48,7 +48,7 @@ static _Noreturn void usage(const char *prog, const char *error)
 	    "  --net NAME=TAP[,mac=MAC][,queue=N][,offload=off]\n"
 	    "              attach network device NAME to tap device TAP, its "
 	    "queue\n"
-	    "              raised to N frames (default 8192)\n"
+	    "              raised to N frames (default: as it is)\n"
 	    "  --net NAME=udp:LPORT:RPORT[,mac=MAC]\n"
 	    "              ... to frames in UDP datagrams on 127.0.0.1, sent\n"
 	    "              from port LPORT to port RPORT (no privilege "
