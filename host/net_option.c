@@ -1,8 +1,8 @@
 /*
- * --net NAME=BACKEND[,mac=MAC][,mtu=N][,queue=N][,offload=off]: the option's
- * syntax,
- * checked in full before anything is opened (see net.h).  The default MAC
- * address is stable per backend, so a guest keeps its address across restarts.
+ * --net NAME=BACKEND[,mac=MAC][,mtu=N][,queue=N][,offload=off]: the
+ * option's syntax, checked in full before anything is opened (see net.h).
+ * The default MAC address is stable per backend, so a guest keeps its
+ * address across restarts.
  */
 #include <stdio.h>
 #include <string.h>
