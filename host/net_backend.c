@@ -68,6 +68,8 @@ static bool device_exists(const struct host_net_dev *d)
  */
 static void raise_queue(const struct host_net_dev *d)
 {
+	if (!d->queue)
+		return;
 	struct kernel_ifreq ifr = {0};
 	long rc = device_ioctl(d, SIOCGIFTXQLEN, &ifr);
 	if (rc < 0 || (uint32_t)ifr.u.qlen >= d->queue)
