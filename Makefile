@@ -566,7 +566,8 @@ $(BUILD)/bench/kvm/poll_turns.kvm: $(POLL_TURNS_OBJS) $(call lib_archives,test) 
 bench-forward: deps
 	@tools/deps test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/udp_flood $(BUILD)/bench/udp_sink \
-		$(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo $(BUILD)/bench/kvm/poll_turns.kvm
+		$(BUILD)/bench/udp_rr $(BUILD)/bench/udp_echo $(BUILD)/bench/tap_relay \
+		$(BUILD)/bench/kvm/poll_turns.kvm
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/bench-forward \
 		RULES=bench/forward/forward.rules $(BUILD)/bench-forward/kvm/firewall.kvm
 	@flock /tmp/ingot-bench.lock bench/forward/run
