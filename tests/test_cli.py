@@ -450,6 +450,13 @@ def test_summon(env):
         other = ns.run(["dig", "@10.79.0.1", "other.test", "+time=2", "+tries=1"])
         assert "status: REFUSED" in other.stdout
         print(f"summon: cold name answered in {cold_ms} ms, warm in {warm_ms} ms")
+        # In use (answering the client directly, twice a second), it
+        # outlives the idle time: what the guest sends counts as use.
+        in_use = time.monotonic() + 3.5
+        while time.monotonic() < in_use:
+            assert dig(ns, "10.79.0.30") == "192.0.2.10"
+            time.sleep(0.5)
+        assert cli.guest("www.example.test")["status"] == "running"
         # Idle for 2 s (the dig above was the last traffic): stopped.
         wait_until("the idle guest is stopped", lambda: cli.ps() == {}, timeout=8)
         assert "192.0.2.10" not in dig(ns, "10.79.0.30", tries=1)
