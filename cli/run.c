@@ -254,17 +254,35 @@ static int make_config(struct run_opts *o, const char *path, const char *target,
 	return 0;
 }
 
-/* Whether the console holds text. */
-static bool log_has(const char *log, const char *text)
+/* Whether text is in what the console gained since *seen, which moves
+ * on to what has been searched: the search starts len(text) - 1 bytes
+ * back, so a text that arrived in two pieces is found too. */
+static bool log_gained(const char *log, const char *text, off_t *seen)
 {
-	FILE *f = fopen(log, "re");
-	if (!f)
-		return false;
-	char line[1024];
+	size_t tlen = strlen(text), size = 2 * tlen + 4096;
+	int fd = open(log, O_RDONLY | O_CLOEXEC);
+	char *buf = malloc(size);
 	bool found = false;
-	while (!found && fgets(line, sizeof line, f))
-		found = strstr(line, text) != NULL;
-	fclose(f);
+	if (fd < 0 || !buf)
+		goto out;
+	off_t from = *seen > (off_t)tlen ? *seen - (off_t)(tlen - 1) : 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, size, from);
+		if (n <= 0)
+			break;
+		if (memmem(buf, (size_t)n, text, tlen)) {
+			found = true;
+			break;
+		}
+		*seen = from + n;
+		if ((size_t)n < size)
+			break;
+		from += n - (off_t)(tlen - 1);
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
 	return found;
 }
 
@@ -279,6 +297,7 @@ static int started(const char *name, const char *ready, unsigned ready_ms)
 	struct stat st;
 	st_path(log, name, "console.log");
 	uint64_t until = cli_mono_ms() + (ready ? ready_ms : 1000), out_at = 0;
+	off_t seen = 0;
 	for (;;) {
 		struct kv config = {0}, state = {0};
 		bool exited = st_read(name, &config, &state) == 0 &&
@@ -289,7 +308,7 @@ static int started(const char *name, const char *ready, unsigned ready_ms)
 		if (exited) /* a quick clean exit (hello) is a run */
 			return code == 0 && !ready ? 0 : -1;
 		uint64_t now = cli_mono_ms();
-		if (ready && log_has(log, ready))
+		if (ready && log_gained(log, ready, &seen))
 			return 0;
 		if (!out_at && stat(log, &st) == 0 && st.st_size > 0)
 			out_at = now;

@@ -211,6 +211,24 @@ def test_run_ps_logs_stop(env):
 
 
 @kvm
+def test_run_ready(env):
+    """--ready returns once the console shows the text, and a guest that
+    does not show it in time is stopped and forgotten."""
+    cli, ns = env
+    cli("run", "-d", "--name", "r", "--net", "t", "--ip", "10.79.0.12/24",
+        "--ready", "serving UDP port 53", DNS)
+    assert cli.guest("r")["status"] == "running"
+    assert dig(ns, "10.79.0.12", tries=1) == "192.0.2.10"
+    r = cli("run", "-d", "--name", "r2", "--net", "t", "--ip", "10.79.0.13/24",
+            "--ready", "never printed", "--ready-timeout", "1", DNS, check=False)
+    assert r.returncode != 0 and "did not print 'never printed' in 1000 ms" in r.stderr, r.stderr
+    assert "dns: serving UDP port 53" in r.stderr  # its console, shown
+    assert "r2" not in cli.ps()
+    cli("stop", "r")
+    cli("rm", "r")
+
+
+@kvm
 def test_foreground_run(env):
     cli, _ = env
     r = cli("run", "--rm", "--name", "fg", HELLO)
