@@ -106,6 +106,10 @@ void st_names_free(char **names, int n);
 /* A guest's state as readers should see it: a dead supervisor's "running"
  * becomes "exited". */
 int st_read(const char *name, struct kv *config, struct kv *state);
+/* Whether a guest's console log (at path) shows text from *from on; *from
+ * moves on past what was searched but len(text) - 1 bytes, so a text
+ * written in two pieces is found when the second comes. */
+bool st_log_shows(const char *path, const char *text, off_t *from);
 
 /* --- image.c ------------------------------------------------------------- */
 /* Resolves IMAGE (a path, or an app name under the build) to a path and its

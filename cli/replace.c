@@ -81,27 +81,6 @@ void rep_request(struct sup *s)
 	kv_free(&req);
 }
 
-/* Whether the console shows the ready text since the new guest started. */
-static bool ready_seen(struct sup *s)
-{
-	int fd = open(s->log, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	char buf[16384 + 1];
-	size_t keep = strlen(s->ready);
-	bool seen = false;
-	ssize_t n;
-	while (!seen && (n = pread(fd, buf, sizeof buf - 1, s->ready_from)) >
-			    (ssize_t)keep) {
-		buf[n] = 0;
-		seen = strstr(buf, s->ready) != NULL;
-		/* The text may straddle two reads. */
-		s->ready_from += n - (ssize_t)keep;
-	}
-	close(fd);
-	return seen;
-}
-
 static void switch_over(struct sup *s, uint64_t now)
 {
 	const char *ns = s->netns, *mac = kv_get(&s->config, "mac");
@@ -137,7 +116,7 @@ static void switch_over(struct sup *s, uint64_t now)
 void rep_tick(struct sup *s, uint64_t now)
 {
 	if (s->next.pid && !s->stopping) {
-		if (ready_seen(s))
+		if (st_log_shows(s->log, s->ready, &s->ready_from))
 			switch_over(s, now);
 		else if (now >= s->ready_by) {
 			kill(s->next.pid, SIGKILL);

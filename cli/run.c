@@ -254,38 +254,6 @@ static int make_config(struct run_opts *o, const char *path, const char *target,
 	return 0;
 }
 
-/* Whether text is in what the console gained since *seen, which moves
- * on to what has been searched: the search starts len(text) - 1 bytes
- * back, so a text that arrived in two pieces is found too. */
-static bool log_gained(const char *log, const char *text, off_t *seen)
-{
-	size_t tlen = strlen(text), size = 2 * tlen + 4096;
-	int fd = open(log, O_RDONLY | O_CLOEXEC);
-	char *buf = malloc(size);
-	bool found = false;
-	if (fd < 0 || !buf)
-		goto out;
-	off_t from = *seen > (off_t)tlen ? *seen - (off_t)(tlen - 1) : 0;
-	for (;;) {
-		ssize_t n = pread(fd, buf, size, from);
-		if (n <= 0)
-			break;
-		if (memmem(buf, (size_t)n, text, tlen)) {
-			found = true;
-			break;
-		}
-		*seen = from + n;
-		if ((size_t)n < size)
-			break;
-		from += n - (off_t)(tlen - 1);
-	}
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return found;
-}
-
 /* Waits for a detached guest's first console output (with ready: for that
  * text, up to ready_ms) or its end; setup errors come within milliseconds.
  * Returns 0 if it runs (or has exited with status 0), -1 if it ended
@@ -308,7 +276,7 @@ static int started(const char *name, const char *ready, unsigned ready_ms)
 		if (exited) /* a quick clean exit (hello) is a run */
 			return code == 0 && !ready ? 0 : -1;
 		uint64_t now = cli_mono_ms();
-		if (ready && log_gained(log, ready, &seen))
+		if (ready && st_log_shows(log, ready, &seen))
 			return 0;
 		if (!out_at && stat(log, &st) == 0 && st.st_size > 0)
 			out_at = now;

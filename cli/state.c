@@ -206,3 +206,21 @@ int st_read(const char *name, struct kv *config, struct kv *state)
 	}
 	return 0;
 }
+
+bool st_log_shows(const char *path, const char *text, off_t *from)
+{
+	size_t tlen = strlen(text), size = 2 * tlen + 4096;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = malloc(size);
+	bool found = false;
+	ssize_t n;
+	while (fd >= 0 && buf && !found &&
+	       (n = pread(fd, buf, size, *from)) >= (ssize_t)tlen) {
+		found = memmem(buf, (size_t)n, text, tlen) != NULL;
+		*from += n - (off_t)(tlen - 1);
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
